@@ -1,0 +1,29 @@
+"""Enlace's core: errors and configuration shared by every layer.
+
+Sub-packages are doors of their own (``bus.records``, ``bus.codec``, ``bus.envelope``,
+``bus.registry``, ``bus.identity``, ``bus.transport``, ``bus.tracing``).
+"""
+
+from bus._errors import (
+    ConfigError,
+    EnlaceError,
+    PolicyViolation,
+    SchemaError,
+    SignatureError,
+    TransportError,
+    ValidationError,
+)
+from bus._settings import ENV_PREFIX, EnlaceSettings, load_settings
+
+__all__ = [
+    "ENV_PREFIX",
+    "ConfigError",
+    "EnlaceError",
+    "EnlaceSettings",
+    "PolicyViolation",
+    "SchemaError",
+    "SignatureError",
+    "TransportError",
+    "ValidationError",
+    "load_settings",
+]

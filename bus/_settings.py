@@ -1,0 +1,66 @@
+"""Enlace's one configuration model, read from ``ENLACE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bus._errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "EnlaceSettings", "load_settings"]
+
+ENV_PREFIX = "ENLACE_"
+
+KafkaMode = Literal["auto", "local", "testcontainers", "external"]
+
+
+class EnlaceSettings(BaseSettings):
+    """Settings shared by every command and service.
+
+    Attributes:
+        bootstrap_servers: the Kafka cluster; unset means the local one from ``enlace kafka up``.
+        registry_url: the schema registry's base URL.
+        kafka: which Kafka to use: ``auto`` picks ``external`` when ``bootstrap_servers`` is set,
+            ``testcontainers`` when a Docker daemon answers, else ``local``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    bootstrap_servers: str | None = None
+    registry_url: str | None = None
+    kafka: KafkaMode = "auto"
+    kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
+    kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
+    """Read settings from the environment, rejecting unknown ``ENLACE_*`` variables by name.
+
+    Args:
+        environ: the environment to read; ``os.environ`` when omitted.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigError: an ``ENLACE_*`` variable is unknown or holds an invalid value.
+    """
+    env = dict(os.environ if environ is None else environ)
+    known = {ENV_PREFIX + name.upper() for name in EnlaceSettings.model_fields}
+    unknown = sorted(k for k in env if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    values = {
+        name: env[ENV_PREFIX + name.upper()]
+        for name in EnlaceSettings.model_fields
+        if ENV_PREFIX + name.upper() in env
+    }
+    try:
+        return EnlaceSettings(**values)  # type: ignore[arg-type]
+    except Exception as exc:  # pydantic's ValidationError, reworded with the variable names
+        raise ConfigError(f"invalid ENLACE_* setting: {exc}") from exc

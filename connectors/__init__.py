@@ -1,0 +1,3 @@
+"""Connector libraries: how an agency system joins the bus."""
+
+__all__: list[str] = []

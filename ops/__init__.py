@@ -1,0 +1,1 @@
+"""What an operator runs: the enlace CLI, local Kafka clusters, services and benchmarks."""

@@ -1,0 +1,30 @@
+"""The ``enlace`` command line: one Typer app, one sub-app per area."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bus import EnlaceError
+from ops.cli._kafka import kafka_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="enlace",
+    help="Enlace: the interoperability bus for government agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(kafka_app, name="kafka")
+
+
+def main() -> None:
+    """Entry point of the ``enlace`` console script: Enlace errors become one clear line, exit 1."""
+    try:
+        app()
+    except EnlaceError as exc:
+        print(f"enlace: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

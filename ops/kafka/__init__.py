@@ -1,0 +1,34 @@
+"""Genuine Apache Kafka for development and tests: local java nodes, testcontainers, or external.
+
+The broker's jars are resolved once with Maven into the XDG cache (see ``pom.xml`` beside this file).
+"""
+
+from ops.kafka._background import BackgroundCluster, state_dir
+from ops.kafka._distribution import KafkaDistribution, cache_root, kafka_version, resolve_distribution
+from ops.kafka._local import LocalCluster, free_ports, wait_for_brokers
+from ops.kafka._select import (
+    ContainerCluster,
+    ExternalCluster,
+    KafkaCluster,
+    choose_mode,
+    docker_unavailable_reason,
+    start_cluster,
+)
+
+__all__ = [
+    "BackgroundCluster",
+    "ContainerCluster",
+    "ExternalCluster",
+    "KafkaCluster",
+    "KafkaDistribution",
+    "LocalCluster",
+    "cache_root",
+    "choose_mode",
+    "docker_unavailable_reason",
+    "free_ports",
+    "kafka_version",
+    "resolve_distribution",
+    "start_cluster",
+    "state_dir",
+    "wait_for_brokers",
+]
