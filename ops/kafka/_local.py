@@ -61,6 +61,8 @@ def free_ports(count: int) -> list[int]:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As Kafka's acceptor does: a port held only by TIME_WAIT leftovers is free to listen on.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
