@@ -25,6 +25,11 @@ class EnlaceSettings(BaseSettings):
         registry_url: the schema registry's base URL.
         kafka: which Kafka to use: ``auto`` picks ``external`` when ``bootstrap_servers`` is set,
             ``testcontainers`` when a Docker daemon answers, else ``local``.
+        trust_topic: the compacted topic of agency public keys.
+        processed_db: the connector's processed-id SQLite file; unset means
+            ``$XDG_DATA_HOME/enlace/processed-<agency>.sqlite3``.
+        handler_attempts: how many times a failing handler is called before its record is dead-lettered.
+        retry_backoff_s: the first retry's delay; each further retry waits twice as long.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -34,6 +39,10 @@ class EnlaceSettings(BaseSettings):
     kafka: KafkaMode = "auto"
     kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    trust_topic: str = "enlace.trust"
+    processed_db: str | None = None
+    handler_attempts: int = Field(default=4, ge=1, le=20)
+    retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:

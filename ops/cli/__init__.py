@@ -7,6 +7,7 @@ import sys
 import typer
 
 from bus import EnlaceError
+from ops.cli._agency import agency_app
 from ops.cli._kafka import kafka_app
 
 __all__ = ["app", "main"]
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(kafka_app, name="kafka")
+app.add_typer(agency_app, name="agency")
 
 
 def main() -> None:
