@@ -65,6 +65,7 @@ from bus.records._identifiers import (
     validate_curp,
     validate_rfc,
 )
+from bus.records._model_base import RecordModel
 from bus.records._validate import check, from_json, validate
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "GENERIC_RFCS",
     "SHARED_NAMESPACE",
     "Catalog",
+    "RecordModel",
     "RecordType",
     "catalog",
     "check",

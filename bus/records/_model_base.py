@@ -229,7 +229,7 @@ def Pattern(pattern: str) -> AfterValidator:  # capitalised: reads as a type ann
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
-        if not compiled.search(value):
+        if not compiled.fullmatch(value):
             _fail([ValidationError(f"{value!r} does not match {pattern}", rule="pattern")])
         return value
 
