@@ -66,7 +66,10 @@ def test_register_then_read_back_every_way(http, subject) -> None:
 
 def test_an_equivalent_schema_gets_the_existing_id(http, subject) -> None:
     schema_id = register(http, subject, V1).json()["id"]
-    spaced = '{ "fields": [ {"type": "int", "name": "a", "doc": "only a doc"} ],\n  "name": "R", "type": "record", "namespace": "t" }'
+    spaced = (
+        '{ "fields": [ {"type": "int", "name": "a", "doc": "only a doc"} ],\n'
+        '  "name": "R", "type": "record", "namespace": "t" }'
+    )
     assert register(http, subject, spaced).json()["id"] == schema_id
     assert http.get(f"/subjects/{subject}/versions").json() == [1]
     other = f"other-{subject}"
