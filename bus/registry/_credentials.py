@@ -64,7 +64,8 @@ class AgencyCredentials:
         user = None
         if scheme.lower() == "basic":
             try:
-                user, _, token = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+                # Agency URNs hold colons, tokens never do: split at the last one.
+                user, _, token = base64.b64decode(value.strip(), validate=True).decode("utf-8").rpartition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return None
         elif scheme.lower() == "bearer":
