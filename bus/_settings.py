@@ -32,6 +32,8 @@ class EnlaceSettings(BaseSettings):
         registry_tokens: a client's file of ``agency URN: token`` (mode 0600), used by
             ``enlace schemas register`` to write each subject with its owner's token.
         registry_token: one agency's token for registry writes (a secret: never logged).
+        schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
+            the repository's ``schemas/`` folder beside the ``bus`` package.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -46,6 +48,7 @@ class EnlaceSettings(BaseSettings):
     registry_credentials: str | None = None
     registry_tokens: str | None = None
     registry_token: str | None = Field(default=None, repr=False)
+    schemas_dir: str | None = None
 
 
 def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
