@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,7 +179,7 @@ class RecordType:
             _collect_classifications(self.parsed, self.parsed["__named_schemas"], "", found, set())
         return found
 
-    @property
+    @functools.cached_property
     def classification(self) -> str:
         """The highest classification of any of the record's fields (``public`` when it has none)."""
         levels = [
@@ -208,7 +208,11 @@ class RecordType:
             raise SchemaError(f"{self.full_name} v{self.version}: no usable example: {exc}") from exc
         return from_json(self, data)
 
-    def key_of(self, data: dict[str, Any]) -> str:
+    @functools.cached_property
+    def _key_path(self) -> tuple[str, ...]:
+        return tuple(self.key_field.split(".")) if self.key_field else ()
+
+    def key_of(self, data: Mapping[str, Any]) -> str:
         """The Kafka key (and CloudEvents subject) of a record of this type.
 
         Args:
@@ -227,8 +231,8 @@ class RecordType:
                 rule="record.key",
             )
         value: Any = data
-        for part in self.key_field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        for part in self._key_path:
+            value = value.get(part) if isinstance(value, Mapping) else None
         if not isinstance(value, str) or not value:
             pointer = "/" + self.key_field.replace(".", "/")
             raise ValidationError(
