@@ -113,15 +113,11 @@ class Envelope:
     def _check(self, *, checked_time: str | None) -> None:
         if not (type(self.id) is str and self.id and type(self.source) is str and self.source):
             name = "ce_id" if not (type(self.id) is str and self.id) else "ce_source"
-            raise _error(
-                name, "envelope.missing", getattr(self, name[3:]), f"{name} must be a non-empty string"
-            )
+            raise _error(name, "envelope.missing", getattr(self, name[3:]), f"{name} must be a non-empty string")
         if not (type(self.type) is str and self.type):
             raise _error("ce_type", "envelope.missing", self.type, "ce_type must be a non-empty string")
         if self.specversion != SPEC_VERSION:
-            raise _error(
-                "ce_specversion", "envelope.malformed", self.specversion, "ce_specversion must be 1.0"
-            )
+            raise _error("ce_specversion", "envelope.malformed", self.specversion, "ce_specversion must be 1.0")
         if self.time is not None and self.time is not checked_time and self.time != _LAST_GOOD_TIME[0]:
             _check_time(self.time)
         if self.traceparent is not None and not _TRACEPARENT.fullmatch(self.traceparent):
@@ -208,17 +204,15 @@ class Envelope:
             if attribute in target:
                 raise _error(name, "envelope.malformed", raw, f"header {name} appears more than once")
             try:
-                target[attribute] = raw.decode()
+                target[attribute] = raw.decode()  # type: ignore[union-attr]  # None is handled below
             except (AttributeError, UnicodeDecodeError):
                 target[attribute] = _text(name, raw)  # str or None are accepted; other types raise
         if not (core.keys() >= _REQUIRED_SET and all(core.values())):
             for attribute, name in _REQUIRED_ATTRIBUTES:
                 if not core.get(attribute):
-                    raise _error(
-                        name, "envelope.missing", None, f"required header {name} is missing or empty"
-                    )
-        core["extensions"] = extensions
-        return cls._make(core)
+                    raise _error(name, "envelope.missing", None, f"required header {name} is missing or empty")
+        values: dict[str, Any] = {**core, "extensions": extensions}
+        return cls._make(values)
 
 
 def event_type(record_type: RecordType) -> str:
@@ -314,9 +308,7 @@ def new_envelope(
         )
     kind, schema_uri, classification = static
     if not subject:
-        raise _error(
-            "ce_subject", "envelope.missing", subject, "ce_subject (the record's key) must not be empty"
-        )
+        raise _error("ce_subject", "envelope.missing", subject, "ce_subject (the record's key) must not be empty")
     if time is None:
         moment = _CLOCK.now()
     elif isinstance(time, dt.datetime):
