@@ -54,7 +54,7 @@ def _serve_baseline(port: int, body: str) -> None:
 
 
 def _version(n: int) -> dict:
-    fields = [{"name": "id", "type": "string"}]
+    fields: list[dict[str, object]] = [{"name": "id", "type": "string"}]
     fields += [{"name": f"f{i}", "type": ["null", "long"], "default": None} for i in range(1, n)]
     return {"type": "record", "name": "Evolving", "namespace": "bench", "fields": fields}
 

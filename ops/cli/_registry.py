@@ -186,7 +186,7 @@ def register(
     def client_for(subject: str) -> RegistryClient:
         owner = chosen.owner_of(subject.rpartition(".")[0]) if chosen else None
         if owner not in clients:
-            clients[owner] = RegistryClient(registry, credential=tokens.get(owner) or token)
+            clients[owner] = RegistryClient(registry, credential=(tokens.get(owner) if owner else None) or token)
         return clients[owner]
 
     try:
