@@ -319,6 +319,11 @@ class Catalog:
         """The RecordType a generated model class was generated from."""
         return self.get(model_cls.avro_name, model_cls.avro_version)
 
+    def shared_named_schemas(self) -> dict[str, Any]:
+        """The latest version of every shared type, fastavro-parsed, by full name: pass it (it is a
+        fresh dict) as ``named_schemas`` to ``fastavro.parse_schema`` to resolve references."""
+        return dict(self._named_shared())
+
     def _full_name_of(self, short: str) -> str:
         matches = [full for full in self._by_name if full.rsplit(".", 1)[1] == short]
         if len(matches) > 1:

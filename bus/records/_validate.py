@@ -224,7 +224,7 @@ class _Walk:
         elif fmt in ("rfc", "rfc-lenient"):
             self.problems += rfc_problems(value, path=path, record=self.record, strict=fmt == "rfc")
         pattern = member.get("pattern")
-        if pattern is not None and isinstance(value, str) and not _compiled(pattern).search(value):
+        if pattern is not None and isinstance(value, str) and not _compiled(pattern).fullmatch(value):
             self.add(path, "pattern", value, f"{_show(value)} does not match {pattern}")
         low, high = member.get("minimum"), member.get("maximum")
         if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
