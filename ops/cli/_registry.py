@@ -22,8 +22,8 @@ from bus.registry import (
     check_catalog,
     create_app,
     load_policy,
+    register_catalog,
 )
-from bus.registry._catalog import register_catalog
 
 registry_app = typer.Typer(help="Run the schema registry and manage agency credentials.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Check and register the schema catalog (for integrators' CI).", no_args_is_help=True)
