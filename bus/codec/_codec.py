@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import fastavro
 from fastavro.read import SchemaResolutionError
@@ -174,30 +174,29 @@ class Codec:
             UnknownSchemaId: the source does not know the id.
             SchemaError: the source's schema is not valid Avro.
         """
-        parsed = self._writers.get(schema_id)
-        if parsed is not None:
-            return parsed
+        cached = self._writers.get(schema_id)
+        if cached is not None:
+            return cached
         try:
             schema = self.source.schema_by_id(schema_id)
         except UnknownSchemaId:
             raise
-        except (KeyError, LookupError) as exc:
-            raise UnknownSchemaId(
-                f"schema id {schema_id} is unknown to the schema source: {exc}", schema_id=schema_id
-            ) from exc
+        except Exception as exc:
+            # A registry answers 40403 for an unknown id; a dict-backed source raises KeyError.
+            if isinstance(exc, LookupError) or getattr(exc, "error_code", None) == 40403:
+                raise UnknownSchemaId(
+                    f"schema id {schema_id} is unknown to the schema source: {exc}", schema_id=schema_id
+                ) from exc
+            raise
         named = self._catalog_().shared_named_schemas()
         try:
-            parsed = fastavro.parse_schema(schema, named)
+            parsed = cast(dict[str, Any], fastavro.parse_schema(schema, named))
         except Exception as exc:
-            raise SchemaError(
-                f"schema id {schema_id} from the schema source is not valid Avro: {exc}"
-            ) from exc
+            raise SchemaError(f"schema id {schema_id} from the schema source is not valid Avro: {exc}") from exc
         self._writers[schema_id] = parsed
         return parsed
 
-    def _prepare_reader(
-        self, schema_id: int, reader: RecordType
-    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _prepare_reader(self, schema_id: int, reader: RecordType) -> tuple[dict[str, Any], dict[str, Any] | None]:
         writer = self.writer_schema(schema_id)
         if writer.get("name") != reader.full_name and reader.full_name not in writer.get("aliases", []):
             # Avro would resolve by unqualified name; on the bus a different record is never the reader's.
@@ -225,9 +224,7 @@ def _encoding_error(record_type: RecordType, data: Any, exc: Exception) -> Valid
     problems = validate(record_type, data) if isinstance(data, dict) else []
     where = f"{record_type.full_name} v{record_type.version}"
     if not problems:
-        return ValidationError(
-            f"{where} could not be encoded: {exc}", record=record_type.full_name, rule="avro.encode"
-        )
+        return ValidationError(f"{where} could not be encoded: {exc}", record=record_type.full_name, rule="avro.encode")
     lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
     first = problems[0]
     return ValidationError(
@@ -246,9 +243,7 @@ def _decoding_error(
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     what = f"a {writer['name']} (schema id {schema_id}) from a {len(payload)}-byte payload"
     negative_length = isinstance(exc, EOFError) and str(exc).startswith("Expected -")
-    if (isinstance(exc, EOFError) and not negative_length) or (
-        not negative_length and position >= len(payload)
-    ):
+    if (isinstance(exc, EOFError) and not negative_length) or (not negative_length and position >= len(payload)):
         return TruncatedPayload(f"payload ended while reading {what}: it is cut short ({detail})")
     return PayloadMismatch(
         f"the bytes do not match the writer's schema while reading {what} at byte {position} ({detail})"

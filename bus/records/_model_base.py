@@ -132,9 +132,7 @@ def _as_enlace_error(cls: type[RecordModel], exc: pydantic.ValidationError) -> V
         rule = _RULES.get(kind) or (kind if kind in _OWN_RULES or "." in kind else "avro.type")
         path = _avro_pointer(cls, error["loc"])
         problems.append(
-            ValidationError(
-                error["msg"], record=cls.avro_name, path=path, rule=rule, value=error.get("input")
-            )
+            ValidationError(error["msg"], record=cls.avro_name, path=path, rule=rule, value=error.get("input"))
         )
     lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
     count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")

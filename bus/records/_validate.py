@@ -198,9 +198,7 @@ class _Walk:
             child = _pointer(path, name)
             if name not in value:
                 if "default" not in member:
-                    self.add(
-                        child, "avro.required", None, f"{name} is required ({_describe(member['type'])})"
-                    )
+                    self.add(child, "avro.required", None, f"{name} is required ({_describe(member['type'])})")
                 continue
             converted = self.value(member["type"], value[name], child)
             if converted is not None:
@@ -272,9 +270,9 @@ class _Walk:
         return value
 
     def primitive(self, kind: str, schema: Mapping[str, Any], value: Any, path: str) -> Any:
-        logical = schema.get("logicalType")
+        logical: str | None = schema.get("logicalType")
         check = _LOGICAL.get(logical) if logical else None
-        if check is not None and _BASE.get(logical) == kind:
+        if check is not None and logical is not None and _BASE.get(logical) == kind:
             return check(self, schema, value, path)
         checker = _PRIMITIVE.get(kind)
         if checker is None:
@@ -344,9 +342,7 @@ class _Walk:
         if not isinstance(value, dt.datetime):
             self.wrong_type(schema, value, path)
         elif value.tzinfo is None or value.utcoffset() is None:
-            self.add(
-                path, "avro.timestamp", value, f"{value.isoformat()} has no time zone; give one (UTC: Z)"
-            )
+            self.add(path, "avro.timestamp", value, f"{value.isoformat()} has no time zone; give one (UTC: Z)")
         return value
 
     def uuid_value(self, schema: Any, value: Any, path: str) -> Any:
@@ -379,9 +375,7 @@ class _Walk:
         exponent = value.as_tuple().exponent
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
         if places > scale:
-            self.add(
-                path, "avro.decimal", value, f"{value} has {places} decimal places, at most {scale} allowed"
-            )
+            self.add(path, "avro.decimal", value, f"{value} has {places} decimal places, at most {scale} allowed")
         whole_digits = value.adjusted() + 1 if value else 0  # digits before the decimal point
         if precision is not None and whole_digits > precision - scale:
             self.add(

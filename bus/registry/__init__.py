@@ -7,7 +7,7 @@ service pieces (``SchemaRegistry``, ``KafkaSchemaLog``, ``create_app``) that ``e
 serve`` assembles.
 """
 
-from bus.registry._catalog import CatalogProblem, CatalogSchema, check_catalog, load_catalog
+from bus.registry._catalog import CatalogProblem, CatalogSchema, check_catalog, load_catalog, register_catalog
 from bus.registry._client import RegistryClient
 from bus.registry._compat import CompatibilityLevel, Incompatibility, check_compatibility, reader_writer_problems
 from bus.registry._credentials import AgencyCredentials, add_agency_token, hash_token
@@ -45,4 +45,5 @@ __all__ = [
     "load_policy",
     "parse_schema",
     "reader_writer_problems",
+    "register_catalog",
 ]

@@ -386,7 +386,7 @@ class SchemaRegistry:
         if number in all_versions:
             raise unprocessable(ErrorCode.OPERATION_NOT_PERMITTED, f"Version {number} of {subject} already exists")
         entry = SchemaEntry(subject, number, new_id, text, tuple(references))
-        records = [(schema_key(subject, number), entry.to_value())]
+        records: list[tuple[bytes, bytes | None]] = [(schema_key(subject, number), entry.to_value())]
         if new_id > self._state.max_id:
             records.append((id_watermark_key(), encode({"maxId": new_id})))
         result.append(new_id)

@@ -9,6 +9,7 @@ import typer
 from bus import EnlaceError
 from ops.cli._agency import agency_app
 from ops.cli._kafka import kafka_app
+from ops.cli._records import records_app
 from ops.cli._registry import registry_app, schemas_app
 
 __all__ = ["app", "main"]
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(kafka_app, name="kafka")
+app.add_typer(records_app, name="records")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(agency_app, name="agency")

@@ -22,8 +22,8 @@ from bus.registry import (
     check_catalog,
     create_app,
     load_policy,
+    register_catalog,
 )
-from bus.registry._catalog import register_catalog
 
 registry_app = typer.Typer(help="Run the schema registry and manage agency credentials.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Check and register the schema catalog (for integrators' CI).", no_args_is_help=True)
@@ -186,7 +186,7 @@ def register(
     def client_for(subject: str) -> RegistryClient:
         owner = chosen.owner_of(subject.rpartition(".")[0]) if chosen else None
         if owner not in clients:
-            clients[owner] = RegistryClient(registry, credential=tokens.get(owner) or token)
+            clients[owner] = RegistryClient(registry, credential=(tokens.get(owner) if owner else None) or token)
         return clients[owner]
 
     try:

@@ -120,9 +120,7 @@ def test_v2_reader_fills_new_fields_with_their_defaults(codec: Codec) -> None:
     record = codec.decode(codec.encode(v1, v1.example()), catalog().get("TaxpayerStatusChanged", 2))
     assert record["previousStatus"] is None
     case = catalog().get("CaseOpened", 1)
-    assert (
-        codec.decode(codec.encode(case, case.example()), catalog().get("CaseOpened"))["priority"] == "NORMAL"
-    )
+    assert codec.decode(codec.encode(case, case.example()), catalog().get("CaseOpened"))["priority"] == "NORMAL"
 
 
 def test_models_encode_and_decode_across_versions(codec: Codec) -> None:
@@ -193,9 +191,7 @@ def test_bytes_of_another_shape_under_an_id_are_a_mismatch(codec: Codec) -> None
 
 
 def test_payload_of_another_record_is_refused(codec: Codec) -> None:
-    with pytest.raises(
-        IncompatibleSchema, match=re.escape("is a mx.gob.crm.CaseUpdated, not a mx.gob.crm.CaseOpened")
-    ):
+    with pytest.raises(IncompatibleSchema, match=re.escape("is a mx.gob.crm.CaseUpdated, not a mx.gob.crm.CaseOpened")):
         codec.decode(_payload(codec, "CaseUpdated"), catalog().get("CaseOpened"))
 
 
@@ -296,3 +292,16 @@ def test_json_of_registered_schema_is_the_avsc(codec: Codec) -> None:
     case = catalog().get("CaseOpened")
     payload = codec.encode(case, case.example())
     assert codec.source.schema_by_id(codec.writer_id(payload)) == json.loads(case.path.read_text())
+
+
+def test_registry_not_found_answer_becomes_unknown_schema_id() -> None:
+    class NotFound(Exception):
+        error_code = 40403
+
+    class Registry(InMemorySchemaSource):
+        def schema_by_id(self, schema_id: int) -> dict[str, Any]:
+            raise NotFound(f"Schema {schema_id} not found")
+
+    payload = b"\x00" + (7).to_bytes(4, "big") + b"\x00"
+    with pytest.raises(UnknownSchemaId, match="schema id 7 is unknown"):
+        Codec(Registry()).decode(payload, catalog().get("CaseOpened"))
