@@ -27,8 +27,7 @@ def check_agency_urn(urn: str) -> str:
     """
     if not _URN.match(urn):
         raise ConfigError(
-            f"agency URN {urn!r} is malformed: expected lowercase 'urn:<country>:<...>:<agency>', "
-            "e.g. urn:mx:gob:sat"
+            f"agency URN {urn!r} is malformed: expected lowercase 'urn:<country>:<...>:<agency>', e.g. urn:mx:gob:sat"
         )
     return urn
 
@@ -84,9 +83,7 @@ class AgencyKey:
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
         public_path.write_bytes(
-            self.public_key.public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+            self.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         )
         return private_path
 

@@ -61,9 +61,7 @@ def canonical_form(headers: Iterable[tuple[str, bytes]], key: bytes | None, valu
             continue
         encoded = name.encode()
         if encoded in signed:
-            raise MissingSignature(
-                f"header {name!r} occurs twice; a signed header must be unique", header=name
-            )
+            raise MissingSignature(f"header {name!r} occurs twice; a signed header must be unique", header=name)
         signed[encoded] = header_value or b""
     parts = [_MAGIC, _U32.pack(len(signed))]
     for encoded in sorted(signed):

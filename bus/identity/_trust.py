@@ -67,9 +67,7 @@ class TrustedKey:
     reason: str = ""
 
     @classmethod
-    def for_key(
-        cls, agency_key: AgencyKey, *, valid_days: int = 365, not_before: datetime | None = None
-    ) -> TrustedKey:
+    def for_key(cls, agency_key: AgencyKey, *, valid_days: int = 365, not_before: datetime | None = None) -> TrustedKey:
         """The trust record for an agency's own key, valid ``valid_days`` from ``not_before`` (now)."""
         start = (not_before or datetime.now(UTC)).replace(microsecond=0)
         return cls(

@@ -42,9 +42,7 @@ def publish_trusted_key(
     except TransportError:
         raise
     except Exception as exc:
-        raise TransportError(
-            f"trust record for {trusted.key_id} not acknowledged: {exc}", topic=topic
-        ) from exc
+        raise TransportError(f"trust record for {trusted.key_id} not acknowledged: {exc}", topic=topic) from exc
     finally:
         producer.close()
 
@@ -94,9 +92,7 @@ class TrustTopicReader:
         self._thread = threading.Thread(target=self._follow, name=f"trust-reader-{self.topic}", daemon=True)
         self._thread.start()
         if not self.catch_up(timeout):
-            raise TransportError(
-                f"could not read trust topic {self.topic} within {timeout}s", topic=self.topic
-            )
+            raise TransportError(f"could not read trust topic {self.topic} within {timeout}s", topic=self.topic)
         self.store.set_refresh(self.catch_up)
         return self
 

@@ -28,9 +28,7 @@ _done = False
 
 def _exporter_names(env: Mapping[str, str], variable: str, signal: str) -> list[str]:
     names = [n.strip() for n in env.get(variable, "").split(",") if n.strip()]
-    if not names and (
-        env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
-    ):
+    if not names and (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")):
         names = ["otlp"]
     return [n for n in names if n != "none"]
 
@@ -100,8 +98,6 @@ def configure_from_env(service_name: str, environ: Mapping[str, str] | None = No
                 )
                 for n in meters
             ]
-            metrics.set_meter_provider(
-                MeterProvider(metric_readers=readers, resource=_resource(service_name, env))
-            )
+            metrics.set_meter_provider(MeterProvider(metric_readers=readers, resource=_resource(service_name, env)))
             installed = True
         return installed

@@ -52,14 +52,10 @@ class Producer:
         try:
             self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
         except KafkaError as exc:
-            raise TransportError(
-                f"cannot connect a producer to {bootstrap_servers}: {exc}", retriable=True
-            ) from exc
+            raise TransportError(f"cannot connect a producer to {bootstrap_servers}: {exc}", retriable=True) from exc
         self.max_request_size: int = config.get("max_request_size", 1_048_576)
 
-    def send(
-        self, topic: str, *, key: bytes | None, value: bytes | None, headers: Headers
-    ) -> FutureRecordMetadata:
+    def send(self, topic: str, *, key: bytes | None, value: bytes | None, headers: Headers) -> FutureRecordMetadata:
         """Queue one record; the returned future resolves to its metadata (partition, offset).
 
         Raises:
@@ -103,15 +99,17 @@ class Consumer:
         try:
             self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, **config)
         except KafkaError as exc:
-            raise TransportError(
-                f"cannot connect a consumer to {bootstrap_servers}: {exc}", retriable=True
-            ) from exc
+            raise TransportError(f"cannot connect a consumer to {bootstrap_servers}: {exc}", retriable=True) from exc
 
     def subscribe(self, topics: Iterable[str]) -> None:
         self._consumer.subscribe(list(topics))
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._consumer.assign(list(partitions))
+
+    def assigned(self) -> bool:
+        """Whether the group gave this consumer any partition yet."""
+        return bool(self._consumer.assignment())
 
     def seek_to_beginning(self) -> None:
         self._consumer.seek_to_beginning()

@@ -96,12 +96,7 @@ def test_counters_count_published_consumed_dead_lettered_and_retried():
     ):
         telemetry.retried("t", 1)
         telemetry.dead_lettered("t", "bad-signature")
-    names = {
-        m.name
-        for rm in reader.get_metrics_data().resource_metrics
-        for sm in rm.scope_metrics
-        for m in sm.metrics
-    }
+    names = {m.name for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
     assert {
         "messaging.client.sent.messages",
         "messaging.client.consumed.messages",
