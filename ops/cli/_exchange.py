@@ -74,7 +74,7 @@ def publish(
 
 def _printable(record: Any) -> Any:
     if hasattr(record, "model_dump"):
-        return record.model_dump(mode="json")
+        return record.model_dump(mode="json", by_alias=True)  # the .avsc field names, as publish reads them
     return record
 
 
