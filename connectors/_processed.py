@@ -101,8 +101,18 @@ class ProcessedStore:
         ).fetchone()
         return row is not None
 
-    def begin_record(self) -> None:
+    def claim(self, group: str, source: str, ce_id: str, topic: str, partition: int, offset: int) -> bool:
+        """Start the record's savepoint and mark it processed in it; False if it already was (then the
+        savepoint is released at once). The mark is undone with the handler's writes by :meth:`undo_record`.
+        """
         self._db.execute("SAVEPOINT enlace_record")
+        inserted = self._db.execute(
+            "INSERT OR IGNORE INTO enlace_processed VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (group, source, ce_id, topic, partition, offset, time.time()),
+        ).rowcount
+        if not inserted:
+            self._db.execute("RELEASE enlace_record")
+        return bool(inserted)
 
     def end_record(self) -> None:
         self._db.execute("RELEASE enlace_record")
@@ -111,12 +121,6 @@ class ProcessedStore:
         """Undo what the record's handler wrote (before a retry or a dead letter)."""
         self._db.execute("ROLLBACK TO enlace_record")
         self._db.execute("RELEASE enlace_record")
-
-    def mark_processed(self, group: str, source: str, ce_id: str, topic: str, partition: int, offset: int) -> None:
-        self._db.execute(
-            "INSERT INTO enlace_processed VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (group, source, ce_id, topic, partition, offset, time.time()),
-        )
 
     def mark_dead_lettered(self, group: str, topic: str, partition: int, offset: int, reason: str) -> None:
         self._db.execute(

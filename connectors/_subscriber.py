@@ -4,8 +4,9 @@ Per record (in partition order): read the envelope → verify the signature agai
 skip it if this group already applied it → decode with the writer's schema resolved to the reader's
 version → validate → call the handler inside a savepoint of the batch's SQLite transaction, retrying
 with backoff → mark it processed. A record that can never succeed goes to ``<topic>.dlq`` instead.
-Per batch (up to ``commit_interval_s``): wait for dead letters to be acknowledged → commit SQLite →
-commit Kafka offsets. A crash anywhere replays the uncommitted batch, which deduplication absorbs.
+Per batch (every ``commit_interval_s``, when traffic pauses, before a rebalance and on stop): wait for
+dead letters to be acknowledged → commit SQLite → commit Kafka offsets. A crash anywhere replays the
+uncommitted batch, which deduplication absorbs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafka import TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from bus import SignatureError, TransportError
 from bus.identity import TrustStore
@@ -61,6 +63,8 @@ class Subscription:
         self._stop = threading.Event()
         self._pause = threading.Event()  # waited on between retries; never set, so it is a plain sleep
         self._pending_dead: list[Any] = []
+        self._positions: dict[TopicPartition, int] = {}  # next offsets of the open batch's records
+        self._batch_started: float | None = None
         self.applied = self.duplicates = self.dead_lettered = 0
 
     def stop(self) -> None:
@@ -74,7 +78,7 @@ class Subscription:
     def run(self, *, max_records: int | None = None, idle_timeout_s: float | None = None) -> None:
         """Consume until :meth:`stop`, or ``max_records`` handled, or ``idle_timeout_s`` with partitions
         assigned but no records."""
-        self._consumer.subscribe(self.topics)
+        self._consumer.subscribe(self.topics, listener=_CommitBeforeRevoke(self))
         idle_since = time.monotonic()
         handled = 0
         try:
@@ -82,46 +86,51 @@ class Subscription:
                 limit = None if max_records is None else max(1, max_records - handled)
                 records = self._consumer.poll(500, max_records=limit)
                 if records:
-                    handled += self._apply_batch(records)
+                    handled += self._apply_records(records)
                     idle_since = time.monotonic()
+                elif self._positions:
+                    self._commit()  # traffic paused: make the batch durable now, not at the interval
                 elif not self._consumer.assigned():
                     idle_since = time.monotonic()  # waiting for the group to assign partitions is not idling
                 elif idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
                     break
                 if max_records is not None and handled >= max_records:
                     break
+            self._commit()
+        except BaseException:
+            self._store.rollback_batch()  # nothing of the batch is kept: all of it is redelivered
+            self._pending_dead.clear()
+            raise
         finally:
             self._consumer.close()
             self._store.close()
 
     # -- batches -----------------------------------------------------------------------------------
-    def _apply_batch(self, records: list) -> int:
-        store = self._store
-        store.begin_batch()
-        started, positions, handled = time.monotonic(), {}, 0
-        try:
-            for record in records:
-                self._apply(record)
-                handled += 1
-                positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
-                if self._stop.is_set():
-                    break  # the record in hand is finished; the rest of the batch is redelivered later
-                if time.monotonic() - started >= self._commit_interval_s:
-                    self._commit(positions)
-                    store.begin_batch()
-                    started, positions = time.monotonic(), {}
-            self._commit(positions)
-        except BaseException:
-            store.rollback_batch()
-            self._pending_dead.clear()
-            raise
+    def _apply_records(self, records: list) -> int:
+        """Apply records inside the open batch, committing it every ``commit_interval_s``."""
+        handled = 0
+        for record in records:
+            if self._batch_started is None:
+                self._store.begin_batch()
+                self._batch_started = time.monotonic()
+            self._apply(record)
+            handled += 1
+            self._positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            if self._stop.is_set():
+                break  # the record in hand is finished; the rest of the poll is redelivered later
+            if time.monotonic() - self._batch_started >= self._commit_interval_s:
+                self._commit()
         return handled
 
-    def _commit(self, positions: dict[TopicPartition, int]) -> None:
+    def _commit(self) -> None:
+        """Dead letters acknowledged → effects and ids durable in SQLite → Kafka offsets committed."""
+        if self._batch_started is None:
+            return
         for future in self._pending_dead:  # a dead letter must be stored before its record is let go
             future.get(timeout=60)
         self._pending_dead.clear()
         self._store.commit_batch()
+        positions, self._positions, self._batch_started = self._positions, {}, None
         try:
             self._consumer.commit(positions)
         except TransportError as exc:
@@ -131,8 +140,6 @@ class Subscription:
     # -- one record --------------------------------------------------------------------------------
     def _apply(self, record) -> None:
         headers = record.headers or []
-        if self._store.dead_lettered(self.group, record.topic, record.partition, record.offset):
-            return  # refused before a crash; the dead letter was already written
         try:
             envelope = self._inbound.envelope(headers, record)
             key_id = None
@@ -145,8 +152,8 @@ class Subscription:
             return self._dead_letter(record, getattr(exc, "reason", "bad-signature"), exc, 0)
         except Refused as exc:
             return self._dead_letter(record, exc.reason, exc.error, 0)
-        if self._store.seen(self.group, sender, envelope.id):
-            self.duplicates += 1
+        if not self._store.claim(self.group, sender, envelope.id, record.topic, record.partition, record.offset):
+            self.duplicates += 1  # applied before a crash or a rebalance: its effects are already there
             return
         with self._telemetry.process(
             record.topic,
@@ -162,6 +169,7 @@ class Subscription:
             try:
                 value = self._inbound.decode(envelope, record)
             except Refused as exc:
+                self._store.undo_record()
                 return self._dead_letter(record, exc.reason, exc.error, 0)
             self._call_handler(record, envelope, sender, key_id, value)
 
@@ -185,7 +193,8 @@ class Subscription:
                 attempt=attempt,
                 transaction=store.transaction,
             )
-            store.begin_record()
+            if attempt > 1:  # the failed attempt's undo also took back the claim
+                store.claim(self.group, sender, envelope.id, record.topic, record.partition, record.offset)
             try:
                 self._handler(value, received)
             except Exception as exc:
@@ -201,13 +210,14 @@ class Subscription:
             except BaseException:
                 store.undo_record()
                 raise
-            store.mark_processed(self.group, sender, envelope.id, record.topic, record.partition, record.offset)
             store.end_record()
             self.applied += 1
             return None
         return None
 
     def _dead_letter(self, record, reason: str, error: BaseException, attempts: int) -> None:
+        if self._store.dead_lettered(self.group, record.topic, record.partition, record.offset):
+            return  # dead-lettered before a crash: its dead letter is already stored
         self._pending_dead.append(self._dead_letters.send(record, reason=reason, error=error, attempts=attempts))
         self._store.mark_dead_lettered(self.group, record.topic, record.partition, record.offset, reason)
         self._telemetry.dead_lettered(record.topic, reason)
@@ -227,3 +237,17 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class _CommitBeforeRevoke(ConsumerRebalanceListener):
+    """Commits the open batch before the group takes partitions away, so their next owner starts
+    after what this consumer applied."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self._subscription = subscription
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self._subscription._commit()
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        pass

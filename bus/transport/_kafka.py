@@ -101,8 +101,10 @@ class Consumer:
         except KafkaError as exc:
             raise TransportError(f"cannot connect a consumer to {bootstrap_servers}: {exc}", retriable=True) from exc
 
-    def subscribe(self, topics: Iterable[str]) -> None:
-        self._consumer.subscribe(list(topics))
+    def subscribe(self, topics: Iterable[str], listener: Any = None) -> None:
+        """Join the group for ``topics``; ``listener`` (a kafka-python ConsumerRebalanceListener) hears
+        of partitions revoked and assigned."""
+        self._consumer.subscribe(list(topics), listener=listener)
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._consumer.assign(list(partitions))

@@ -15,18 +15,29 @@ def _store(tmp_path):
 
 
 def _apply(store, ce_id, *, fail=False):
-    store.begin_record()
+    if not store.claim("g", "urn:mx:gob:sat", ce_id, "t", 0, 1):
+        return
     store.transaction.execute("INSERT INTO effects VALUES (?)", (ce_id,))
     if fail:
         store.undo_record()
         return
-    store.mark_processed("g", "urn:mx:gob:sat", ce_id, "t", 0, 1)
     store.end_record()
 
 
 def _effects(path):
     with sqlite3.connect(path) as db:
         return [row[0] for row in db.execute("SELECT ce_id FROM effects ORDER BY ce_id")]
+
+
+def test_a_claimed_record_is_a_duplicate_until_undone(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    assert store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 1)
+    store.undo_record()
+    assert store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 1)
+    store.end_record()
+    assert not store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 2), "same sender and ce_id at another offset"
+    store.commit_batch()
 
 
 def test_effects_and_ids_are_durable_only_after_the_batch_commits(tmp_path):

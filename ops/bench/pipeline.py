@@ -1,0 +1,373 @@
+"""Benchmark: the agency connector's pipeline against raw kafka-python, on one local Kafka node.
+
+Publishes then consumes N records (default 50,000) of a typical shared record (CaseOpened v2) three
+ways in one run, on one single-node cluster:
+
+  (a) raw kafka-python sending and receiving the very bytes (c) produces (key, value, headers),
+      with the same producer settings (acks=all, idempotence, linger 5 ms) and a commit per batch;
+  (b) the connector with signatures off: validate, encode, envelope, send; receive, decode into
+      the typed model, handler (a counter), processed-id store, commit;
+  (c) the full connector: (b) plus Ed25519 signing and verification against the trust topic.
+
+Prints records/s for each (publish, consume, and both together) and the ratios to (a); then
+p50/p99 publish-to-handler latency of (c) at a steady 1,000 records/s (publisher and receiver in
+separate processes, from ce_time to the handler's clock); then where (c) spends its
+time per record (each step timed alone, and a cProfile of the consuming loop). Tracing is off (no
+OTEL_* variables), as it is by default. Schemas come from an in-memory source: the codec caches the
+registry's answers after the first record anyway.
+
+Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from bus import load_settings
+from bus.codec import Codec, InMemorySchemaSource
+from bus.envelope import Envelope, new_envelope
+from bus.identity import TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
+from bus.records import catalog, check
+from bus.records.models import CaseOpened
+from bus.transport import PRODUCER_DEFAULTS, Topics
+from connectors import AgencyConnector, ProcessedStore
+from ops.kafka import start_cluster
+
+CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
+CASES = catalog().get("CaseOpened")
+
+
+def _records(count: int) -> list[CaseOpened]:
+    example = CASES.example()
+    return [CaseOpened.from_avro(example | {"caseId": f"CRM-2025-{i:07d}"}) for i in range(count)]
+
+
+class _Bench:
+    def __init__(self, bootstrap: str, workdir: Path) -> None:
+        self.bootstrap, self.workdir = bootstrap, workdir
+        self.run_id = uuid.uuid4().hex[:8]
+        self.trust_topic = f"bench-trust-{self.run_id}"
+        self.source = InMemorySchemaSource()
+        self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
+        for key in self.keys.values():
+            publish_trusted_key(bootstrap, TrustedKey.for_key(key), topic=self.trust_topic)
+
+    def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
+        settings = load_settings({}).model_copy(
+            update={"bootstrap_servers": self.bootstrap, "trust_topic": self.trust_topic, "topic_prefix": prefix}
+        )
+        return AgencyConnector(
+            agency,
+            key=self.keys[agency],
+            settings=settings,
+            schema_source=self.source,
+            processed_db=self.workdir / f"{prefix}{agency.rsplit(':', 1)[-1]}.sqlite3",
+            signatures=signatures,
+        )
+
+    def prefix(self, name: str) -> str:
+        topics = Topics(self.bootstrap)
+        prefix = f"bench-{name}-{self.run_id}."
+        topics.ensure(prefix + CASES.topic, partitions=1)
+        topics.close()
+        return prefix
+
+
+def _connector_run(bench: _Bench, records: list[CaseOpened], name: str, *, signatures: bool) -> dict[str, float]:
+    prefix = bench.prefix(name)
+    publisher = bench.connector(CRM, prefix, signatures=signatures)
+    started = time.perf_counter()
+    for record in records:
+        publisher.publish_async(record)
+    publisher.flush()
+    publish_s = time.perf_counter() - started
+    publisher.close()
+
+    receiver = bench.connector(PORTAL, prefix, signatures=signatures)
+    seen = {"count": 0, "first": 0.0}
+
+    def handler(record: CaseOpened, received: Any) -> None:
+        if seen["count"] == 0:
+            seen["first"] = time.perf_counter()
+        seen["count"] += 1
+
+    subscription = receiver.subscribe(CaseOpened, group=f"bench-{name}", handler=handler)
+    subscription.run(max_records=len(records))
+    consume_s = time.perf_counter() - seen["first"]
+    receiver.close()
+    assert seen["count"] == len(records), f"{name}: handled {seen['count']} of {len(records)}"
+    return {"publish_s": publish_s, "consume_s": consume_s}
+
+
+def _prepared_bytes(bench: _Bench, records: list[CaseOpened]) -> list[tuple[bytes, bytes, list]]:
+    """What (c) sends: wire-format value, key, envelope headers and signature."""
+    codec, key = Codec(bench.source), bench.keys[CRM]
+    out = []
+    for record in records:
+        data = record.to_avro()
+        value = codec.encode(CASES, data)
+        subject = CASES.key_of(data)
+        headers = new_envelope(CASES, source=CRM, subject=subject).to_headers()
+        out.append((subject.encode(), value, sign_headers(key, headers, subject.encode(), value)))
+    return out
+
+
+def _raw_run(bench: _Bench, messages: list[tuple[bytes, bytes, list]]) -> dict[str, float]:
+    topic = bench.prefix("raw") + CASES.topic
+    producer = KafkaProducer(bootstrap_servers=bench.bootstrap, **PRODUCER_DEFAULTS)
+    started = time.perf_counter()
+    for key, value, headers in messages:
+        producer.send(topic, key=key, value=value, headers=headers)
+    producer.flush()
+    publish_s = time.perf_counter() - started
+    producer.close()
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bench.bootstrap,
+        group_id="bench-raw",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+    )
+    count, first = 0, 0.0
+    while count < len(messages):
+        batches = consumer.poll(timeout_ms=500)
+        for batch in batches.values():
+            for _message in batch:
+                if count == 0:
+                    first = time.perf_counter()
+                count += 1
+        if batches:
+            consumer.commit()
+    consume_s = time.perf_counter() - first
+    consumer.close()
+    return {"publish_s": publish_s, "consume_s": consume_s}
+
+
+_WARM_UP_ID = "CRM-2025-9999999"
+_CONSUMER_CMD = [sys.executable, "-m", "ops.bench.pipeline"]
+
+
+def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int, workdir: str) -> None:
+    """The receiving agency of the latency run, in a process of its own (its own core and GIL)."""
+    source = InMemorySchemaSource()
+    Codec(source).schema_id(CASES)  # the publisher registered CaseOpened first too: the same id, 1
+    settings = load_settings({}).model_copy(
+        update={"bootstrap_servers": bootstrap, "trust_topic": trust_topic, "topic_prefix": prefix}
+    )
+    receiver = AgencyConnector(
+        PORTAL, settings=settings, schema_source=source, processed_db=Path(workdir) / "latency-portal.sqlite3"
+    )
+    latencies: list[float] = []
+
+    def handler(record: CaseOpened, received: Any) -> None:
+        if record.case_id == _WARM_UP_ID:
+            print("warm", flush=True)
+            return
+        sent = datetime.fromisoformat(received.time.replace("Z", "+00:00")).timestamp()
+        latencies.append(time.time() - sent)  # ce_time is stamped when the record is published
+
+    receiver.subscribe(CaseOpened, group="bench-latency", handler=handler, commit_interval_s=1.0)
+    receiver.run(max_records=total + 1)
+    receiver.close()
+    print(json.dumps(latencies), flush=True)
+
+
+def _raw_latency_consumer(bootstrap: str, topic: str, total: int) -> None:
+    """The baseline's receiver: bare kafka-python in its own process, latency from the producer's timestamp."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id="bench-raw-latency",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    latencies: list[float] = []
+    while len(latencies) < total + 1:
+        for batch in consumer.poll(timeout_ms=500).values():
+            latencies += [time.time() - message.timestamp / 1000 for message in batch]
+        if len(latencies) == 1:
+            print("warm", flush=True)
+    consumer.close()
+    print(json.dumps(latencies[1:]), flush=True)
+
+
+def _paced(send: Any, records: list[Any], rate: int) -> None:
+    start = time.perf_counter()
+    for i, record in enumerate(records):
+        pause = start + i / rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        send(record)
+
+
+def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> list[float]:
+    prefix = bench.prefix("raw-latency" if raw else "latency")
+    total = int(rate * seconds)
+    if raw:
+        args = ["--raw-latency-consumer", bench.bootstrap, prefix + CASES.topic, str(total)]
+    else:
+        args = ["--latency-consumer", bench.bootstrap, bench.trust_topic, prefix, str(total), str(bench.workdir)]
+    consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True)
+    assert consumer.stdout is not None
+    if raw:
+        messages = _prepared_bytes(
+            bench, [CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}), *_records(total)]
+        )
+        producer = KafkaProducer(bootstrap_servers=bench.bootstrap, **PRODUCER_DEFAULTS)
+        producer.send(prefix + CASES.topic, key=messages[0][0], value=messages[0][1], headers=messages[0][2]).get(30)
+        assert consumer.stdout.readline().strip() == "warm", "the latency consumer did not start"
+        _paced(lambda m: producer.send(prefix + CASES.topic, key=m[0], value=m[1], headers=m[2]), messages[1:], rate)
+        producer.flush()
+        producer.close()
+    else:
+        publisher = bench.connector(CRM, prefix, signatures=True)
+        publisher.publish(CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}))
+        assert consumer.stdout.readline().strip() == "warm", "the latency consumer did not start"
+        _paced(publisher.publish_async, _records(total), rate)
+        publisher.flush()
+        publisher.close()
+    out, _ = consumer.communicate(timeout=seconds + 120)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, float]]:
+    """Microseconds per record of each step of (c), each timed alone on the same records."""
+    codec, key = Codec(bench.source), bench.keys[CRM]
+    store = TrustStore([TrustedKey.for_key(k) for k in bench.keys.values()])
+    datas = [r.to_avro() for r in records]
+    values = [codec.encode(CASES, d) for d in datas]
+    subjects = [CASES.key_of(d) for d in datas]
+    headers = [new_envelope(CASES, source=CRM, subject=s).to_headers() for s in subjects]
+    signed = [sign_headers(key, h, s.encode(), v) for h, s, v in zip(headers, subjects, values, strict=True)]
+
+    processed = ProcessedStore(bench.workdir / "steps.sqlite3")
+    processed.begin_batch()
+
+    def claim(i: int) -> None:
+        processed.claim("steps", CRM, str(i), "t", 0, i)
+        processed.end_record()
+
+    def per_record(step) -> float:
+        started = time.perf_counter()
+        for i in range(len(records)):
+            step(i)
+        return (time.perf_counter() - started) / len(records) * 1e6
+
+    return [
+        ("publish: model.to_avro()", per_record(lambda i: records[i].to_avro())),
+        ("publish: validate (check)", per_record(lambda i: check(CASES, datas[i]))),
+        ("publish: codec.encode", per_record(lambda i: codec.encode(CASES, datas[i]))),
+        (
+            "publish: envelope + headers",
+            per_record(lambda i: new_envelope(CASES, source=CRM, subject=subjects[i]).to_headers()),
+        ),
+        ("publish: Ed25519 sign", per_record(lambda i: sign_headers(key, headers[i], subjects[i].encode(), values[i]))),
+        ("consume: envelope from headers", per_record(lambda i: Envelope.from_headers(signed[i]))),
+        ("consume: Ed25519 verify", per_record(lambda i: store.verify(signed[i], subjects[i].encode(), values[i]))),
+        ("consume: codec.decode", per_record(lambda i: codec.decode(values[i], CASES))),
+        ("consume: model.from_avro (validates)", per_record(lambda i: CaseOpened.from_avro(datas[i]))),
+        ("consume: processed-id store (claim, release)", per_record(lambda i: claim(i))),
+    ]
+
+
+def _profile_consume(bench: _Bench, records: list[CaseOpened]) -> str:
+    prefix = bench.prefix("profile")
+    publisher = bench.connector(CRM, prefix, signatures=True)
+    for record in records:
+        publisher.publish_async(record)
+    publisher.flush()
+    publisher.close()
+    receiver = bench.connector(PORTAL, prefix, signatures=True)
+    subscription = receiver.subscribe(CaseOpened, group="bench-profile", handler=lambda r, m: None)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    subscription.run(max_records=len(records))
+    profiler.disable()
+    receiver.close()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(14)
+    return "\n".join(line for line in out.getvalue().splitlines() if line.strip())
+
+
+def _rates(name: str, result: dict[str, float], n: int, base: dict[str, float] | None) -> str:
+    both = n / (result["publish_s"] + result["consume_s"])
+    publish, consume = n / result["publish_s"], n / result["consume_s"]
+    line = f"{name:<34} publish {publish:>8,.0f}/s  consume {consume:>8,.0f}/s  together {both:>8,.0f}/s"
+    if base is not None:
+        base_both = n / (base["publish_s"] + base["consume_s"])
+        line += (
+            f"   ratio to (a): publish {publish / (n / base['publish_s']):.2f}  consume "
+            f"{consume / (n / base['consume_s']):.2f}  together {both / base_both:.2f}"
+        )
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--rate", type=int, default=1_000, help="records/s for the latency run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument("--latency-consumer", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--raw-latency-consumer", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.raw_latency_consumer:
+        bootstrap, topic, total = args.raw_latency_consumer
+        _raw_latency_consumer(bootstrap, topic, int(total))
+        return
+    if args.latency_consumer:
+        bootstrap, trust_topic, prefix, total, workdir = args.latency_consumer
+        _latency_consumer(bootstrap, trust_topic, prefix, int(total), workdir)
+        return
+
+    settings = load_settings()
+    cluster = start_cluster(settings, nodes=1)
+    try:
+        with tempfile.TemporaryDirectory(prefix="enlace-bench-") as workdir:
+            bench = _Bench(cluster.bootstrap_servers, Path(workdir))
+            records = _records(args.records)
+            _connector_run(bench, records[:2000], "warmup", signatures=True)
+            raw = _raw_run(bench, _prepared_bytes(bench, records))
+            unsigned = _connector_run(bench, records, "unsigned", signatures=False)
+            signed = _connector_run(bench, records, "signed", signatures=True)
+            n = args.records
+            print(f"{n:,} CaseOpened v2 records, single-node Kafka, tracing off")
+            print(_rates("(a) raw kafka-python, same bytes", raw, n, None))
+            print(_rates("(b) connector, signatures off", unsigned, n, raw))
+            print(_rates("(c) connector, signed + verified", signed, n, raw))
+
+            for name, raw in (("(a) raw kafka-python", True), ("(c) connector, signed", False)):
+                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw))
+                p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
+                print(
+                    f"{name:<22} publish-to-handler latency at {args.rate:,} records/s for {args.seconds:.0f}s "
+                    f"({len(latencies):,} records): p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms"
+                )
+
+            print("(c) cost of each step alone, µs per record:")
+            for step, micros in _step_costs(bench, records[:5000]):
+                print(f"    {step:<40} {micros:>7.1f}")
+            print("(c) consuming loop, cProfile top functions by own time (10,000 records):")
+            print(_profile_consume(bench, records[:10_000]))
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
