@@ -163,7 +163,7 @@ class TrustStore:
     before the record is refused: a key published just before a record is then always found.
     """
 
-    def __init__(self, keys: Iterable[TrustedKey] = (), *, refresh: Callable[[], None] | None = None) -> None:
+    def __init__(self, keys: Iterable[TrustedKey] = (), *, refresh: Callable[[], object] | None = None) -> None:
         self._keys: dict[str, TrustedKey] = {k.key_id: k for k in keys}
         self._refresh = refresh
         self._last_refresh: dict[str, float] = {}
@@ -181,7 +181,7 @@ class TrustStore:
         """The key with this id, if trusted (whatever its dates)."""
         return self._keys.get(key_id)
 
-    def set_refresh(self, refresh: Callable[[], None] | None) -> None:
+    def set_refresh(self, refresh: Callable[[], object] | None) -> None:
         """Set the catch-up hook used for unknown key ids."""
         self._refresh = refresh
 

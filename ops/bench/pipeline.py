@@ -50,6 +50,7 @@ from ops.kafka import start_cluster
 
 CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
 CASES = catalog().get("CaseOpened")
+CASES_TOPIC: str = CASES.topic or ""
 
 
 def _records(count: int) -> list[CaseOpened]:
@@ -83,7 +84,7 @@ class _Bench:
     def prefix(self, name: str) -> str:
         topics = Topics(self.bootstrap)
         prefix = f"bench-{name}-{self.run_id}."
-        topics.ensure(prefix + CASES.topic, partitions=1)
+        topics.ensure(prefix + CASES_TOPIC, partitions=1)
         topics.close()
         return prefix
 
@@ -128,7 +129,7 @@ def _prepared_bytes(bench: _Bench, records: list[CaseOpened]) -> list[tuple[byte
 
 
 def _raw_run(bench: _Bench, messages: list[tuple[bytes, bytes, list]]) -> dict[str, float]:
-    topic = bench.prefix("raw") + CASES.topic
+    topic = bench.prefix("raw") + CASES_TOPIC
     producer = KafkaProducer(bootstrap_servers=bench.bootstrap, **PRODUCER_DEFAULTS)
     started = time.perf_counter()
     for key, value, headers in messages:
@@ -221,7 +222,7 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
     prefix = bench.prefix("raw-latency" if raw else "latency")
     total = int(rate * seconds)
     if raw:
-        args = ["--raw-latency-consumer", bench.bootstrap, prefix + CASES.topic, str(total)]
+        args = ["--raw-latency-consumer", bench.bootstrap, prefix + CASES_TOPIC, str(total)]
     else:
         args = ["--latency-consumer", bench.bootstrap, bench.trust_topic, prefix, str(total), str(bench.workdir)]
     consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True)
@@ -231,9 +232,9 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
             bench, [CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}), *_records(total)]
         )
         producer = KafkaProducer(bootstrap_servers=bench.bootstrap, **PRODUCER_DEFAULTS)
-        producer.send(prefix + CASES.topic, key=messages[0][0], value=messages[0][1], headers=messages[0][2]).get(30)
+        producer.send(prefix + CASES_TOPIC, key=messages[0][0], value=messages[0][1], headers=messages[0][2]).get(30)
         assert consumer.stdout.readline().strip() == "warm", "the latency consumer did not start"
-        _paced(lambda m: producer.send(prefix + CASES.topic, key=m[0], value=m[1], headers=m[2]), messages[1:], rate)
+        _paced(lambda m: producer.send(prefix + CASES_TOPIC, key=m[0], value=m[1], headers=m[2]), messages[1:], rate)
         producer.flush()
         producer.close()
     else:
@@ -352,8 +353,8 @@ def main() -> None:
             print(_rates("(b) connector, signatures off", unsigned, n, raw))
             print(_rates("(c) connector, signed + verified", signed, n, raw))
 
-            for name, raw in (("(a) raw kafka-python", True), ("(c) connector, signed", False)):
-                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw))
+            for name, raw_baseline in (("(a) raw kafka-python", True), ("(c) connector, signed", False)):
+                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw_baseline))
                 p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
                 print(
                     f"{name:<22} publish-to-handler latency at {args.rate:,} records/s for {args.seconds:.0f}s "

@@ -54,10 +54,13 @@ def publish(
     Every record is checked first: if any is invalid, each problem is printed and nothing is sent.
     """
     record_type = catalog().get(record_name)
+    model = record_type.model
+    if model is None or record_type.topic is None:
+        raise typer.BadParameter(f"{record_type.full_name} is a shared type, not a record with a topic")
     models, failed = [], False
     for line, data in _read_records(file):
         try:
-            models.append(record_type.model.from_avro(from_json(record_type, data)))
+            models.append(model.from_avro(from_json(record_type, data)))
         except ValidationError as exc:
             failed = True
             for problem in _problems(exc):
