@@ -113,3 +113,14 @@ def test_a_tampered_record_is_dead_lettered_not_printed_then_listed_and_replayed
     replayed = cli("dlq", "replay", cli.topic)
     assert "1 dead letter(s) replayed" in replayed.stdout
     assert "(replayed)" in cli("dlq", "list", cli.topic).stdout
+
+
+def test_revoke_key_makes_receivers_dead_letter_that_keys_records(cli, tmp_path):
+    records = tmp_path / "case.json"
+    records.write_text(_case_json(8))
+    cli("publish", "CaseOpened", str(records), "--agency", CRM, "--key-file", cli.keys[CRM])
+    revoked = cli("agency", "revoke-key", "--agency", CRM, "--key-file", cli.keys[CRM], "--reason", "key leaked")
+    assert "revoked ed25519:" in revoked.stdout
+    consumed = cli("consume", cli.topic, "--agency", PORTAL, "--from-beginning", "--max", "1")
+    assert consumed.stdout == ""
+    assert "reason=revoked-key" in cli("dlq", "list", cli.topic).stdout
