@@ -15,6 +15,7 @@ import pytest
 
 from bus import load_settings
 from ops.kafka import KafkaCluster, LocalCluster, start_cluster
+from ops.zipkin import ZipkinServer
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,17 @@ def kafka3() -> Iterator[LocalCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def zipkin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZipkinServer]:
+    """One real Zipkin server (in-memory, loopback) for the whole session; ``.url``, ``.spans_endpoint``."""
+    server = ZipkinServer(workdir=tmp_path_factory.mktemp("zipkin"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
