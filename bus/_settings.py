@@ -52,13 +52,9 @@ def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
     known = {ENV_PREFIX + name.upper() for name in EnlaceSettings.model_fields}
     unknown = sorted(k for k in env if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
     if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     values = {
-        name: env[ENV_PREFIX + name.upper()]
-        for name in EnlaceSettings.model_fields
-        if ENV_PREFIX + name.upper() in env
+        name: env[ENV_PREFIX + name.upper()] for name in EnlaceSettings.model_fields if ENV_PREFIX + name.upper() in env
     }
     try:
         return EnlaceSettings(**values)  # type: ignore[arg-type]

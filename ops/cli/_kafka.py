@@ -17,7 +17,7 @@ def up(nodes: int = typer.Option(1, "--nodes", help="1, or 3 for replication tes
         raise typer.BadParameter("--nodes must be 1 or 3", param_hint="--nodes")
     settings = load_settings()
     if settings.bootstrap_servers:
-        typer.echo(f"ENLACE_BOOTSTRAP_SERVERS is set: using that cluster, not starting one.")
+        typer.echo("ENLACE_BOOTSTRAP_SERVERS is set: using that cluster, not starting one.")
         wait_for_brokers(settings.bootstrap_servers, 1, timeout=settings.kafka_start_timeout_s)
         typer.echo(settings.bootstrap_servers)
         return

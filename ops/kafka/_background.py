@@ -40,9 +40,7 @@ class BackgroundCluster:
         """Start a cluster whose nodes outlive this process, and remember it."""
         workdir = self.root / "cluster"
         shutil.rmtree(workdir, ignore_errors=True)
-        cluster = LocalCluster(
-            nodes=nodes, heap_mb=settings.kafka_heap_mb, workdir=workdir, tied_to_parent=False
-        )
+        cluster = LocalCluster(nodes=nodes, heap_mb=settings.kafka_heap_mb, workdir=workdir, tied_to_parent=False)
         cluster.start(timeout=settings.kafka_start_timeout_s)
         try:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -99,17 +99,20 @@ def _run_maven(version: str, target: Path, libs: Path, *, progress: bool) -> Non
     pom = target / "pom.xml"
     pom.write_text(_pom_text(), encoding="utf-8")
     cmd = [
-        mvn, "-B", "-f", str(pom), "dependency:copy-dependencies",
-        f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
+        mvn,
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
     ]
     log = target / "mvn.log"
     started = time.monotonic()
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         stop = threading.Event()
-        ticker = threading.Thread(
-            target=_show_progress, args=(version, staging, started, stop), daemon=True
-        )
+        ticker = threading.Thread(target=_show_progress, args=(version, staging, started, stop), daemon=True)
         if progress:
             ticker.start()
         try:
@@ -129,8 +132,7 @@ def _run_maven(version: str, target: Path, libs: Path, *, progress: bool) -> Non
     if progress:
         jars = len(list(libs.glob("*.jar")))
         print(
-            f"Apache Kafka {version}: {jars} jars resolved in {time.monotonic() - started:.0f}s "
-            f"into {libs}",
+            f"Apache Kafka {version}: {jars} jars resolved in {time.monotonic() - started:.0f}s into {libs}",
             file=sys.stderr,
         )
 
@@ -139,8 +141,7 @@ def _show_progress(version: str, staging: Path, started: float, stop: threading.
     while not stop.wait(1.0):
         jars = len(list(staging.glob("*.jar")))
         print(
-            f"\rResolving Apache Kafka {version} with Maven: {time.monotonic() - started:4.0f}s, "
-            f"{jars} jars copied",
+            f"\rResolving Apache Kafka {version} with Maven: {time.monotonic() - started:4.0f}s, {jars} jars copied",
             end="",
             file=sys.stderr,
             flush=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import os
 import shutil
@@ -91,7 +92,12 @@ def wait_for_brokers(bootstrap: str, expected: int, *, timeout: float, is_alive=
         if is_alive is not None and not is_alive():
             raise TransportError("a Kafka node exited while starting")
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            remaining_ms = max(100, int((deadline - time.monotonic()) * 1000))
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap,
+                request_timeout_ms=min(5000, remaining_ms),
+                bootstrap_timeout_ms=min(5000, remaining_ms),
+            )
             try:
                 brokers = admin.describe_cluster()["brokers"]
             finally:
@@ -310,8 +316,7 @@ class LocalCluster:
         assert self.workdir is not None
         ports = free_ports(2 * self.nodes)
         self._nodes = [
-            _Node(i + 1, ports[2 * i], ports[2 * i + 1], self.workdir / f"node-{i + 1}")
-            for i in range(self.nodes)
+            _Node(i + 1, ports[2 * i], ports[2 * i + 1], self.workdir / f"node-{i + 1}") for i in range(self.nodes)
         ]
 
     def _properties(self, node: _Node) -> dict[str, str]:
@@ -371,21 +376,23 @@ class LocalCluster:
 
     def _format(self, node: _Node, cluster_id: str) -> None:
         cmd = self._java(
-            node, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-            "-c", str(node.directory / "server.properties"),
+            node,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(node.directory / "server.properties"),
         )
         done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
-            raise TransportError(
-                f"formatting Kafka storage of node {node.node_id} failed:\n{done.stdout}{done.stderr}"
-            )
+            raise TransportError(f"formatting Kafka storage of node {node.node_id} failed:\n{done.stdout}{done.stderr}")
 
     def _spawn(self, node: _Node) -> None:
         for port in (node.port, node.controller_port):
             if not _port_is_free(port):
                 raise TransportError(f"port {port} of node {node.node_id} is taken", retriable=True)
-        out = open(node.stdout_log, "ab")
-        try:
+        with open(node.stdout_log, "ab") as out:
             node.process = subprocess.Popen(
                 self._java(node, "kafka.Kafka", str(node.directory / "server.properties")),
                 stdout=out,
@@ -395,8 +402,6 @@ class LocalCluster:
                 start_new_session=True,
                 preexec_fn=_die_with_parent if self.tied_to_parent else None,
             )
-        finally:
-            out.close()
         node.pid = node.process.pid
 
     @staticmethod
@@ -404,18 +409,14 @@ class LocalCluster:
         if not node.alive():
             return
         pid = node.process.pid if node.process else node.pid
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)  # type: ignore[arg-type]
-        except ProcessLookupError:
-            pass
 
     @staticmethod
     def _reap(node: _Node, *, timeout: float) -> None:
         if node.process is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 node.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
             return
         deadline = time.monotonic() + timeout
         while node.alive() and time.monotonic() < deadline:

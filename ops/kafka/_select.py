@@ -9,13 +9,21 @@ from typing import Protocol
 from bus import ConfigError, EnlaceSettings, TransportError
 from ops.kafka._local import LocalCluster, wait_for_brokers
 
-__all__ = ["ContainerCluster", "ExternalCluster", "KafkaCluster", "choose_mode", "docker_unavailable_reason", "start_cluster"]
+__all__ = [
+    "ContainerCluster",
+    "ExternalCluster",
+    "KafkaCluster",
+    "choose_mode",
+    "docker_unavailable_reason",
+    "start_cluster",
+]
 
 
 class KafkaCluster(Protocol):
     """What every kind of cluster offers its user."""
 
-    mode: str
+    @property
+    def mode(self) -> str: ...
 
     @property
     def bootstrap_servers(self) -> str: ...

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
-
-import pytest
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +96,9 @@ def test_a_broker_killed_with_sigkill_loses_no_acknowledged_record(kafka3, uniqu
     assert len(acknowledged) >= 500, f"too few acknowledged with one broker down: {len(failed)} failed"
 
     consumer = KafkaConsumer(
-        bootstrap_servers=kafka3.bootstrap_servers, auto_offset_reset="earliest", enable_auto_commit=False,
+        bootstrap_servers=kafka3.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
         consumer_timeout_ms=15000,
     )
     partitions = [TopicPartition(topic, p) for p in range(3)]
