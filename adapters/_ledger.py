@@ -175,7 +175,5 @@ class Ledger:
 
     def outbox_counts(self) -> dict[str, int]:
         """Published and pending outbox rows."""
-        sent, pending = self.db.execute(
-            "SELECT count(sent_at), count(*) - count(sent_at) FROM outbox"
-        ).fetchone()
+        sent, pending = self.db.execute("SELECT count(sent_at), count(*) - count(sent_at) FROM outbox").fetchone()
         return {"published": int(sent), "pending": int(pending)}

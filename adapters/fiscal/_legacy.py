@@ -6,7 +6,7 @@ One taxpayer per line, 150 characters, space-padded, ASCII upper case (Ñ kept a
     cols  14-31   CURP                blank for companies
     cols  32-91   name                person's full name or company's legal name
     cols  92-94   regime code         SAT catalogue c_RegimenFiscal (601, 605, 612, 626...)
-    col   95      status code         A active, S suspended, C cancelled, L not located
+    col   95      status code         A active, S suspended, C cancelled
     cols  96-103  status since        YYYYMMDD
     cols 104-150  obligations         obligation codes separated by ';'
 
@@ -23,7 +23,7 @@ from bus import ValidationError
 __all__ = ["LINE_WIDTH", "STATUS_CODES", "LegacyTaxpayer", "format_line", "parse_export", "parse_line"]
 
 LINE_WIDTH = 150
-STATUS_CODES = {"A": "active", "S": "suspended", "C": "cancelled", "L": "not located"}
+STATUS_CODES = {"A": "active", "S": "suspended", "C": "cancelled"}
 
 # (name, first column, last column), 1-based and inclusive as in the export's documentation.
 _LAYOUT = (
@@ -50,9 +50,7 @@ class LegacyTaxpayer:
     obligations: tuple[str, ...]
 
 
-def _error(
-    line_no: int, field: str, cols: tuple[int, int], rule: str, value: str, why: str
-) -> ValidationError:
+def _error(line_no: int, field: str, cols: tuple[int, int], rule: str, value: str, why: str) -> ValidationError:
     return ValidationError(
         f"register line {line_no}, {field} (columns {cols[0]}-{cols[1]}): {why}; found {value!r}",
         record="sat.padron",
@@ -146,9 +144,7 @@ def format_line(taxpayer: LegacyTaxpayer) -> str:
     for name, first, last in _LAYOUT:
         width = last - first + 1
         if len(values[name]) > width:
-            raise _error(
-                0, name, (first, last), "padron.overflow", values[name], f"at most {width} characters"
-            )
+            raise _error(0, name, (first, last), "padron.overflow", values[name], f"at most {width} characters")
         parts.append(values[name].ljust(width))
     return "".join(parts)
 

@@ -156,9 +156,7 @@ def read_service_request(payload: dict[str, Any]) -> tuple[ServiceRequestForm | 
         problems.append(FieldProblem("phone", "a phone number has 10 to 15 digits", "form.phone"))
     service = _text(payload, "service", problems, required=True, label="service")
     if service and service not in SERVICES:
-        problems.append(
-            FieldProblem("service", f"{service!r} is not a service the portal offers", "form.service")
-        )
+        problems.append(FieldProblem("service", f"{service!r} is not a service the portal offers", "form.service"))
     details = _text(payload, "details", problems, required=False, label="details", max_len=2000)
     consent = _consent(payload, problems)
     if problems:

@@ -50,9 +50,7 @@ FORM_FIELD_OF_RECORD_PATH = {
 }
 
 
-def person_from_curp(
-    curp: str, *, given_names: str, first_surname: str, second_surname: str
-) -> dict[str, Any]:
+def person_from_curp(curp: str, *, given_names: str, first_surname: str, second_surname: str) -> dict[str, Any]:
     """An ``mx.gob.common.Person`` whose birth date, sex and state of birth are read from the CURP.
 
     The CURP encodes them (positions 5-10 YYMMDD, 11 sex, 12-13 state; position 17 is a digit for
@@ -71,9 +69,7 @@ def person_from_curp(
     }
 
 
-def service_request_record(
-    form: ServiceRequestForm, *, request_id: str, submitted_at: dt.datetime
-) -> dict[str, Any]:
+def service_request_record(form: ServiceRequestForm, *, request_id: str, submitted_at: dt.datetime) -> dict[str, Any]:
     """``mx.gob.portal.ServiceRequestSubmitted`` v1: schemas/mx.gob.portal/ServiceRequestSubmitted/v1.avsc."""
     return {
         "requestId": request_id,

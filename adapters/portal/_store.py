@@ -112,9 +112,7 @@ class PortalStore:
         """The request id known by any of its ids, or None."""
         for column, value in (("request_id", request_id), ("case_id", case_id), ("folio", folio)):
             if value:
-                row = tx.db.execute(
-                    f"SELECT request_id FROM requests WHERE {column} = ?", (value,)
-                ).fetchone()
+                row = tx.db.execute(f"SELECT request_id FROM requests WHERE {column} = ?", (value,)).fetchone()
                 if row:
                     return str(row[0])
         return None
@@ -214,15 +212,12 @@ class PortalStore:
 
     def count_by_status(self) -> dict[str, int]:
         """How many requests are in each status."""
-        return dict(
-            self.ledger.db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall()
-        )
+        return dict(self.ledger.db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
 
     def access_log(self, curp: str) -> list[dict[str, Any]]:
         """Who read this citizen's personal data, when, why — newest first."""
         rows = self.ledger.db.execute(
-            "SELECT accessor, system, at, purpose, legal_basis, fields FROM access_log WHERE curp = ?"
-            " ORDER BY at DESC",
+            "SELECT accessor, system, at, purpose, legal_basis, fields FROM access_log WHERE curp = ? ORDER BY at DESC",
             (curp,),
         ).fetchall()
         return [

@@ -58,13 +58,9 @@ def create_app(
         after_submit: called after a request is stored (the runtime publishes the outbox there).
         health: the body of ``GET /health``; a ``status`` other than ``UP`` answers 503.
     """
-    app = FastAPI(
-        title="Citizen's portal (urn:mx:gob:portal)", docs_url="/api/docs", openapi_url="/api/openapi.json"
-    )
+    app = FastAPI(title="Citizen's portal (urn:mx:gob:portal)", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
-    def _answer(
-        span_name: str, submit: Callable[[dict[str, Any]], Submission], body: dict[str, Any]
-    ) -> JSONResponse:
+    def _answer(span_name: str, submit: Callable[[dict[str, Any]], Submission], body: dict[str, Any]) -> JSONResponse:
         with _tracer.start_as_current_span(span_name, kind=trace.SpanKind.SERVER):
             view, problems = submit(body)
             if view is None:

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from adapters._ledger import Ledger
 from adapters.fiscal._legacy import LINE_WIDTH, LegacyTaxpayer, format_line, parse_export, parse_line
-from adapters.fiscal._store import TaxpayerRegister
+from adapters.fiscal._store import SCHEMA, TaxpayerRegister
 from bus import ValidationError
 
 PERSON = LegacyTaxpayer(
@@ -68,20 +69,21 @@ def test_a_bad_date_is_refused_and_an_export_reports_every_bad_line():
 
 
 def test_the_register_keeps_legacy_lines_and_finds_by_rfc_and_curp(tmp_path):
-    register = TaxpayerRegister(tmp_path / "sat.sqlite3")
-    try:
-        assert register.import_export(format_line(PERSON) + "\n" + format_line(COMPANY) + "\n") == 2
-        assert register.by_rfc("gode561231gr8") == PERSON
-        assert register.by_curp(PERSON.curp) == PERSON
-        assert register.by_curp("NOPE") is None
-        changed = register.change_status(PERSON.rfc, "S", since=dt.date(2026, 1, 2))
-        assert changed.status_code == "S" and register.by_rfc(PERSON.rfc) == changed
-        assert register.count() == 2
-    finally:
-        register.close()
+    ledger = Ledger(tmp_path / "sat.sqlite3", schema=SCHEMA)
+    register = TaxpayerRegister(ledger.db)
+    assert register.load(format_line(PERSON) + "\n" + format_line(COMPANY) + "\n") == 2
+    assert register.db.execute("SELECT line FROM padron WHERE rfc = ?", (PERSON.rfc,)).fetchone()[0] == (
+        format_line(PERSON)
+    )
+    assert register.by_rfc("gode561231gr8") == PERSON
+    assert register.by_curp(PERSON.curp) == PERSON
+    assert register.by_curp("NOPE") is None
+    before, after = register.change_status(PERSON.rfc, "S", since=dt.date(2026, 1, 2))
+    assert before == PERSON and after.status_code == "S" and register.by_rfc(PERSON.rfc) == after
+    assert register.count() == 2
 
 
 def test_a_status_change_for_an_unknown_taxpayer_is_refused():
-    register = TaxpayerRegister(":memory:")
+    register = TaxpayerRegister(Ledger(":memory:", schema=SCHEMA).db)
     with pytest.raises(ValidationError, match="no taxpayer with RFC XAXX010101000"):
         register.change_status("XAXX010101000", "C", since=dt.date(2026, 1, 1))
