@@ -25,6 +25,8 @@ class EnlaceSettings(BaseSettings):
         registry_url: the schema registry's base URL.
         kafka: which Kafka to use: ``auto`` picks ``external`` when ``bootstrap_servers`` is set,
             ``testcontainers`` when a Docker daemon answers, else ``local``.
+        schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
+            the repository's ``schemas/`` folder beside the ``bus`` package.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -34,6 +36,7 @@ class EnlaceSettings(BaseSettings):
     kafka: KafkaMode = "auto"
     kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    schemas_dir: str | None = None
 
 
 def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
