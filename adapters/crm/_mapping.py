@@ -1,4 +1,4 @@
-"""The CRM's own case rows <-> shared records (check against schemas/mx.gob.crm/*/v1.avsc).
+"""The CRM's own case rows <-> shared records (check against the latest schemas/mx.gob.crm/*/v*.avsc).
 
 The CRM keeps cases in its own table with its own vocabulary (Spanish status names, a service
 catalogue); this module is the only place that knows both vocabularies.
@@ -84,13 +84,14 @@ def _contact(row: CaseRow) -> dict[str, Any] | None:
 
 
 def case_opened_record(row: CaseRow) -> dict[str, Any]:
-    """``mx.gob.crm.CaseOpened`` v1."""
+    """``mx.gob.crm.CaseOpened`` v2 (v1 readers ignore ``priority``)."""
     return {
         "caseId": row.case_id,
         "citizenCurp": row.curp,
         "channel": "PORTAL",
         "category": CATALOGUE.get(row.service_code, UNKNOWN_SERVICE).category,
         "status": CRM_STATUS[row.status],
+        "priority": "NORMAL",
         "slaDueDate": row.due,
         "openedAt": row.opened_at,
         "serviceRequestId": row.request_id,

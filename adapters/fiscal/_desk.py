@@ -50,8 +50,8 @@ class FiscalDesk:
         """Change a taxpayer's status in the register and announce it (TaxpayerStatusChanged)."""
         now = self._clock()
         with self.ledger.transaction() as tx:
-            _, after = self.register.change_status(rfc, status_code, since=since or now.date())
-            tx.emit(STATUS_CHANGED, status_changed_record(after, changed_at=now))
+            before, after = self.register.change_status(rfc, status_code, since=since or now.date())
+            tx.emit(STATUS_CHANGED, status_changed_record(before, after, changed_at=now))
         return after
 
     def handlers(self) -> dict[str, Callable[[dict[str, Any], Delivery], None]]:

@@ -9,7 +9,7 @@ from adapters.fiscal._legacy import LegacyTaxpayer
 
 __all__ = ["STATUS_SYMBOL", "status_changed_record", "status_reported_record", "taxpayer_type"]
 
-# Register status code -> mx.gob.sat.TaxpayerStatus symbol (v1 symbols only).
+# Register status code -> mx.gob.sat.TaxpayerStatus / TaxStanding symbol.
 STATUS_SYMBOL = {"A": "ACTIVE", "S": "SUSPENDED", "C": "CANCELLED"}
 
 
@@ -18,13 +18,14 @@ def taxpayer_type(rfc: str) -> str:
     return "PERSON" if len(rfc) == 13 else "COMPANY"
 
 
-def status_changed_record(after: LegacyTaxpayer, *, changed_at: dt.datetime) -> dict[str, Any]:
-    """``mx.gob.sat.TaxpayerStatusChanged`` v1 (schemas/mx.gob.sat/TaxpayerStatusChanged/v1.avsc)."""
+def status_changed_record(before: LegacyTaxpayer, after: LegacyTaxpayer, *, changed_at: dt.datetime) -> dict[str, Any]:
+    """``mx.gob.sat.TaxpayerStatusChanged`` v2 (schemas/mx.gob.sat/TaxpayerStatusChanged/v2.avsc)."""
     return {
         "rfc": after.rfc,
         "taxpayerType": taxpayer_type(after.rfc),
         "regime": after.regime_code,
         "status": STATUS_SYMBOL[after.status_code],
+        "previousStatus": STATUS_SYMBOL[before.status_code],
         "obligations": list(after.obligations),
         "effectiveDate": after.status_since,
         "changedAt": changed_at,

@@ -106,7 +106,6 @@ def information_request_record(
         "requestId": request_id,
         "requesterCurp": form.curp,
         "agencyAsked": form.agency,
-        "requestType": "PUBLIC_INFORMATION",
         "description": form.question,
         "contactEmail": form.email or None,
         "consentGiven": form.consent,

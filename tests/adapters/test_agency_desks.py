@@ -66,7 +66,7 @@ def bus() -> Bus:
                     "GODE561231GR8", ACTIVE_CURP, "EMILIO GOMEZ DIAZ", "612", "A", dt.date(2019, 3, 1), ("ISR",)
                 ),
                 LegacyTaxpayer(
-                    "MAPE900215KX1", SUSPENDED_CURP, "ELENA MARTINEZ PEREZ", "626", "S", dt.date(2025, 5, 1), ()
+                    "MAPE900215KX0", SUSPENDED_CURP, "ELENA MARTINEZ PEREZ", "626", "S", dt.date(2025, 5, 1), ()
                 ),
             )
         )
@@ -162,3 +162,26 @@ def test_fiscal_services_announce_a_status_change(bus):
     (changed,) = bus.of("mx.gob.sat.TaxpayerStatusChanged")
     assert changed["status"] == "CANCELLED" and changed["taxpayerType"] == "PERSON"
     assert changed["effectiveDate"] == NOW.date()
+
+
+def test_every_record_an_agency_publishes_passes_its_schema_and_domain_rules(bus):
+    records = pytest.importorskip("bus.records")  # on main since the records merge
+    _submit(bus, ACTIVE_CURP, "SAT-CONSTANCIA-SITUACION-FISCAL", "88888888-8888-4888-8888-888888888888")
+    _submit(bus, SUSPENDED_CURP, "SE-LICENCIA-FUNCIONAMIENTO", "99999999-9999-4999-8999-999999999999")
+    _submit(bus, UNKNOWN_CURP, "SAT-CONSTANCIA-SITUACION-FISCAL", "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
+    request = {
+        "requestId": "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
+        "requesterCurp": ACTIVE_CURP,
+        "agencyAsked": "urn:mx:gob:crm",
+        "description": "How many cases did you open?",
+        "submittedAt": NOW,
+    }
+    bus.desks["urn:mx:gob:transparencia"].on_information_request(request, Delivery("ce-j", "urn:mx:gob:portal"))
+    bus.desks["urn:mx:gob:sat"].change_status("MAPE900215KX0", "A")
+    bus.run()
+    published = {name for _, name, _ in bus.published}
+    assert len(published) == 8
+    for urn, name, record in bus.published:
+        record_type = records.catalog().get(name)
+        assert record_type.owner == urn, f"{urn} published {name}, owned by {record_type.owner}"
+        records.check(record_type, record)

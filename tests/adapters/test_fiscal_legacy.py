@@ -21,7 +21,7 @@ PERSON = LegacyTaxpayer(
     obligations=("ISR-PF", "IVA-MENSUAL"),
 )
 COMPANY = LegacyTaxpayer(
-    rfc="ABC680524P76",
+    rfc="ABC680524P73",
     curp="",
     name="ABARROTES EL CENTRO SA DE CV",
     regime_code="601",
@@ -41,7 +41,7 @@ def test_a_line_round_trips_through_the_fixed_width_layout():
 
 def test_a_company_rfc_keeps_its_trailing_space_and_blank_curp():
     line = format_line(COMPANY)
-    assert line[0:13] == "ABC680524P76 "
+    assert line[0:13] == "ABC680524P73 "
     assert line[13:31] == " " * 18
     assert parse_line(line) == COMPANY
 
