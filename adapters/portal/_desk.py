@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from adapters._ledger import Ledger
+from adapters._ledger import Ledger, Transaction
 from adapters._seam import Delivery
 from adapters.portal._forms import FieldProblem, read_information_request, read_service_request
 from adapters.portal._mapping import (
@@ -150,6 +150,8 @@ class PortalDesk:
                 note=f"case {record['caseId']} opened",
                 case_id=record["caseId"],
             )
+            for _, waiting in self.store.take_waiting(tx, link=f"case:{record['caseId']}"):
+                self._case_updated(tx, request_id, waiting)
 
     def on_case_updated(self, record: dict[str, Any], delivery: Delivery) -> None:
         """mx.gob.crm.CaseUpdated: show the case's new status to the citizen."""
@@ -158,15 +160,19 @@ class PortalDesk:
                 return
             request_id = self.store.find(tx, case_id=record["caseId"])
             if request_id is None:
-                # The update overtook its CaseOpened (another topic): fail so the connector retries it.
-                raise LookupError(f"case {record['caseId']} is not known yet")
-            self.store.change_status(
-                tx,
-                request_id,
-                status=CASE_STATUS_TEXT.get(record["status"], record["status"].lower()),
-                at=_at(record["updatedAt"]),
-                note=record.get("note") or "",
-            )
+                # It overtook its CaseOpened (another topic, no order between topics): keep it.
+                self.store.wait(tx, link=f"case:{record['caseId']}", handler="case_updated", record=record)
+                return
+            self._case_updated(tx, request_id, record)
+
+    def _case_updated(self, tx: Transaction, request_id: str, record: dict[str, Any]) -> None:
+        self.store.change_status(
+            tx,
+            request_id,
+            status=CASE_STATUS_TEXT.get(record["status"], record["status"].lower()),
+            at=_at(record["updatedAt"]),
+            note=record.get("note") or "",
+        )
 
     def on_information_filed(self, record: dict[str, Any], delivery: Delivery) -> None:
         """mx.gob.transparencia.InformationRequestFiled: the request has a folio and a legal deadline."""
@@ -186,6 +192,8 @@ class PortalDesk:
                 folio=record["folio"],
                 deadline=str(deadline),
             )
+            for _, waiting in self.store.take_waiting(tx, link=f"folio:{record['folio']}"):
+                self._answered(tx, request_id, waiting)
 
     def on_information_answered(self, record: dict[str, Any], delivery: Delivery) -> None:
         """mx.gob.transparencia.InformationRequestAnswered: show the answer."""
@@ -194,15 +202,19 @@ class PortalDesk:
                 return
             request_id = self.store.find(tx, folio=record["folio"])
             if request_id is None:
-                raise LookupError(f"folio {record['folio']} is not known yet")
-            self.store.change_status(
-                tx,
-                request_id,
-                status="answered",
-                at=_at(record["answeredAt"]),
-                note=record["answerType"].lower().replace("_", " "),
-                answer=record["answerSummary"],
-            )
+                self.store.wait(tx, link=f"folio:{record['folio']}", handler="answered", record=record)
+                return
+            self._answered(tx, request_id, record)
+
+    def _answered(self, tx: Transaction, request_id: str, record: dict[str, Any]) -> None:
+        self.store.change_status(
+            tx,
+            request_id,
+            status="answered",
+            at=_at(record["answeredAt"]),
+            note=record["answerType"].lower().replace("_", " "),
+            answer=record["answerSummary"],
+        )
 
     def on_data_access_logged(self, record: dict[str, Any], delivery: Delivery) -> None:
         """mx.gob.transparencia.DataAccessLogged: add to the citizen's access log."""

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from adapters._ledger import Ledger, Transaction
+from adapters._ledger import Ledger, Transaction, decode_record, encode_record
 
 __all__ = ["SCHEMA", "PortalStore", "RequestView"]
 
@@ -44,6 +44,15 @@ CREATE TABLE IF NOT EXISTS access_log (
     fields      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS access_log_curp ON access_log (curp);
+-- Records that arrived before the one that links them to a request (another topic, no order
+-- between topics): kept until the link arrives, then applied in event order.
+CREATE TABLE IF NOT EXISTS waiting (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    link    TEXT NOT NULL,              -- 'case:<caseId>' or 'folio:<folio>'
+    handler TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waiting_link ON waiting (link);
 """
 
 
@@ -151,6 +160,24 @@ class PortalStore:
             "INSERT INTO history (request_id, at, status, note) VALUES (?, ?, ?, ?)",
             (request_id, at.isoformat(timespec="seconds"), status, note),
         )
+
+    @staticmethod
+    def wait(tx: Transaction, *, link: str, handler: str, record: dict[str, Any]) -> None:
+        """Keep a record until the request it belongs to is known by ``link``."""
+        tx.db.execute(
+            "INSERT INTO waiting (link, handler, payload) VALUES (?, ?, ?)", (link, handler, encode_record(record))
+        )
+
+    @staticmethod
+    def take_waiting(tx: Transaction, *, link: str) -> list[tuple[str, dict[str, Any]]]:
+        """The records waiting for ``link``, oldest first, removed from the waiting table."""
+        rows = tx.db.execute("SELECT handler, payload FROM waiting WHERE link = ? ORDER BY seq", (link,)).fetchall()
+        tx.db.execute("DELETE FROM waiting WHERE link = ?", (link,))
+        return [(handler, decode_record(payload)) for handler, payload in rows]
+
+    def waiting_count(self) -> int:
+        """Records still waiting for their request to be known."""
+        return int(self.ledger.db.execute("SELECT count(*) FROM waiting").fetchone()[0])
 
     @staticmethod
     def log_access(

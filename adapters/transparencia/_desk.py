@@ -105,7 +105,7 @@ class TransparencyDesk:
         """mx.gob.sat.TaxpayerStatusReported: log that the asker read the citizen's fiscal data."""
         with self.ledger.once(delivery.ce_id) as tx:
             if tx is not None:
-                tx.emit(ACCESS_LOGGED, access_from_status_report(record, ce_id=delivery.ce_id))
+                tx.emit(ACCESS_LOGGED, access_from_status_report(record))
 
     def on_case_opened(self, record: dict[str, Any], delivery: Delivery) -> None:
         """mx.gob.crm.CaseOpened from a portal request: log that the CRM read the applicant's data."""
@@ -113,7 +113,7 @@ class TransparencyDesk:
             return  # not opened from a portal request: no data crossed agencies
         with self.ledger.once(delivery.ce_id) as tx:
             if tx is not None:
-                tx.emit(ACCESS_LOGGED, access_from_case_opened(record, ce_id=delivery.ce_id, reader=delivery.sender))
+                tx.emit(ACCESS_LOGGED, access_from_case_opened(record, reader=delivery.sender))
 
     def deadlines(self, today: dt.date | None = None) -> dict[str, int]:
         """Open requests, and how many are overdue or due within 5 business days."""

@@ -17,8 +17,9 @@ __all__ = [
     "filed_record",
 ]
 
-# accessId is derived from the ce_id of the record that disclosed the data, so logging it twice
-# (after a crash) gives the same id and the citizen sees one entry.
+# accessId is derived from what was disclosed (the question answered, the case opened), so the same
+# disclosure logged twice, even from a record resent under a new ce_id, gives the same id and the
+# citizen sees one entry.
 ACCESS_NAMESPACE = uuid.UUID("6f1d0c1e-4a59-4c35-9a8f-3d2f9e0c7a11")
 
 
@@ -60,15 +61,15 @@ def answered_record(
     }
 
 
-def _access(ce_id: str, **fields: Any) -> dict[str, Any]:
-    return {"accessId": str(uuid.uuid5(ACCESS_NAMESPACE, ce_id)), "accessorOfficial": None, **fields}
+def _access(disclosure: str, **fields: Any) -> dict[str, Any]:
+    return {"accessId": str(uuid.uuid5(ACCESS_NAMESPACE, disclosure)), "accessorOfficial": None, **fields}
 
 
-def access_from_status_report(report: dict[str, Any], *, ce_id: str) -> dict[str, Any]:
+def access_from_status_report(report: dict[str, Any]) -> dict[str, Any]:
     """``DataAccessLogged``: fiscal services disclosed a citizen's tax status to the agency that asked."""
     disclosed = ["standing"] + (["rfc", "regime", "obligations", "statusSince"] if report.get("rfc") else [])
     return _access(
-        ce_id,
+        f"mx.gob.sat.TaxpayerStatusReported:{report['requestId']}",
         dataSubjectCurp=report["citizenCurp"],
         accessorAgency=report["requestedBy"],
         accessorSystem="case management (fiscal status query)",
@@ -81,10 +82,10 @@ def access_from_status_report(report: dict[str, Any], *, ce_id: str) -> dict[str
     )
 
 
-def access_from_case_opened(case: dict[str, Any], *, ce_id: str, reader: str) -> dict[str, Any]:
+def access_from_case_opened(case: dict[str, Any], *, reader: str) -> dict[str, Any]:
     """``DataAccessLogged``: the CRM read the applicant's identity and contact to open a case."""
     return _access(
-        ce_id,
+        f"mx.gob.crm.CaseOpened:{case['caseId']}",
         dataSubjectCurp=case["citizenCurp"],
         accessorAgency=reader,
         accessorSystem="case management",

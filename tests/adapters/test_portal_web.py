@@ -96,15 +96,22 @@ def test_the_citizen_sees_the_status_change_when_the_crm_opens_and_resolves_the_
     assert [h["status"] for h in mine[0]["history"]] == ["submitted", "case opened", "resolved"]
 
 
-def test_an_update_that_overtakes_its_case_opened_is_retried_not_dropped(portal):
-    desk, _, _ = portal
-    with pytest.raises(LookupError):
-        desk.on_case_updated(
-            {"caseId": "CRM-2026-000099", "status": "RESOLVED", "updatedAt": dt.datetime.now(dt.UTC)},
-            Delivery("ce-3", "urn:mx:gob:crm"),
-        )
-    # the failed attempt left no trace: the same record is handled when the connector retries it
-    assert desk.ledger.db.execute("SELECT count(*) FROM processed WHERE ce_id = 'ce-3'").fetchone()[0] == 0
+def test_an_update_that_overtakes_its_case_opened_waits_for_it(portal):
+    desk, _, client = portal
+    request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
+    now = dt.datetime.now(dt.UTC)
+    desk.on_case_updated(
+        {"caseId": "CRM-2026-000099", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=1)},
+        Delivery("ce-3", "urn:mx:gob:crm"),
+    )
+    assert desk.store.waiting_count() == 1
+    desk.on_case_opened(
+        {"caseId": "CRM-2026-000099", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
+        Delivery("ce-3b", "urn:mx:gob:crm"),
+    )
+    view = client.get(f"/api/requests/{request_id}").json()
+    assert view["status"] == "resolved" and [h["status"] for h in view["history"]][-1] == "resolved"
+    assert desk.store.waiting_count() == 0
 
 
 def test_an_older_update_does_not_roll_the_status_back(portal):
