@@ -8,6 +8,7 @@ import typer
 
 from bus import EnlaceError
 from ops.cli._kafka import kafka_app
+from ops.cli._stack import register_stack_commands
 
 __all__ = ["app", "main"]
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(kafka_app, name="kafka")
+register_stack_commands(app)
 
 
 def main() -> None:
