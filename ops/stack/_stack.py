@@ -93,8 +93,21 @@ class Stack:
 
     # -- up ---------------------------------------------------------------------------------------
 
-    def up(self, settings: EnlaceSettings, *, say: Callable[[str], None], demo_citizens: int = DEMO_CITIZENS) -> None:
+    def up(
+        self,
+        settings: EnlaceSettings,
+        *,
+        say: Callable[[str], None],
+        demo_citizens: int = DEMO_CITIZENS,
+        zipkin_url: str | None = None,
+    ) -> None:
         """Start everything; on any failure stop what was started and raise.
+
+        Args:
+            settings: Enlace settings (``bootstrap_servers`` set means use that Kafka).
+            say: where progress lines go.
+            demo_citizens: how many demo citizens fiscal services' register holds.
+            zipkin_url: a Zipkin already running (tests share one); None starts one.
 
         Raises:
             StartError: a component did not start (named, with the tail of its log).
@@ -104,7 +117,7 @@ class Stack:
         self.root.mkdir(parents=True)
         try:
             self._kafka(settings, say)
-            self._zipkin(settings, say)
+            self._zipkin(say, zipkin_url)
             self._registry(say)
             self._schemas(say)
             keys = self._keys(say)
@@ -132,7 +145,10 @@ class Stack:
         self.bootstrap_servers, self.kafka_started = cluster.bootstrap_servers, True
         self.save()
 
-    def _zipkin(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
+    def _zipkin(self, say: Callable[[str], None], existing: str | None) -> None:
+        if existing:
+            self.urls["dashboard"], self.urls["zipkin"] = f"{existing}/zipkin/", existing
+            return
         say("dashboard: starting Zipkin")
         server = ZipkinServer(workdir=self.root / "zipkin", tied_to_parent=False)
         server.start(progress=True)
