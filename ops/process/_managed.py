@@ -139,19 +139,23 @@ class ManagedProcess:
             while True:
                 if not self.alive():
                     code = self._popen.poll() if self._popen else None
-                    raise StartError(
-                        self.name, f"it exited (status {code})", log=self.log, tail=self.log_tail()
-                    )
+                    raise StartError(self.name, f"it exited (status {code})", log=self.log, tail=self.log_tail())
                 if self.health_url is None or http_ok(self.health_url):
                     return
                 if time.monotonic() > deadline:
                     raise StartError(
-                        self.name, f"{self.health_url} did not answer within {timeout:.0f}s",
-                        log=self.log, tail=self.log_tail(),
+                        self.name,
+                        f"{self.health_url} did not answer within {timeout:.0f}s",
+                        log=self.log,
+                        tail=self.log_tail(),
                     )
                 if progress:
-                    print(f"\r  {self.name}: starting ({time.monotonic() - began:3.0f}s)", end="",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"\r  {self.name}: starting ({time.monotonic() - began:3.0f}s)",
+                        end="",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 time.sleep(0.25)
         finally:
             if progress:
@@ -180,6 +184,12 @@ class ManagedProcess:
             self._signal(signal.SIGKILL)
             self._reap(5.0)
 
+    def restart(self, *, timeout: float = 60.0) -> ManagedProcess:
+        """Start the same command again (after a crash or a kill), and wait until healthy."""
+        self.stop()
+        self._popen = None
+        return self.start(timeout=timeout)
+
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
         if self.alive():
@@ -195,17 +205,29 @@ class ManagedProcess:
     def to_state(self) -> dict[str, Any]:
         """What another process needs to find (and stop) this one again."""
         return {
-            "name": self.name, "argv": self.argv, "log": str(self.log), "health_url": self.health_url,
-            "pid": self.pid, "started_at": self.started_at,
+            "name": self.name,
+            "argv": self.argv,
+            "log": str(self.log),
+            "health_url": self.health_url,
+            "pid": self.pid,
+            "started_at": self.started_at,
+            "env": self.env,
+            "cwd": str(self.cwd) if self.cwd else None,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ManagedProcess:
         """Re-attach to a process another ``ManagedProcess`` started."""
         return cls(
-            name=state["name"], argv=list(state["argv"]), log=Path(state["log"]),
-            health_url=state.get("health_url"), tied_to_parent=False,
-            pid=state.get("pid"), started_at=state.get("started_at"),
+            name=state["name"],
+            argv=list(state["argv"]),
+            log=Path(state["log"]),
+            health_url=state.get("health_url"),
+            tied_to_parent=False,
+            env=dict(state.get("env") or {}),
+            cwd=Path(state["cwd"]) if state.get("cwd") else None,
+            pid=state.get("pid"),
+            started_at=state.get("started_at"),
         )
 
     def _signal(self, sig: signal.Signals) -> None:

@@ -216,6 +216,8 @@ class Stack:
             "OTEL_TRACES_EXPORTER": "zipkin_json",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.urls['zipkin']}/api/v2/spans",
             "OTEL_METRICS_EXPORTER": "none",
+            # Spans reach the dashboard within a second instead of the SDK's default five.
+            "OTEL_BSP_SCHEDULE_DELAY": "500",
         }
         for name, (urn, module) in AGENCY_MODULES.items():
             port = free_port()
