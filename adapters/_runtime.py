@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,17 @@ class ConnectorOutbound:
         self._connector.publish(model)
 
 
+def _plain(value: Any) -> Any:
+    """Avro dicts as desks read them: UUID logical values as their canonical strings."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _trace_id(traceparent: str | None) -> str | None:
     parts = (traceparent or "").split("-")
     return parts[1] if len(parts) == 4 else None
@@ -130,7 +142,7 @@ class _Agency:
         handler = self.handlers.get(name)
         if handler is None:
             return  # a record on a subscribed topic this agency does not read (a newer record type)
-        handler(record.to_avro(), _delivery(received))
+        handler(_plain(record.to_avro()), _delivery(received))
         # Published inside the consumer's span, so each record sent continues the received trace.
         self.ledger.drain(self.outbound)
 

@@ -135,6 +135,7 @@ class ManagedProcess:
         """
         began = time.monotonic()
         deadline = began + timeout
+        progress = progress and sys.stderr.isatty()  # a redrawn line is noise in a log file
         try:
             while True:
                 if not self.alive():

@@ -33,7 +33,8 @@ def bus_status(bootstrap_servers: str) -> dict[str, Any]:
         ends = consumer.end_offsets(tps) if tps else {}
         begins = consumer.beginning_offsets(tps) if tps else {}
         groups: dict[str, dict[str, int]] = {}
-        for group, *_ in admin.list_consumer_groups():
+        for listed in admin.list_groups():  # kafka-python 3.x: dicts with "group_id"
+            group = listed["group_id"]
             committed = admin.list_group_offsets(group).get(group, {})
             for tp, meta in committed.items():
                 lag = max(0, ends.get(tp, meta.offset) - meta.offset) if meta.offset >= 0 else ends.get(tp, 0)
