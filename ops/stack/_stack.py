@@ -294,7 +294,7 @@ class Stack:
             body: Any = None
             if process.alive() and process.health_url and process.name in AGENCY_MODULES:
                 body = _json(process.health_url)
-            healthy = process.alive() and (process.health_url is None or http_ok(process.health_url))
+            healthy = process.alive() and (process.health_url is None or http_ok(process.health_url, timeout=5))
             report[process.name] = {"pid": process.pid, "alive": process.alive(), "healthy": healthy, "detail": body}
         return report
 
