@@ -127,7 +127,8 @@ def run_demo(
     result.refused.append((bad.curp[:-1] + wrong_digit, answer.get("errors", [])))
     say(f"demo: {result.submitted} requests sent, {len(result.accepted)} accepted, {len(result.refused)} refused")
     _wait(base, result, timeout_s, say)
-    for view in result.final.values():
+    # The last resolved tax certificate: the one most likely to show every hop in the dashboard.
+    for view in reversed(list(result.final.values())):
         if view["topic"] == "SAT-CONSTANCIA-SITUACION-FISCAL" and view["status"] == "resolved" and view["trace_id"]:
             result.trace_id = view["trace_id"]
             break

@@ -7,6 +7,7 @@ so the whole module costs one start-up (about half a minute on 2 cores).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sqlite3
@@ -131,7 +132,40 @@ def test_the_citizen_sees_who_read_their_data(stack, scenario):
     assert any("rfc" in a["fields"] for a in accesses)
 
 
+def _submit_and_settle(stack, person, service: str) -> dict:
+    import json
+    import urllib.request
+
+    base = stack.urls["portal"].rstrip("/")
+    body = {
+        "curp": person.curp,
+        "given_names": person.given_names,
+        "first_surname": person.first_surname,
+        "second_surname": person.second_surname,
+        "service": service,
+        "consent": True,
+    }
+    request = urllib.request.Request(
+        f"{base}/api/service-requests",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    request_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["request"]["request_id"]
+    deadline = time.monotonic() + 60
+    while True:
+        view = json.loads(urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=10).read())
+        if view["status"] == "resolved" or time.monotonic() > deadline:
+            return view
+        time.sleep(0.5)
+
+
 def test_one_trace_spans_portal_crm_fiscal_crm_portal_with_parent_links_in_zipkin(stack, scenario, zipkin):
+    # A request of its own, after the scenario: spans an agency had buffered when it was SIGKILLed
+    # are lost with it, so the scenario's traces around the kill may lack a hop.
+    person = next(p for p in citizens(40)[PEOPLE:-1] if p.tax_status == "A")
+    view = _submit_and_settle(stack, person, "SAT-CONSTANCIA-SITUACION-FISCAL")
+    assert view["status"] == "resolved" and view["trace_id"]
     wanted = [
         ("urn:mx:gob:crm", "mx.gob.portal.service-request-submitted"),
         ("urn:mx:gob:sat", "mx.gob.crm.taxpayer-status-requested"),
@@ -140,25 +174,25 @@ def test_one_trace_spans_portal_crm_fiscal_crm_portal_with_parent_links_in_zipki
     ]
     deadline = time.monotonic() + 30
     while True:
-        spans = fetch_trace(zipkin.url, scenario.trace_id)
+        spans = fetch_trace(zipkin.url, view["trace_id"])
         last = [
             s
             for s in spans
             if s.get("kind") == "CONSUMER" and s.get("tags", {}).get("messaging.destination.name") == wanted[-1][1]
         ]
-        if last or time.monotonic() > deadline:
+        chain = parent_chain(spans, last[0]["id"]) if last else []
+        if (chain and chain[0].get("kind") == "SERVER") or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert last, f"no span of {wanted[-1]} in trace {scenario.trace_id}: {[s['name'] for s in spans]}"
-    chain = parent_chain(spans, last[0]["id"])
+    assert last, f"no span of {wanted[-1]} in trace {view['trace_id']}: {[s['name'] for s in spans]}"
     consumers = [
         (s["tags"].get("enlace.receiver.agency"), s["tags"].get("messaging.destination.name"))
         for s in chain
         if s.get("kind") == "CONSUMER"
     ]
-    assert consumers == wanted
-    assert chain[0]["localEndpoint"]["serviceName"] == "urn:mx:gob:portal"
-    for child, parent in zip(chain[1:], chain, strict=False):
+    assert consumers == wanted, [(s.get("kind"), s.get("name")) for s in chain]
+    assert chain[0]["kind"] == "SERVER" and chain[0]["localEndpoint"]["serviceName"] == "urn:mx:gob:portal"
+    for parent, child in itertools.pairwise(chain):
         assert child["parentId"] == parent["id"]
         if child.get("kind") == "CONSUMER":
             assert parent.get("kind") == "PRODUCER"
@@ -166,7 +200,7 @@ def test_one_trace_spans_portal_crm_fiscal_crm_portal_with_parent_links_in_zipki
     # enlace trace <ce_id> tells the same story from one record's ce_id
     ce_id = last[0]["tags"]["messaging.message.id"]
     trace_id, hops = trace_report(zipkin.url, ce_id)
-    assert trace_id == scenario.trace_id
+    assert trace_id == view["trace_id"]
     assert [(h.receiver, h.topic) for h in hops if (h.receiver, h.topic) in wanted] == wanted
     assert all(h.outcome == "ok" for h in hops)
 
@@ -251,6 +285,7 @@ def test_enlace_trace_and_status_commands_read_the_running_stack(stack, scenario
     env = {**os.environ, "XDG_STATE_HOME": str(stack.root.parent.parent)}
     cli = [sys.executable, "-c", "from ops.cli import main; main()"]
     done = subprocess.run([*cli, "trace", scenario.trace_id], capture_output=True, text=True, timeout=60, env=env)
+    # (the scenario's trace: its hops before and after the CRM's restart are there even if one is not)
     assert done.returncode == 0, done.stderr
     assert "urn:mx:gob:crm -> urn:mx:gob:sat" in done.stdout and "mx.gob.sat.taxpayer-status-reported" in done.stdout
     done = subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60, env=env)
