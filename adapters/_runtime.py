@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import inspect
 import logging
 import threading
 import time
@@ -66,21 +67,26 @@ class AgencySpec:
 
 
 class ConnectorOutbound:
-    """Publishes desks' records through the agency connector (validated, signed, traced, acked)."""
+    """Publishes desks' records through the agency connector (validated, signed, traced, acked).
+
+    The outbox fixes each record's ce_id before it is sent, so a resend after a crash (between
+    Kafka's acknowledgement and the outbox bookkeeping) carries the same ce_id and receivers drop
+    it. That needs a connector whose ``publish`` takes ``ce_id``; with one that does not,
+    :attr:`keeps_ce_id` is false and such a resend is a second record under a new ce_id, which the
+    receiving desks still apply once (by request id, case id, folio).
+    """
 
     def __init__(self, connector: Any) -> None:
         self._connector = connector
+        self.keeps_ce_id = "ce_id" in inspect.signature(connector.publish).parameters
 
     def publish(self, record_name: str, record: dict[str, Any], *, ce_id: str) -> None:
-        """Publish one record and wait for all in-sync replicas.
-
-        ``ce_id`` is the outbox's id for the record; the connector assigns its own ce_id today, so a
-        resend after a crash between send and bookkeeping is recognised by the receivers' business
-        keys (request ids, case ids) rather than by ce_id.
-        """
-        record_type = self._connector.catalog.get(record_name)
-        model = record_type.model.from_avro(record)
-        self._connector.publish(model)
+        """Publish one record and wait for all in-sync replicas."""
+        model = self._connector.catalog.get(record_name).model.from_avro(record)
+        if self.keeps_ce_id:
+            self._connector.publish(model, ce_id=ce_id)
+        else:
+            self._connector.publish(model)
 
 
 def _plain(value: Any) -> Any:
@@ -165,6 +171,7 @@ class _Agency:
             "uptime_s": round(time.time() - self.started, 1),
             "records_read": sorted(self.handlers),
             "outbox": self.ledger.outbox_counts(),
+            "resends_keep_ce_id": self.outbound.keeps_ce_id,
             **self.spec.describe(self.desk),
         }
 

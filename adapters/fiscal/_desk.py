@@ -42,6 +42,11 @@ class FiscalDesk:
         with self.ledger.once(delivery.ce_id) as tx:
             if tx is None:
                 return
+            fresh = tx.db.execute(
+                "INSERT OR IGNORE INTO answered_queries (request_id) VALUES (?)", (record["requestId"],)
+            ).rowcount
+            if not fresh:
+                return  # the same question resent under another ce_id: answered already
             taxpayer = self.register.by_curp(record["citizenCurp"])
             answer = status_reported_record(taxpayer, request=record, asker=delivery.sender, reported_at=self._clock())
             tx.emit(STATUS_REPORTED, answer)

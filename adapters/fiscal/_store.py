@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS padron (
     line TEXT NOT NULL CHECK (length(line) = 150)
 );
 CREATE INDEX IF NOT EXISTS padron_curp ON padron (curp) WHERE curp <> '';
+CREATE TABLE IF NOT EXISTS answered_queries (request_id TEXT PRIMARY KEY);
 """
 
 

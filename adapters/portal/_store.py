@@ -146,6 +146,12 @@ class PortalStore:
             note: a line for the history.
             **columns: case_id, folio, deadline or answer to set.
         """
+        stamp = at.isoformat(timespec="seconds")
+        repeated = tx.db.execute(
+            "SELECT 1 FROM history WHERE request_id = ? AND status = ? AND at = ?", (request_id, status, stamp)
+        ).fetchone()
+        if repeated:
+            return  # the same change resent under another ce_id (after a sender's crash)
         updates = {k: v for k, v in columns.items() if k in {"case_id", "folio", "deadline", "answer"} and v}
         sets = "".join(f", {k} = ?" for k in updates)
         tx.db.execute(

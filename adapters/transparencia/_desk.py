@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS information_requests (
     answered_at       TEXT,
     answer_type       TEXT
 );
+CREATE TABLE IF NOT EXISTS logged_accesses (access_id TEXT PRIMARY KEY);
 """
 
 RECORDS_READ = (
@@ -105,7 +106,7 @@ class TransparencyDesk:
         """mx.gob.sat.TaxpayerStatusReported: log that the asker read the citizen's fiscal data."""
         with self.ledger.once(delivery.ce_id) as tx:
             if tx is not None:
-                tx.emit(ACCESS_LOGGED, access_from_status_report(record))
+                self._log_access(tx, access_from_status_report(record))
 
     def on_case_opened(self, record: dict[str, Any], delivery: Delivery) -> None:
         """mx.gob.crm.CaseOpened from a portal request: log that the CRM read the applicant's data."""
@@ -113,7 +114,15 @@ class TransparencyDesk:
             return  # not opened from a portal request: no data crossed agencies
         with self.ledger.once(delivery.ce_id) as tx:
             if tx is not None:
-                tx.emit(ACCESS_LOGGED, access_from_case_opened(record, reader=delivery.sender))
+                self._log_access(tx, access_from_case_opened(record, reader=delivery.sender))
+
+    @staticmethod
+    def _log_access(tx: Any, access: dict[str, Any]) -> None:
+        # One entry per disclosure, even if the disclosing record was resent under another ce_id.
+        if tx.db.execute(
+            "INSERT OR IGNORE INTO logged_accesses (access_id) VALUES (?)", (access["accessId"],)
+        ).rowcount:
+            tx.emit(ACCESS_LOGGED, access)
 
     def deadlines(self, today: dt.date | None = None) -> dict[str, int]:
         """Open requests, and how many are overdue or due within 5 business days."""

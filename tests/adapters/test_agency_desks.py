@@ -7,6 +7,7 @@ to every desk that reads that record, with the sender's URN.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 
@@ -185,3 +186,16 @@ def test_every_record_an_agency_publishes_passes_its_schema_and_domain_rules(bus
         record_type = records.catalog().get(name)
         assert record_type.owner == urn, f"{urn} published {name}, owned by {record_type.owner}"
         records.check(record_type, record)
+
+
+def test_records_resent_under_a_new_ce_id_change_nothing_downstream(bus):
+    """A sender killed between Kafka's ack and its outbox bookkeeping resends with a new ce_id."""
+    _submit(bus, ACTIVE_CURP, "SAT-CONSTANCIA-SITUACION-FISCAL", "cccccccc-cccc-4ccc-8ccc-cccccccccccc")
+    before = Counter(name for _, name, _ in bus.published)
+    for urn, name, record in list(bus.published):
+        for desk in bus.desks.values():
+            handler = desk.handlers().get(name)
+            if handler:
+                handler(record, Delivery(ce_id=f"resent-{name}-{id(record)}", sender=urn))
+    bus.run()
+    assert Counter(name for _, name, _ in bus.published) == before

@@ -191,3 +191,18 @@ def test_the_page_has_a_place_for_each_fields_error_and_health_answers(portal):
     for field in ("curp", "given_names", "first_surname", "service", "consent"):
         assert f'data-for="{field}"' in page
     assert client.get("/health").json() == {"status": "UP"}
+
+
+def test_a_case_opened_resent_under_a_new_ce_id_adds_nothing(portal):
+    desk, _, client = portal
+    request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
+    opened = {
+        "caseId": "CRM-2026-000010",
+        "serviceRequestId": request_id,
+        "status": "OPEN",
+        "openedAt": dt.datetime.now(dt.UTC),
+    }
+    desk.on_case_opened(opened, Delivery("ce-10", "urn:mx:gob:crm"))
+    desk.on_case_opened(opened, Delivery("ce-10-resent", "urn:mx:gob:crm"))
+    history = client.get(f"/api/requests/{request_id}").json()["history"]
+    assert [h["status"] for h in history] == ["submitted", "case opened"]
