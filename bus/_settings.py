@@ -25,6 +25,13 @@ class EnlaceSettings(BaseSettings):
         registry_url: the schema registry's base URL.
         kafka: which Kafka to use: ``auto`` picks ``external`` when ``bootstrap_servers`` is set,
             ``testcontainers`` when a Docker daemon answers, else ``local``.
+        registry_topic: the registry's storage topic (compacted, one partition).
+        registry_policy: the policy file the registry enforces, or ``none``; unset means
+            ``schemas/policy.yaml`` in the working directory.
+        registry_credentials: the registry's file of agency token hashes (server side).
+        registry_tokens: a client's file of ``agency URN: token`` (mode 0600), used by
+            ``enlace schemas register`` to write each subject with its owner's token.
+        registry_token: one agency's token for registry writes (a secret: never logged).
         schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
             the repository's ``schemas/`` folder beside the ``bus`` package.
     """
@@ -36,6 +43,11 @@ class EnlaceSettings(BaseSettings):
     kafka: KafkaMode = "auto"
     kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    registry_topic: str = Field(default="_schemas", min_length=1)
+    registry_policy: str | None = None
+    registry_credentials: str | None = None
+    registry_tokens: str | None = None
+    registry_token: str | None = Field(default=None, repr=False)
     schemas_dir: str | None = None
 
 

@@ -1,7 +1,9 @@
 """Shared fixtures: real Apache Kafka clusters started once per test session.
 
 ``kafka`` is a single node; ``kafka3`` is three combined broker+controller nodes with replication
-factor 3 and min.insync.replicas 2. Both are started lazily (only when a test asks) and stopped at
+factor 3 and min.insync.replicas 2. ``registry`` is the real schema registry service (a subprocess of
+``python -m ops.cli registry serve``) on ``kafka``, enforcing ``schemas/policy.yaml``.
+Each is started lazily (only when a test asks) and stopped at
 the end of the session, also when a test fails; a local node also dies with the pytest process
 (PR_SET_PDEATHSIG), so an interrupted session leaves no java behind.
 """
@@ -10,12 +12,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from bus import load_settings
 from ops.kafka import KafkaCluster, LocalCluster, start_cluster
+from ops.registry import RegistryProcess, write_credentials
 from ops.zipkin import ZipkinServer
+
+_POLICY = Path(__file__).resolve().parents[1] / "schemas" / "policy.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +71,46 @@ def unique_name() -> Callable[[str], str]:
         return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
     return make
+
+
+@dataclass(frozen=True)
+class RegistryService:
+    """The session's registry: ``url``, and one token per agency for writes.
+
+    Attributes:
+        url: the service's base URL (127.0.0.1, a free port).
+        topic: its storage topic (unique to the session).
+        policy: the policy file it enforces (``"none"`` when the repository has none yet).
+        tokens: agency URN → bearer token (every owner in the policy); give one to
+            ``RegistryClient(url, credential=...)`` to register that agency's subjects.
+    """
+
+    url: str
+    topic: str
+    policy: str
+    tokens: dict[str, str] = field(repr=False)
+
+    def token(self, agency: str) -> str:
+        """The bearer token of ``agency`` (e.g. ``urn:mx:gob:sat``)."""
+        return self.tokens[agency]
+
+
+@pytest.fixture(scope="session")
+def registry(kafka: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryService]:
+    """The real schema registry service for the whole session, stopped at the end (also on failure)."""
+    import yaml
+
+    policy = str(_POLICY) if _POLICY.exists() else "none"
+    agencies: set[str] = set()
+    if _POLICY.exists():
+        data = yaml.safe_load(_POLICY.read_text(encoding="utf-8")) or {}
+        agencies = set((data.get("owners") or {}).values()) | set(data.get("admins") or [])
+    credentials = tmp_path_factory.mktemp("registry") / "credentials.yaml"
+    tokens = write_credentials(credentials, sorted(agencies))
+    topic = f"_schemas-{uuid.uuid4().hex[:10]}"
+    process = RegistryProcess(kafka.bootstrap_servers, topic=topic, policy=policy, credentials=credentials)
+    process.start()
+    try:
+        yield RegistryService(url=process.url, topic=topic, policy=policy, tokens=tokens)
+    finally:
+        process.stop()

@@ -39,7 +39,10 @@ Models (generated from the ``.avsc`` by ``enlace records generate``)::
     case = CaseOpened(case_id="CRM-2025-000001", citizen_curp=..., ...)   # or camelCase names
     case.to_avro(); CaseOpened.from_avro(data); case.key()
 
-Constructing a model with a broken type or domain rule raises ``bus.ValidationError``.
+Constructing a model with a broken type or domain rule raises ``bus.ValidationError``. After
+changing a schema run ``enlace records generate`` (``write_models()``); a test fails while
+``models.py`` differs from ``generate_models_source()``, and ``RecordType.model`` refuses a model whose
+schema fingerprint is stale.
 """
 
 from bus.records._catalog import (
@@ -52,6 +55,7 @@ from bus.records._catalog import (
     load_catalog,
     model_class_name,
 )
+from bus.records._generate import generate_models_source, models_path, write_models
 from bus.records._identifiers import (
     GENERIC_RFCS,
     curp_check_digit,
@@ -61,6 +65,7 @@ from bus.records._identifiers import (
     validate_curp,
     validate_rfc,
 )
+from bus.records._model_base import RecordModel
 from bus.records._validate import check, from_json, validate
 
 __all__ = [
@@ -68,6 +73,7 @@ __all__ = [
     "GENERIC_RFCS",
     "SHARED_NAMESPACE",
     "Catalog",
+    "RecordModel",
     "RecordType",
     "catalog",
     "check",
@@ -75,11 +81,14 @@ __all__ = [
     "curp_problems",
     "default_schemas_dir",
     "from_json",
+    "generate_models_source",
     "load_catalog",
     "model_class_name",
+    "models_path",
     "rfc_check_digit",
     "rfc_problems",
     "validate",
     "validate_curp",
     "validate_rfc",
+    "write_models",
 ]

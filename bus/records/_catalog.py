@@ -13,10 +13,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import fastavro
 import yaml
@@ -142,13 +142,10 @@ class RecordType:
         cls: type[RecordModel] | None = getattr(models, class_name, None)
         if cls is None:
             raise SchemaError(
-                f"{self.full_name} v{self.version} has no generated model {class_name}: "
-                "run `enlace records generate`"
+                f"{self.full_name} v{self.version} has no generated model {class_name}: run `enlace records generate`"
             )
         if cls.avro_fingerprint != self.fingerprint:
-            raise SchemaError(
-                f"model {class_name} is out of date with {self.path}: run `enlace records generate`"
-            )
+            raise SchemaError(f"model {class_name} is out of date with {self.path}: run `enlace records generate`")
         return cls
 
     def references(self, *, transitive: bool = False) -> list[RecordType]:
@@ -179,12 +176,10 @@ class RecordType:
             _collect_classifications(self.parsed, self.parsed["__named_schemas"], "", found, set())
         return found
 
-    @property
+    @functools.cached_property
     def classification(self) -> str:
         """The highest classification of any of the record's fields (``public`` when it has none)."""
-        levels = [
-            CLASSIFICATIONS.index(c) for c in self.field_classifications().values() if c in CLASSIFICATIONS
-        ]
+        levels = [CLASSIFICATIONS.index(c) for c in self.field_classifications().values() if c in CLASSIFICATIONS]
         return CLASSIFICATIONS[max(levels, default=0)]
 
     @property
@@ -208,7 +203,11 @@ class RecordType:
             raise SchemaError(f"{self.full_name} v{self.version}: no usable example: {exc}") from exc
         return from_json(self, data)
 
-    def key_of(self, data: dict[str, Any]) -> str:
+    @functools.cached_property
+    def _key_path(self) -> tuple[str, ...]:
+        return tuple(self.key_field.split(".")) if self.key_field else ()
+
+    def key_of(self, data: Mapping[str, Any]) -> str:
         """The Kafka key (and CloudEvents subject) of a record of this type.
 
         Args:
@@ -227,8 +226,8 @@ class RecordType:
                 rule="record.key",
             )
         value: Any = data
-        for part in self.key_field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        for part in self._key_path:
+            value = value.get(part) if isinstance(value, Mapping) else None
         if not isinstance(value, str) or not value:
             pointer = "/" + self.key_field.replace(".", "/")
             raise ValidationError(
@@ -275,9 +274,7 @@ class Catalog:
         """
         versions = self._by_name.get(name) or self._by_name.get(self._full_name_of(name), [])
         if not versions:
-            raise SchemaError(
-                f"no record named {name!r} in the catalog at {self.root}; known: {self._known()}"
-            )
+            raise SchemaError(f"no record named {name!r} in the catalog at {self.root}; known: {self._known()}")
         if version is None:
             return versions[-1]
         for record_type in versions:
@@ -319,6 +316,11 @@ class Catalog:
         """The RecordType a generated model class was generated from."""
         return self.get(model_cls.avro_name, model_cls.avro_version)
 
+    def shared_named_schemas(self) -> dict[str, Any]:
+        """The latest version of every shared type, fastavro-parsed, by full name: pass it (it is a
+        fresh dict) as ``named_schemas`` to ``fastavro.parse_schema`` to resolve references."""
+        return dict(self._named_shared())
+
     def _full_name_of(self, short: str) -> str:
         matches = [full for full in self._by_name if full.rsplit(".", 1)[1] == short]
         if len(matches) > 1:
@@ -331,7 +333,7 @@ class Catalog:
     def _parse(self, record_type: RecordType) -> dict[str, Any]:
         named = dict(self._named_shared())  # a copy: parse_schema adds this schema's own names to it
         try:
-            return fastavro.parse_schema(record_type.schema, named)  # type: ignore[no-any-return]
+            return cast(dict[str, Any], fastavro.parse_schema(record_type.schema, named))
         except Exception as exc:  # fastavro's SchemaParseException / UnknownType, reworded with the file
             raise SchemaError(f"{record_type.path}: not a valid Avro schema: {exc}") from exc
 
@@ -493,9 +495,7 @@ def _check_key_field(record_type: RecordType) -> None:
         node = named.get(node, node) if isinstance(node, str) else node
         fields = {f["name"]: f for f in node.get("fields", [])} if isinstance(node, dict) else {}
         if part not in fields:
-            raise SchemaError(
-                f"{record_type.path}: keyField {key_field!r} names no field ({part!r} is missing)"
-            )
+            raise SchemaError(f"{record_type.path}: keyField {key_field!r} names no field ({part!r} is missing)")
         node = fields[part]["type"]
     if not (node == "string" or (isinstance(node, dict) and node.get("type") == "string")):
         raise SchemaError(f"{record_type.path}: keyField {key_field!r} must name a non-null string field")

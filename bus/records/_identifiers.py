@@ -125,14 +125,10 @@ def curp_problems(value: object, *, path: str = "", record: str | None = None) -
     if _date_or_none(century + int(value[4:6]), int(value[6:8]), int(value[8:10])) is None:
         found += problem("curp.birth_date", f"CURP {value!r}: {value[4:10]} is not a date (YYMMDD)")
     if value[11:13] not in CURP_STATES:
-        found += problem(
-            "curp.state", f"CURP {value!r}: {value[11:13]!r} is not a state code (or NE for born abroad)"
-        )
+        found += problem("curp.state", f"CURP {value!r}: {value[11:13]!r} is not a state code (or NE for born abroad)")
     expected = curp_check_digit(value[:17])
     if value[17] != expected:
-        found += problem(
-            "curp.check_digit", f"CURP {value!r}: check digit is {value[17]}, expected {expected}"
-        )
+        found += problem("curp.check_digit", f"CURP {value!r}: check digit is {value[17]}, expected {expected}")
     return found
 
 
@@ -161,9 +157,7 @@ def rfc_problems(
     if value in GENERIC_RFCS:
         return []
     if len(value) not in (12, 13):
-        return problem(
-            "rfc.length", f"RFC {value!r} has {len(value)} characters, expected 13 (person) or 12 (company)"
-        )
+        return problem("rfc.length", f"RFC {value!r} has {len(value)} characters, expected 13 (person) or 12 (company)")
     if value != value.upper():
         return problem("rfc.format", f"RFC {value!r} must be uppercase")
     person = len(value) == 13
@@ -183,9 +177,7 @@ def rfc_problems(
     if strict:
         expected = rfc_check_digit(value[:-1])
         if value[-1] != expected:
-            found += problem(
-                "rfc.check_digit", f"RFC {value!r}: check digit is {value[-1]}, expected {expected}"
-            )
+            found += problem("rfc.check_digit", f"RFC {value!r}: check digit is {value[-1]}, expected {expected}")
     return found
 
 

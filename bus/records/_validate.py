@@ -93,17 +93,8 @@ def _resolve(record_type: RecordType | str) -> RecordType:
 
 
 def _summary(record_type: RecordType, problems: list[ValidationError]) -> ValidationError:
-    lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
-    count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-    first = problems[0]
-    return ValidationError(
-        f"{record_type.full_name} v{record_type.version} is not valid, {count}:\n{lines}",
-        record=record_type.full_name,
-        path=first.path,
-        rule=first.rule,
-        value=first.value,
-        problems=problems,
-    )
+    headline = f"{record_type.full_name} v{record_type.version} is not valid"
+    return ValidationError.of_problems(headline, problems, record=record_type.full_name)
 
 
 def _pointer(parent: str, token: object) -> str:
@@ -198,9 +189,7 @@ class _Walk:
             child = _pointer(path, name)
             if name not in value:
                 if "default" not in member:
-                    self.add(
-                        child, "avro.required", None, f"{name} is required ({_describe(member['type'])})"
-                    )
+                    self.add(child, "avro.required", None, f"{name} is required ({_describe(member['type'])})")
                 continue
             converted = self.value(member["type"], value[name], child)
             if converted is not None:
@@ -224,7 +213,7 @@ class _Walk:
         elif fmt in ("rfc", "rfc-lenient"):
             self.problems += rfc_problems(value, path=path, record=self.record, strict=fmt == "rfc")
         pattern = member.get("pattern")
-        if pattern is not None and isinstance(value, str) and not _compiled(pattern).search(value):
+        if pattern is not None and isinstance(value, str) and not _compiled(pattern).fullmatch(value):
             self.add(path, "pattern", value, f"{_show(value)} does not match {pattern}")
         low, high = member.get("minimum"), member.get("maximum")
         if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
@@ -272,9 +261,9 @@ class _Walk:
         return value
 
     def primitive(self, kind: str, schema: Mapping[str, Any], value: Any, path: str) -> Any:
-        logical = schema.get("logicalType")
+        logical: str | None = schema.get("logicalType")
         check = _LOGICAL.get(logical) if logical else None
-        if check is not None and _BASE.get(logical) == kind:
+        if check is not None and logical is not None and _BASE.get(logical) == kind:
             return check(self, schema, value, path)
         checker = _PRIMITIVE.get(kind)
         if checker is None:
@@ -344,9 +333,7 @@ class _Walk:
         if not isinstance(value, dt.datetime):
             self.wrong_type(schema, value, path)
         elif value.tzinfo is None or value.utcoffset() is None:
-            self.add(
-                path, "avro.timestamp", value, f"{value.isoformat()} has no time zone; give one (UTC: Z)"
-            )
+            self.add(path, "avro.timestamp", value, f"{value.isoformat()} has no time zone; give one (UTC: Z)")
         return value
 
     def uuid_value(self, schema: Any, value: Any, path: str) -> Any:
@@ -379,9 +366,7 @@ class _Walk:
         exponent = value.as_tuple().exponent
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
         if places > scale:
-            self.add(
-                path, "avro.decimal", value, f"{value} has {places} decimal places, at most {scale} allowed"
-            )
+            self.add(path, "avro.decimal", value, f"{value} has {places} decimal places, at most {scale} allowed")
         whole_digits = value.adjusted() + 1 if value else 0  # digits before the decimal point
         if precision is not None and whole_digits > precision - scale:
             self.add(

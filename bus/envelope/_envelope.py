@@ -1,0 +1,395 @@
+"""CloudEvents 1.0 over Kafka headers, binary mode.
+
+Spec: https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md
+(section 3.2, binary content mode): the message value is the event data; ``content-type`` carries
+``datacontenttype``; every other attribute is a UTF-8 header ``ce_<name>``. W3C trace context travels
+in the plain ``traceparent`` / ``tracestate`` headers, where OpenTelemetry propagators look for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import os
+import re
+import time as _time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bus._errors import ValidationError
+from bus.records import RecordType
+
+__all__ = [
+    "CONTENT_TYPE_AVRO",
+    "REQUIRED_HEADERS",
+    "SPEC_VERSION",
+    "Envelope",
+    "EnvelopeError",
+    "dataschema_uri",
+    "event_type",
+    "kafka_key",
+    "new_envelope",
+]
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE_AVRO = "application/avro"
+# CloudEvents' required attributes, plus what every Enlace record carries: when, about whom, in what.
+REQUIRED_HEADERS = (
+    "ce_specversion",
+    "ce_id",
+    "ce_source",
+    "ce_type",
+    "ce_time",
+    "ce_subject",
+    "content-type",
+)
+
+_CORE = frozenset({"specversion", "id", "source", "type", "time", "subject", "dataschema", "datacontenttype"})
+_ATTRIBUTE_OF_HEADER = {f"ce_{name}": name for name in _CORE if name != "datacontenttype"} | {
+    "content-type": "datacontenttype",
+    "traceparent": "traceparent",
+    "tracestate": "tracestate",
+}
+_DEFAULTS = {
+    "time": None,
+    "subject": None,
+    "dataschema": None,
+    "datacontenttype": CONTENT_TYPE_AVRO,
+    "traceparent": None,
+    "tracestate": None,
+    "specversion": SPEC_VERSION,
+}
+_REQUIRED_ATTRIBUTES = tuple((_ATTRIBUTE_OF_HEADER[name], name) for name in REQUIRED_HEADERS)
+_REQUIRED_SET = frozenset(attribute for attribute, _ in _REQUIRED_ATTRIBUTES)
+_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")  # CloudEvents attribute naming (section 3.1.1)
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+class EnvelopeError(ValidationError):
+    """An envelope attribute or Kafka header is missing or malformed.
+
+    Attributes:
+        path: the header's name (``ce_id``, ``traceparent``...).
+        rule: ``envelope.missing`` or ``envelope.malformed``.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class Envelope:
+    """The CloudEvents attributes of one record on the bus.
+
+    Attributes:
+        id: unique per ``source`` (a UUID from :func:`new_envelope`).
+        source: the sending agency's URN, e.g. ``urn:mx:gob:crm``.
+        type: the record's full name and version, e.g. ``mx.gob.crm.CaseOpened.v2``.
+        time: when the record was produced, RFC 3339 with an offset.
+        subject: whom the record is about: its Kafka key (a CURP, an RFC, a case id).
+        dataschema: URI of the record's schema (see :func:`dataschema_uri`).
+        datacontenttype: the value's media type, ``application/avro`` (Confluent wire format).
+        traceparent: W3C trace context, when the record is traced.
+        tracestate: W3C vendor trace state.
+        extensions: other CloudEvents attributes (``dataclassification``, ``correlationid``, the
+            signature headers...): lowercase ``a-z0-9`` names of at most 20 characters, string values.
+            Treat as read-only; use :meth:`with_extensions` for a changed copy.
+        specversion: always ``1.0``.
+    """
+
+    id: str
+    source: str
+    type: str
+    time: str | None = None
+    subject: str | None = None
+    dataschema: str | None = None
+    datacontenttype: str = CONTENT_TYPE_AVRO
+    traceparent: str | None = None
+    tracestate: str | None = None
+    extensions: dict[str, str] = dataclasses.field(default_factory=dict)
+    specversion: str = SPEC_VERSION
+
+    def __post_init__(self) -> None:
+        self._check(checked_time=None)
+
+    def _check(self, *, checked_time: str | None) -> None:
+        if not (type(self.id) is str and self.id and type(self.source) is str and self.source):
+            name = "ce_id" if not (type(self.id) is str and self.id) else "ce_source"
+            raise _error(name, "envelope.missing", getattr(self, name[3:]), f"{name} must be a non-empty string")
+        if not (type(self.type) is str and self.type):
+            raise _error("ce_type", "envelope.missing", self.type, "ce_type must be a non-empty string")
+        if self.specversion != SPEC_VERSION:
+            raise _error("ce_specversion", "envelope.malformed", self.specversion, "ce_specversion must be 1.0")
+        if self.time is not None and self.time is not checked_time and self.time != _LAST_GOOD_TIME[0]:
+            _check_time(self.time)
+        if self.traceparent is not None and not _TRACEPARENT.fullmatch(self.traceparent):
+            raise _error(
+                "traceparent",
+                "envelope.malformed",
+                self.traceparent,
+                f"traceparent {self.traceparent!r} is not W3C trace context (version-traceid-parentid-flags)",
+            )
+        for name, value in self.extensions.items():
+            if name not in _GOOD_EXTENSIONS or type(value) is not str:
+                _check_extension(name, value)
+
+    @classmethod
+    def _make(cls, values: dict[str, Any], *, checked_time: str | None = None) -> Envelope:
+        """Build and check an envelope without the frozen dataclass's per-field ``__setattr__``
+        (a third of an envelope's cost on the per-message path)."""
+        self = object.__new__(cls)
+        state = self.__dict__
+        state.update(_DEFAULTS)
+        state.update(values)
+        self._check(checked_time=checked_time)
+        return self
+
+    @property
+    def record_name(self) -> str:
+        """The record's full name, from :attr:`type` (``mx.gob.crm.CaseOpened``)."""
+        return self.type.rsplit(".v", 1)[0]
+
+    @property
+    def record_version(self) -> int | None:
+        """The writer's catalog version, from :attr:`type`; None when the type names none."""
+        _, _, version = self.type.rpartition(".v")
+        return int(version) if version.isdigit() else None
+
+    def with_extensions(self, **extensions: str) -> Envelope:
+        """A copy with more (or replaced) extension attributes, e.g. the signature headers."""
+        return dataclasses.replace(self, extensions={**self.extensions, **extensions})
+
+    def to_headers(self) -> list[tuple[str, bytes]]:
+        """The Kafka headers: ``ce_<attribute>``, ``content-type``, ``traceparent``/``tracestate``."""
+        headers = [
+            ("ce_specversion", b"1.0"),
+            ("ce_id", self.id.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_type", self.type.encode()),
+        ]
+        if self.time is not None:
+            headers.append(("ce_time", self.time.encode()))
+        if self.subject is not None:
+            headers.append(("ce_subject", self.subject.encode()))
+        if self.dataschema is not None:
+            headers.append(("ce_dataschema", self.dataschema.encode()))
+        headers.append(("content-type", self.datacontenttype.encode()))
+        if self.traceparent is not None:
+            headers.append(("traceparent", self.traceparent.encode()))
+        if self.tracestate is not None:
+            headers.append(("tracestate", self.tracestate.encode()))
+        for name, value in self.extensions.items():
+            headers.append(("ce_" + name, value.encode()))
+        return headers
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> Envelope:
+        """Read an envelope from Kafka headers.
+
+        Headers that are neither ``ce_*``, ``content-type`` nor trace context are ignored (they belong
+        to someone else); every ``ce_*`` header that is not a core attribute becomes an extension.
+
+        Raises:
+            EnvelopeError: a required header (:data:`REQUIRED_HEADERS`) is missing, or a header is
+                repeated, not UTF-8, or malformed; the error's ``path`` names the header.
+        """
+        core: dict[str, str] = {}
+        extensions: dict[str, str] = {}
+        for name, raw in headers:
+            attribute = _ATTRIBUTE_OF_HEADER.get(name)
+            if attribute is not None:
+                target = core
+            elif name[:3] == "ce_":
+                target, attribute = extensions, name[3:]
+            else:
+                continue  # not an envelope header: it belongs to someone else
+            if attribute in target:
+                raise _error(name, "envelope.malformed", raw, f"header {name} appears more than once")
+            try:
+                target[attribute] = raw.decode()  # type: ignore[union-attr]  # None is handled below
+            except (AttributeError, UnicodeDecodeError):
+                target[attribute] = _text(name, raw)  # str or None are accepted; other types raise
+        if not (core.keys() >= _REQUIRED_SET and all(core.values())):
+            for attribute, name in _REQUIRED_ATTRIBUTES:
+                if not core.get(attribute):
+                    raise _error(name, "envelope.missing", None, f"required header {name} is missing or empty")
+        values: dict[str, Any] = {**core, "extensions": extensions}
+        return cls._make(values)
+
+
+def event_type(record_type: RecordType) -> str:
+    """The CloudEvents ``type`` of a record version: ``mx.gob.crm.CaseOpened.v2``."""
+    return f"{record_type.full_name}.v{record_type.version}"
+
+
+def dataschema_uri(record_type: RecordType) -> str:
+    """The ``dataschema`` URI of a record version: its registry subject and catalog version,
+    ``urn:enlace:schema:mx.gob.crm.CaseOpened:2``."""
+    return f"urn:enlace:schema:{record_type.subject}:{record_type.version}"
+
+
+_STATIC: dict[RecordType, tuple[str, str, str]] = {}
+
+
+class _EventIds:
+    """UUIDs (version 4 layout) without a system call per record: 74 random bits drawn once per
+    process, then a 48-bit sequence. Unique per source, which is what CloudEvents asks of ``id``;
+    a forked child draws its own random part."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        h = os.urandom(16).hex()
+        self.prefix = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-"
+        # Start below 2**36: 2**48 - 2**36 ids before the 12 hex digits overflow (years at 1M/s).
+        self.sequence = itertools.count(int(h[20:], 16) & 0xFFFFFFFFF)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.sequence):012x}"
+
+
+class _Clock:
+    """RFC 3339 UTC timestamps with milliseconds, formatted once per millisecond (records sent in
+    the same millisecond share the text)."""
+
+    def __init__(self) -> None:
+        self.millisecond = -1
+        self.text = ""
+
+    def now(self) -> str:
+        millisecond = _time.time_ns() // 1_000_000
+        if millisecond != self.millisecond:
+            second, fraction = divmod(millisecond, 1000)
+            stamp = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(second))
+            self.millisecond, self.text = millisecond, f"{stamp}.{fraction:03d}Z"
+        return self.text
+
+
+_IDS = _EventIds()
+_CLOCK = _Clock()
+
+
+def new_envelope(
+    record_type: RecordType,
+    *,
+    source: str,
+    subject: str,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
+    id: str | None = None,  # the CloudEvents attribute's name
+    time: dt.datetime | str | None = None,
+    dataschema: str | None = None,
+    **extensions: str,
+) -> Envelope:
+    """A new envelope for one record.
+
+    Args:
+        record_type: the record's type and version (names ``type`` and ``dataschema``).
+        source: the sending agency's URN.
+        subject: the record's key (``RecordType.key_of(data)`` or ``model.key()``).
+        traceparent: W3C trace context to continue, if any.
+        tracestate: W3C vendor trace state, if any.
+        id: the event id; a random UUID when None.
+        time: when the record was produced; now (UTC) when None.
+        dataschema: the schema URI; :func:`dataschema_uri` when None (pass one naming the registry's
+            schema id if you have it).
+        **extensions: more CloudEvents attributes, e.g. ``correlationid="..."``. ``dataclassification``
+            defaults to the record's most protected field classification.
+
+    Raises:
+        EnvelopeError: an attribute is empty or malformed.
+    """
+    static = _STATIC.get(record_type)
+    if static is None:
+        static = _STATIC[record_type] = (
+            event_type(record_type),
+            dataschema_uri(record_type),
+            record_type.classification,
+        )
+    kind, schema_uri, classification = static
+    if not subject:
+        raise _error("ce_subject", "envelope.missing", subject, "ce_subject (the record's key) must not be empty")
+    if time is None:
+        moment = _CLOCK.now()
+    elif isinstance(time, dt.datetime):
+        if time.tzinfo is None:
+            raise _error("ce_time", "envelope.malformed", time, "ce_time needs a time zone")
+        moment = time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    else:
+        moment = time
+    extensions.setdefault("dataclassification", classification)
+    return Envelope._make(
+        {
+            "id": id or _IDS.next(),
+            "source": source,
+            "type": kind,
+            "time": moment,
+            "subject": subject,
+            "dataschema": dataschema or schema_uri,
+            "traceparent": traceparent,
+            "tracestate": tracestate,
+            "extensions": extensions,
+        }
+    )
+
+
+def kafka_key(record_type: RecordType, data: Mapping[str, Any]) -> bytes:
+    """The Kafka key of a record: its key field's value (CURP, RFC, case id), UTF-8.
+
+    Raises:
+        ValidationError: the record has no value in its key field.
+    """
+    return record_type.key_of(data).encode()
+
+
+def _error(header: str, rule: str, value: Any, message: str) -> EnvelopeError:
+    return EnvelopeError(message, path=header, rule=rule, value=value)
+
+
+def _text(name: str, raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise _error(name, "envelope.malformed", raw, f"header {name} holds {type(raw).__name__}, not bytes")
+    raw = bytes(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _error(name, "envelope.malformed", raw, f"header {name} is not UTF-8: {exc}") from exc
+
+
+_LAST_GOOD_TIME = [""]  # the last ce_time that passed: a batch's records share it
+
+
+def _check_time(value: str) -> None:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in value.upper():
+        raise _error(
+            "ce_time",
+            "envelope.malformed",
+            value,
+            f"ce_time {value!r} is not an RFC 3339 timestamp with an offset (e.g. 2025-06-02T15:04:05Z)",
+        )
+    _LAST_GOOD_TIME[0] = value
+
+
+_GOOD_EXTENSIONS: set[str] = set()  # names already checked: most records carry the same few
+
+
+def _check_extension(name: str, value: Any) -> None:
+    if name in _CORE or not _EXTENSION_NAME.fullmatch(name):
+        raise _error(
+            f"ce_{name}",
+            "envelope.malformed",
+            value,
+            f"extension name {name!r} must be 1-20 lowercase letters or digits and not a core attribute",
+        )
+    if not isinstance(value, str):
+        raise _error(f"ce_{name}", "envelope.malformed", value, f"extension {name} must be a string")
+    if len(_GOOD_EXTENSIONS) < 1024:
+        _GOOD_EXTENSIONS.add(name)

@@ -1,0 +1,256 @@
+"""The base class and field rules of the generated record models (``bus.records.models``).
+
+Models are generated from the ``.avsc`` files; this module holds what they share: conversion to and
+from the Avro dict, the Kafka key, and the domain rules (CURP, RFC, patterns, bounds, constants) as
+pydantic validators whose error types are Enlace's rule ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+import typing
+from typing import Annotated, Any, ClassVar, Self
+
+import pydantic
+import pydantic.fields
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Strict
+from pydantic_core import PydanticCustomError
+
+from bus._errors import ValidationError
+from bus.records._identifiers import curp_problems, rfc_problems
+
+__all__ = [
+    "Bool",
+    "Const",
+    "Curp",
+    "Int",
+    "Long",
+    "Maximum",
+    "Minimum",
+    "Pattern",
+    "RecordModel",
+    "Rfc",
+    "RfcLenient",
+    "Timestamp",
+]
+
+_OWN_RULES = frozenset({"pattern", "range", "const"})
+# pydantic's error types, in Enlace's rule vocabulary (the same ids bus.records.validate uses).
+_RULES = {
+    "missing": "avro.required",
+    "extra_forbidden": "avro.unknown_field",
+    "literal_error": "avro.enum",
+    "timezone_aware": "avro.timestamp",
+    "decimal_max_places": "avro.decimal",
+    "decimal_max_digits": "avro.decimal",
+    "decimal_whole_digits": "avro.decimal",
+    "decimal_parsing": "avro.decimal",
+    "decimal_type": "avro.type",
+    "finite_number": "avro.decimal",
+    "uuid_parsing": "avro.uuid",
+    "uuid_type": "avro.type",
+    "date_from_datetime_inexact": "avro.date",
+    "greater_than_equal": "avro.range",
+    "less_than_equal": "avro.range",
+}
+
+
+class RecordModel(BaseModel):
+    """A shared record as a typed, immutable Python object.
+
+    Fields have Python names (``case_id``) and accept the Avro names too (``caseId``). Construction
+    checks types and domain rules and raises ``bus.ValidationError`` listing every problem.
+
+    Attributes:
+        avro_name: the record's Avro full name.
+        avro_version: the catalog version the model was generated from.
+        avro_fingerprint: the schema's fingerprint at generation, checked by ``RecordType.model``.
+        avro_key: Python attribute path of the key field (empty for shared types).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+    avro_name: ClassVar[str]
+    avro_version: ClassVar[int]
+    avro_fingerprint: ClassVar[str]
+    avro_key: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise _as_enlace_error(type(self), exc) from None
+
+    # Marks this __init__ as pydantic's own, so nested models are validated by pydantic's core (all
+    # problems collected, with their full path) instead of through this wrapper.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_avro(cls, data: dict[str, Any]) -> Self:
+        """Build the model from the Avro dict (what ``Codec.decode`` returns for this version).
+
+        Raises:
+            ValidationError: the dict breaks the model's types or domain rules.
+        """
+        try:
+            return cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise _as_enlace_error(cls, exc) from None
+
+    def to_avro(self) -> dict[str, Any]:
+        """The record as the Avro dict (Avro field names; ``date``, ``datetime``, ``Decimal``, ``UUID``
+        values), ready for ``Codec.encode``."""
+        return self.model_dump(by_alias=True)
+
+    def key(self) -> str:
+        """The record's Kafka key and CloudEvents subject (its CURP, RFC, case id...).
+
+        Raises:
+            ValidationError: the model is a shared type, which is never sent alone.
+        """
+        if not self.avro_key:
+            raise ValidationError(
+                f"{self.avro_name} is a shared type without a key; send it inside a record",
+                record=self.avro_name,
+                rule="record.key",
+            )
+        value: Any = self
+        for attribute in self.avro_key:
+            value = getattr(value, attribute)
+        return str(value)
+
+
+def _as_enlace_error(cls: type[RecordModel], exc: pydantic.ValidationError) -> ValidationError:
+    problems = []
+    for error in exc.errors(include_url=False):
+        kind = error["type"]
+        rule = _RULES.get(kind) or (kind if kind in _OWN_RULES or "." in kind else "avro.type")
+        path = _avro_pointer(cls, error["loc"])
+        problems.append(
+            ValidationError(error["msg"], record=cls.avro_name, path=path, rule=rule, value=error.get("input"))
+        )
+    headline = f"{cls.__name__} ({cls.avro_name} v{cls.avro_version}) is not valid"
+    return ValidationError.of_problems(headline, problems, record=cls.avro_name)
+
+
+def _avro_pointer(cls: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """The JSON pointer, in Avro field names, of a pydantic error location (which may use either
+    the Python or the Avro name of each field)."""
+    model: type[BaseModel] | None = cls
+    skip = 0  # list indexes or map keys to pass before the next model's fields
+    tokens = []
+    for part in loc:
+        token = str(part)
+        if skip:
+            skip -= 1
+        elif model is not None:
+            field = _field(model, token)
+            if field is not None:
+                token = field.alias or token
+                model, skip = _inner_model(field.annotation)
+        tokens.append("/" + token.replace("~", "~0").replace("/", "~1"))
+    return "".join(tokens)
+
+
+def _field(model: type[BaseModel], name: str) -> pydantic.fields.FieldInfo | None:
+    if name in model.model_fields:
+        return model.model_fields[name]
+    return next((f for f in model.model_fields.values() if f.alias == name), None)
+
+
+def _inner_model(annotation: Any, depth: int = 0) -> tuple[type[BaseModel] | None, int]:
+    """The model inside a field's type and how many list/map levels lie between."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, depth
+    origin = typing.get_origin(annotation)
+    container = origin in (list, dict)
+    for argument in typing.get_args(annotation):
+        found, levels = _inner_model(argument, depth + 1 if container else depth)
+        if found is not None:
+            return found, levels
+    return None, depth
+
+
+def _fail(problems: list[ValidationError]) -> None:
+    if problems:
+        message = "; ".join(p.message for p in problems)
+        # The message goes through the context: a literal template would read "{5}" as a placeholder.
+        raise PydanticCustomError(problems[0].rule or "domain", "{message}", {"message": message})
+
+
+def _curp(value: str) -> str:
+    _fail(curp_problems(value))
+    return value
+
+
+def _rfc(value: str) -> str:
+    _fail(rfc_problems(value, strict=True))
+    return value
+
+
+def _rfc_lenient(value: str) -> str:
+    _fail(rfc_problems(value, strict=False))
+    return value
+
+
+def _millis(value: dt.datetime) -> dt.datetime:
+    # timestamp-millis keeps milliseconds: cut the rest here so a model equals its decoded self.
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+Curp = AfterValidator(_curp)
+Rfc = AfterValidator(_rfc)
+RfcLenient = AfterValidator(_rfc_lenient)
+Timestamp = Annotated[AwareDatetime, AfterValidator(_millis)]
+Bool = Annotated[bool, Strict()]
+Int = Annotated[int, Strict(), pydantic.Field(ge=-(2**31), le=2**31 - 1)]
+Long = Annotated[int, Strict(), pydantic.Field(ge=-(2**63), le=2**63 - 1)]
+
+
+@functools.cache
+def Pattern(pattern: str) -> AfterValidator:  # capitalised: reads as a type annotation
+    """A validator: the whole string must match ``pattern`` (rule ``pattern``)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            _fail([ValidationError(f"{value!r} does not match {pattern}", rule="pattern")])
+        return value
+
+    return AfterValidator(check)
+
+
+def _bound(limit: float, *, below: bool) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if (value < limit) if below else (value > limit):
+            word = "below the minimum" if below else "above the maximum"
+            _fail([ValidationError(f"{value} is {word} {limit}", rule="range")])
+        return value
+
+    return AfterValidator(check)
+
+
+def Minimum(limit: float) -> AfterValidator:
+    """A validator: the number must be at least ``limit`` (rule ``range``)."""
+    return _bound(limit, below=True)
+
+
+def Maximum(limit: float) -> AfterValidator:
+    """A validator: the number must be at most ``limit`` (rule ``range``)."""
+    return _bound(limit, below=False)
+
+
+def Const(expected: Any) -> AfterValidator:
+    """A validator: the value must equal ``expected`` (rule ``const``)."""
+
+    def check(value: Any) -> Any:
+        if value != expected:
+            _fail([ValidationError(f"must be {json.dumps(expected)}, got {value!r}", rule="const")])
+        return value
+
+    return AfterValidator(check)

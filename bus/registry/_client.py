@@ -1,0 +1,284 @@
+"""An HTTP client of the registry (or of any Confluent-compatible one), caching what never changes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from bus.registry._errors import ErrorCode, RegistryError
+from bus.registry._schema import NAMED, PRIMITIVES, Reference, canonical_json
+
+__all__ = ["RegistryClient"]
+
+_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+
+
+def _text(schema: str | dict[str, Any] | list[Any]) -> str:
+    return schema if isinstance(schema, str) else json.dumps(schema, separators=(",", ":"), ensure_ascii=False)
+
+
+def _path(*parts: str | int) -> str:
+    return "/" + "/".join(quote(str(p), safe="") for p in parts)
+
+
+class RegistryClient:
+    """Talks to a schema registry over HTTP; satisfies ``bus.codec.SchemaSource``.
+
+    Schemas by id and ids by ``(subject, canonical schema)`` are cached: an id's schema never
+    changes. Referenced types are inlined in what ``schema_by_id`` returns, so a reader gets one
+    self-contained schema.
+
+    Args:
+        url: the registry's base URL, e.g. ``http://127.0.0.1:8081``.
+        credential: the agency's token, sent as ``Authorization: Bearer`` (needed to register
+            under a policy); never logged.
+        timeout: seconds per HTTP request.
+    """
+
+    def __init__(self, url: str, *, credential: str | None = None, timeout: float = 10.0) -> None:
+        headers = {"Accept": _CONTENT_TYPE, "Content-Type": _CONTENT_TYPE}
+        if credential:
+            headers["Authorization"] = f"Bearer {credential}"
+        self.url = url.rstrip("/")
+        self._can_register = credential is not None
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._lock = threading.Lock()
+        self._schemas: dict[int, dict[str, Any]] = {}
+        self._ids: dict[tuple[str, str], int] = {}
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.request(method, path, json=body, params=params)
+        except httpx.HTTPError as exc:
+            raise RegistryError(
+                f"cannot reach the schema registry at {self.url}: {exc}", http_status=503, error_code=50003
+            ) from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.is_success:
+            return payload
+        if isinstance(payload, dict) and "error_code" in payload:
+            raise RegistryError(
+                str(payload.get("message")),
+                http_status=response.status_code,
+                error_code=int(payload["error_code"]),
+                details=payload.get("details"),
+            )
+        raise RegistryError(
+            f"{method} {path}: HTTP {response.status_code}",
+            http_status=response.status_code,
+            error_code=response.status_code,
+        )
+
+    # ------------------------------------------------------- SchemaSource
+
+    def schema_by_id(self, schema_id: int) -> dict[str, Any]:
+        """The writer schema of an id, references inlined (cached forever).
+
+        Raises:
+            RegistryError: 40403 when the registry has no such id.
+        """
+        cached = self._schemas.get(schema_id)
+        if cached is not None:
+            return cached
+        body = self._call("GET", _path("schemas", "ids", schema_id))
+        schema = self._inline(json.loads(body["schema"]), body.get("references") or [])
+        with self._lock:
+            self._schemas[schema_id] = schema
+        return schema
+
+    def id_for(self, subject: str, schema: dict[str, Any]) -> int:
+        """The id of ``schema`` under ``subject``: registered when this client has a credential,
+        else looked up. Named types the schema uses without defining become references to the
+        subject of the same full name (RecordNameStrategy), at its latest version.
+
+        Raises:
+            RegistryError: the registry refused (incompatible 409, policy 42230, not found 40403...).
+        """
+        key = (subject, json.dumps(canonical_json(schema), sort_keys=True, separators=(",", ":")))
+        cached = self._ids.get(key)
+        if cached is not None:
+            return cached
+        references = self.auto_references(schema)
+        if self._can_register:
+            schema_id = self.register(subject, schema, references)
+        else:
+            schema_id = int(self.lookup(subject, schema, references)["id"])
+        with self._lock:
+            self._ids[key] = schema_id
+        return schema_id
+
+    # ------------------------------------------------------------- calls
+
+    def register(self, subject: str, schema: str | dict[str, Any], references: Sequence[Reference] = ()) -> int:
+        """Register a schema under a subject (idempotent) and return its id."""
+        body = {"schema": _text(schema), "schemaType": "AVRO", "references": [r.to_json() for r in references]}
+        return int(self._call("POST", _path("subjects", subject, "versions"), body)["id"])
+
+    def lookup(
+        self, subject: str, schema: str | dict[str, Any], references: Sequence[Reference] = (), *, deleted: bool = False
+    ) -> dict[str, Any]:
+        """The subject version holding an equivalent schema: ``{subject, version, id, schema}``."""
+        body = {"schema": _text(schema), "schemaType": "AVRO", "references": [r.to_json() for r in references]}
+        return dict(self._call("POST", _path("subjects", subject), body, {"deleted": str(deleted).lower()}))
+
+    def subjects(self) -> list[str]:
+        return list(self._call("GET", "/subjects"))
+
+    def versions(self, subject: str) -> list[int]:
+        return list(self._call("GET", _path("subjects", subject, "versions")))
+
+    def version(self, subject: str, version: int | str = "latest") -> dict[str, Any]:
+        """One subject version: ``{subject, version, id, schema, references?}``."""
+        return dict(self._call("GET", _path("subjects", subject, "versions", version)))
+
+    def latest(self, subject: str) -> dict[str, Any]:
+        return self.version(subject, "latest")
+
+    def compatibility(
+        self,
+        subject: str,
+        schema: str | dict[str, Any],
+        references: Sequence[Reference] = (),
+        *,
+        version: int | str | None = None,
+    ) -> tuple[bool, list[str]]:
+        """Whether a schema may be registered next (against ``version``, or as the level says)."""
+        body = {"schema": _text(schema), "schemaType": "AVRO", "references": [r.to_json() for r in references]}
+        parts: list[str | int] = ["compatibility", "subjects", subject, "versions"]
+        if version is not None:
+            parts.append(version)
+        answer = self._call("POST", _path(*parts), body, {"verbose": "true"})
+        return bool(answer["is_compatible"]), list(answer.get("messages") or [])
+
+    def config(self, subject: str | None = None) -> str:
+        """The compatibility level of a subject (falling back to the global one) or the global one."""
+        if subject is None:
+            return str(self._call("GET", "/config")["compatibilityLevel"])
+        return str(
+            self._call("GET", _path("config", subject), params={"defaultToGlobal": "true"})["compatibilityLevel"]
+        )
+
+    def set_config(self, level: str, subject: str | None = None) -> str:
+        path = "/config" if subject is None else _path("config", subject)
+        return str(self._call("PUT", path, {"compatibility": level})["compatibility"])
+
+    def delete_version(self, subject: str, version: int | str, *, permanent: bool = False) -> int:
+        return int(
+            self._call(
+                "DELETE", _path("subjects", subject, "versions", version), params={"permanent": str(permanent).lower()}
+            )
+        )
+
+    def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
+        return list(self._call("DELETE", _path("subjects", subject), params={"permanent": str(permanent).lower()}))
+
+    # ------------------------------------------------------- references
+
+    def auto_references(self, schema: Any) -> list[Reference]:
+        """References for the named types ``schema`` uses but does not define (latest versions)."""
+        refs = []
+        for name in _undefined_names(schema):
+            try:
+                latest = self.latest(name)
+            except RegistryError as exc:
+                if exc.error_code in (ErrorCode.SUBJECT_NOT_FOUND, ErrorCode.VERSION_NOT_FOUND):
+                    continue  # let the registry say the schema is invalid, naming the type
+                raise
+            refs.append(Reference(name, name, int(latest["version"])))
+        return refs
+
+    def _inline(self, schema: Any, references: list[dict[str, Any]]) -> Any:
+        definitions: dict[str, Any] = {}
+        for ref in references:
+            body = self._call("GET", _path("subjects", ref["subject"], "versions", ref["version"]))
+            definitions[ref["name"]] = canonical_json(
+                self._inline(json.loads(body["schema"]), body.get("references") or [])
+            )
+        if not definitions:
+            return schema
+        defined: set[str] = set()
+        return _replace_first(canonical_json(schema), definitions, defined)
+
+
+def _undefined_names(schema: Any) -> list[str]:
+    defined: set[str] = set()
+    used: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            if node not in PRIMITIVES and node not in defined and node not in used:
+                used.append(node)
+        elif isinstance(node, list):
+            for branch in node:
+                walk(branch)
+        elif isinstance(node, dict):
+            kind = node.get("type")
+            if kind in NAMED:
+                defined.add(node["name"])
+                for fld in node.get("fields") or []:
+                    walk(fld.get("type"))
+            elif kind == "array":
+                walk(node.get("items"))
+            elif kind == "map":
+                walk(node.get("values"))
+            elif isinstance(kind, dict | list):
+                walk(kind)
+
+    walk(canonical_json(schema))
+    return [name for name in used if name not in defined]
+
+
+def _replace_first(node: Any, definitions: dict[str, Any], defined: set[str]) -> Any:
+    """Put each referenced definition where its name is first used (Avro needs a definition first)."""
+    if isinstance(node, str):
+        if node in definitions and node not in defined:
+            definition = definitions[node]
+            _mark_defined(definition, defined)
+            return definition
+        return node
+    if isinstance(node, list):
+        return [_replace_first(branch, definitions, defined) for branch in node]
+    if isinstance(node, dict):
+        out = dict(node)
+        kind = node.get("type")
+        if kind in NAMED:
+            defined.add(node["name"])
+            if "fields" in node:
+                out["fields"] = [{**f, "type": _replace_first(f["type"], definitions, defined)} for f in node["fields"]]
+        elif kind == "array":
+            out["items"] = _replace_first(node["items"], definitions, defined)
+        elif kind == "map":
+            out["values"] = _replace_first(node["values"], definitions, defined)
+        return out
+    return node
+
+
+def _mark_defined(node: Any, defined: set[str]) -> None:
+    if isinstance(node, list):
+        for branch in node:
+            _mark_defined(branch, defined)
+    elif isinstance(node, dict):
+        if node.get("type") in NAMED:
+            defined.add(node["name"])
+            for fld in node.get("fields") or []:
+                _mark_defined(fld.get("type"), defined)
+        for key in ("items", "values"):
+            if key in node:
+                _mark_defined(node[key], defined)

@@ -1,0 +1,232 @@
+"""The ``_schemas`` topic as the registry's only storage: a compacted, single-partition Kafka log.
+
+Reads: every instance replays the topic from the beginning (``read_committed``) into memory and
+keeps following it, so a restarted or second instance serves the same state.
+
+Writes stay safe with several instances through Kafka's transactional fencing: every instance's
+writer uses the same ``transactional.id``. Before it decides anything (which id, which version) a
+writer holds the current producer epoch (``init_transactions``) and has read the topic up to its
+last stable offset; it then commits its records in one transaction. An instance that starts writing
+bumps the epoch, which aborts any other instance's open transaction and makes that instance's next
+commit fail with ``ProducerFencedError``; the loser re-reads the topic and decides again. So every
+committed write was decided on a state that holds every earlier committed write: no schema gets
+two ids and no id two schemas, with no leader to elect and no request forwarding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import errors as kafka_errors
+from kafka.admin import NewTopic
+
+from bus.registry._errors import ErrorCode, RegistryError
+
+__all__ = ["KafkaSchemaLog", "LogRecord"]
+
+log = logging.getLogger(__name__)
+
+LogRecord = tuple[bytes, bytes | None]
+Apply = Callable[[bytes, "bytes | None"], None]
+
+_WRITE_ATTEMPTS = 6
+
+
+def _store_error(message: str, *, timeout: bool = False) -> RegistryError:
+    code = ErrorCode.STORE_TIMEOUT if timeout else ErrorCode.STORE_ERROR
+    return RegistryError(message, http_status=500, error_code=code)
+
+
+class KafkaSchemaLog:
+    """The registry's storage topic: replayed into memory, written with fenced transactions.
+
+    Args:
+        bootstrap_servers: the Kafka cluster.
+        topic: the storage topic (created compacted with one partition when missing).
+        timeout: seconds to wait for Kafka in any one operation.
+    """
+
+    def __init__(self, bootstrap_servers: str, topic: str = "_schemas", *, timeout: float = 30.0) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.timeout = timeout
+        self._partition = TopicPartition(topic, 0)
+        self._applied = threading.Condition()
+        self._position = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reader_error: BaseException | None = None
+        self._offsets_lock = threading.Lock()
+        self._offsets: KafkaConsumer | None = None
+        self._write_lock = threading.Lock()
+        self._producer: KafkaProducer | None = None
+
+    def start(self, apply: Apply) -> None:
+        """Create the topic if needed, replay it through ``apply`` and keep following it.
+
+        Raises:
+            RegistryError: 50001 when Kafka is unreachable or the topic is unusable.
+        """
+        self._ensure_topic()
+        self._offsets = self._consumer()
+        self._thread = threading.Thread(
+            target=self._follow, args=(apply,), name=f"registry-log-{self.topic}", daemon=True
+        )
+        self._thread.start()
+        self.sync()
+
+    def close(self) -> None:
+        """Stop following the topic and close every Kafka client."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout)
+        with self._write_lock:
+            self._drop_producer()
+        if self._offsets is not None:
+            self._offsets.close()
+
+    def _consumer(self) -> KafkaConsumer:
+        return KafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=200,
+            request_timeout_ms=int(self.timeout * 1000) + 5000,
+        )
+
+    def _ensure_topic(self) -> None:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap_servers, request_timeout_ms=int(self.timeout * 1000)
+            )
+        except kafka_errors.KafkaError as exc:
+            raise _store_error(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
+        try:
+            brokers = len(admin.describe_cluster().get("brokers", [])) or 1
+            topic = NewTopic(
+                self.topic,
+                num_partitions=1,
+                replication_factor=min(3, brokers),
+                topic_configs={"cleanup.policy": "compact", "min.insync.replicas": str(min(2, brokers))},
+            )
+            with contextlib.suppress(kafka_errors.TopicAlreadyExistsError):
+                admin.create_topics([topic])
+            partitions = admin.describe_topics([self.topic])[0].get("partitions", [])
+            if len(partitions) != 1:
+                raise _store_error(f"topic {self.topic} has {len(partitions)} partitions; the registry needs exactly 1")
+        finally:
+            admin.close()
+
+    def _follow(self, apply: Apply) -> None:
+        consumer = self._consumer()
+        try:
+            consumer.assign([self._partition])
+            consumer.seek_to_beginning(self._partition)
+            while not self._stop.is_set():
+                for records in consumer.poll(timeout_ms=200).values():
+                    for record in records:
+                        apply(record.key, record.value)
+                position = consumer.position(self._partition)
+                with self._applied:
+                    self._position = position
+                    self._applied.notify_all()
+        except BaseException as exc:  # the registry must not serve stale state silently
+            log.exception("registry log reader for %s stopped", self.topic)
+            with self._applied:
+                self._reader_error = exc
+                self._applied.notify_all()
+        finally:
+            consumer.close()
+
+    def end_offset(self) -> int:
+        """The topic's last stable offset (the end a ``read_committed`` reader can reach)."""
+        assert self._offsets is not None, "start() first"
+        with self._offsets_lock:
+            try:
+                return int(
+                    self._offsets.end_offsets([self._partition], timeout_ms=int(self.timeout * 1000))[self._partition]
+                )
+            except kafka_errors.KafkaError as exc:
+                raise _store_error(f"cannot read the end of {self.topic}: {exc}") from exc
+
+    def sync(self, target: int | None = None) -> None:
+        """Wait until every record committed so far (or up to ``target``) is applied in memory.
+
+        Raises:
+            RegistryError: 50002 when the topic cannot be read in time, 50001 when its reader died.
+        """
+        target = self.end_offset() if target is None else target
+        with self._applied:
+            done = self._applied.wait_for(
+                lambda: self._position >= target or self._reader_error is not None, timeout=self.timeout
+            )
+            if self._reader_error is not None:
+                raise _store_error(f"the reader of {self.topic} stopped: {self._reader_error}")
+            if not done:
+                raise _store_error(f"timed out reading {self.topic} up to offset {target}", timeout=True)
+
+    def write(self, decide: Callable[[], Sequence[LogRecord]]) -> None:
+        """Decide records on the latest state and commit them as the only writer.
+
+        ``decide`` runs after every committed record is applied and may raise to refuse; it runs
+        again when another instance wrote in between. The records are applied in memory when this
+        returns (read-your-writes).
+
+        Raises:
+            RegistryError: what ``decide`` raised, or 50001 when Kafka keeps failing.
+        """
+        with self._write_lock:
+            for attempt in range(_WRITE_ATTEMPTS):
+                producer = self._fenced_producer()
+                self.sync()
+                records = decide()
+                if not records:
+                    return
+                try:
+                    last = self._commit(producer, records)
+                except kafka_errors.KafkaError as exc:
+                    # Fenced by another instance (or a broker hiccup): decide again on fresh state.
+                    log.info("registry write to %s retried after %s", self.topic, type(exc).__name__)
+                    self._drop_producer()
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                self.sync(last + 1)
+                return
+            raise _store_error(f"could not commit to {self.topic} after {_WRITE_ATTEMPTS} attempts")
+
+    def _commit(self, producer: KafkaProducer, records: Sequence[LogRecord]) -> int:
+        producer.begin_transaction()
+        futures = [producer.send(self.topic, key=key, value=value, partition=0) for key, value in records]
+        producer.commit_transaction()
+        return max(f.get(timeout=self.timeout).offset for f in futures)
+
+    def _fenced_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                producer = KafkaProducer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    transactional_id=f"enlace-registry-writer-{self.topic}",
+                    acks="all",
+                    max_block_ms=int(self.timeout * 1000),
+                    transaction_timeout_ms=60000,
+                )
+                producer.init_transactions()
+            except kafka_errors.KafkaError as exc:
+                raise _store_error(f"cannot become the writer of {self.topic}: {exc}") from exc
+            self._producer = producer
+        return self._producer
+
+    def _drop_producer(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=2)
+            except Exception:  # a fenced producer may fail to close cleanly; it is discarded anyway
+                log.debug("closing a fenced registry producer failed", exc_info=True)
+            self._producer = None

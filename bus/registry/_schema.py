@@ -1,0 +1,342 @@
+"""Parsing Avro schemas with references, their identity form, and the checks the Avro library skips.
+
+The identity of a schema is its Parsing Canonical Form *extended*: like PCF it drops whitespace,
+orders keys, qualifies every name and drops ``doc``; unlike PCF it keeps the attributes that change
+how data is read (``logicalType``, ``precision``, ``scale``, defaults, aliases, enum defaults,
+``order``) and custom properties such as a field's ``classification``. Plain PCF would make a
+``timestamp-micros`` field "the same schema" as a ``timestamp-millis`` one and silently hand out the
+old id for it. See https://avro.apache.org/docs/1.12.0/specification/#parsing-canonical-form-for-schemas
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import avro.errors
+import avro.name
+import avro.schema
+
+from bus.registry._errors import ErrorCode, RegistryError
+
+__all__ = ["ParsedSchema", "Reference", "canonical_json", "parse_schema", "schema_json"]
+
+PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+NAMED = frozenset({"record", "error", "enum", "fixed"})
+_INT_RANGE = (-(2**31), 2**31 - 1)
+_LONG_RANGE = (-(2**63), 2**63 - 1)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A schema reference: the named type ``name`` is the schema registered as ``subject``/``version``."""
+
+    name: str
+    subject: str
+    version: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "subject": self.subject, "version": self.version}
+
+
+@dataclass(frozen=True, eq=False)
+class ParsedSchema:
+    """A schema parsed once: its text, references, identity and the Avro library's object.
+
+    Attributes:
+        text: the schema as registered (returned unchanged by the registry).
+        json: the schema's JSON value.
+        references: the references it was registered with.
+        dependencies: the parsed referenced schemas, in the order of ``references``.
+        identity: the extended canonical form plus references: equal identities mean the same schema.
+        avro: ``avro.schema.Schema`` with references resolved.
+    """
+
+    text: str
+    json: Any
+    references: tuple[Reference, ...]
+    dependencies: tuple[ParsedSchema, ...] = field(repr=False)
+    identity: str
+    avro: avro.schema.Schema = field(repr=False)
+
+    @property
+    def fullname(self) -> str | None:
+        """The full name of the top-level named type, if the schema is one."""
+        if isinstance(self.json, dict) and self.json.get("type") in NAMED:
+            return _fullname(self.json, None)
+        return None
+
+    @property
+    def canonical(self) -> str:
+        """The extended canonical form of this schema alone (no references)."""
+        return self.identity.split("\n", 1)[0]
+
+
+def _invalid(message: str) -> RegistryError:
+    return RegistryError(f"Invalid schema: {message}", http_status=422, error_code=ErrorCode.INVALID_SCHEMA)
+
+
+def schema_json(text: str) -> Any:
+    """Decode a schema's JSON text, saying where it is malformed.
+
+    Raises:
+        RegistryError: 42201 when the text is not JSON.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _invalid(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _fullname(node: dict[str, Any], namespace: str | None) -> str:
+    name = node.get("name")
+    if not isinstance(name, str) or not name:
+        raise _invalid(f"a {node.get('type')} needs a non-empty string name, got {name!r}")
+    if "." in name:
+        return name
+    space = node.get("namespace", namespace)
+    return f"{space}.{name}" if space else name
+
+
+def _qualify(name: str, namespace: str | None) -> str:
+    if name in PRIMITIVES or "." in name or not namespace:
+        return name
+    return f"{namespace}.{name}"
+
+
+def canonical_json(node: Any, namespace: str | None = None, *, for_avro: bool = False) -> Any:
+    """Rewrite a schema's JSON into its extended canonical form.
+
+    Args:
+        node: the schema's JSON value.
+        namespace: the enclosing namespace.
+        for_avro: write names as short ``name`` plus ``namespace`` (what ``avro.compatibility``
+            compares, per the spec's unqualified-name rule) instead of one full name.
+
+    Returns:
+        The rewritten JSON: no ``doc``, every name and alias qualified, primitive types as strings.
+    """
+    if isinstance(node, str):
+        return _qualify(node, namespace)
+    if isinstance(node, list):
+        return [canonical_json(branch, namespace, for_avro=for_avro) for branch in node]
+    if not isinstance(node, dict):
+        raise _invalid(f"a type must be a string, an object or an array, got {node!r}")
+    kind = node.get("type")
+    if kind in NAMED:
+        return _canonical_named(node, namespace, for_avro=for_avro)
+    out = {k: v for k, v in node.items() if k != "doc"}
+    if kind == "array":
+        out["items"] = canonical_json(node.get("items"), namespace, for_avro=for_avro)
+    elif kind == "map":
+        out["values"] = canonical_json(node.get("values"), namespace, for_avro=for_avro)
+    elif kind in PRIMITIVES:
+        if len(out) == 1:
+            return kind
+    elif isinstance(kind, dict | list):
+        return canonical_json(kind, namespace, for_avro=for_avro)
+    return out
+
+
+def _canonical_named(node: dict[str, Any], namespace: str | None, *, for_avro: bool) -> dict[str, Any]:
+    fullname = _fullname(node, namespace)
+    space, _, short = fullname.rpartition(".")
+    out = {k: v for k, v in node.items() if k not in ("doc", "namespace", "name")}
+    if for_avro:
+        out["name"] = short
+        if space:
+            out["namespace"] = space
+    else:
+        out["name"] = fullname
+    if isinstance(node.get("aliases"), list):
+        out["aliases"] = [_qualify(a, space or None) if isinstance(a, str) else a for a in node["aliases"]]
+    if node.get("type") in ("record", "error"):
+        fields = node.get("fields")
+        if not isinstance(fields, list):
+            raise _invalid(f"record {fullname} needs a list of fields")
+        out["fields"] = [_canonical_field(f, space or None, for_avro=for_avro) for f in fields]
+    return out
+
+
+def _canonical_field(node: Any, namespace: str | None, *, for_avro: bool) -> Any:
+    if not isinstance(node, dict):
+        raise _invalid(f"a field must be an object, got {node!r}")
+    out = {k: v for k, v in node.items() if k != "doc"}
+    if "type" not in node:
+        raise _invalid(f"field {node.get('name')!r} has no type")
+    out["type"] = canonical_json(node["type"], namespace, for_avro=for_avro)
+    return out
+
+
+def _closure(dependencies: Sequence[ParsedSchema]) -> Iterator[ParsedSchema]:
+    """Every schema the dependencies need, each once, dependencies before dependants."""
+    seen: set[int] = set()
+
+    def visit(schema: ParsedSchema) -> Iterator[ParsedSchema]:
+        if id(schema) in seen:
+            return
+        seen.add(id(schema))
+        for dep in schema.dependencies:
+            yield from visit(dep)
+        yield schema
+
+    for dep in dependencies:
+        yield from visit(dep)
+
+
+def _to_avro(node: Any, dependencies: Sequence[ParsedSchema]) -> avro.schema.Schema:
+    names = avro.name.Names()
+    defined: set[str] = set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            for dep in _closure(dependencies):
+                if dep.fullname in defined:
+                    continue
+                avro.schema.make_avsc_object(canonical_json(dep.json, for_avro=True), names)
+                defined.add(dep.fullname or "")
+            parsed = avro.schema.make_avsc_object(canonical_json(node, for_avro=True), names)
+        except (avro.errors.AvroException, TypeError, ValueError, AttributeError) as exc:
+            raise _invalid(str(exc)) from None
+    for warning in caught:
+        text = str(warning.message)
+        # Unknown logical types are ignored by the spec; a known one on the wrong type or with
+        # impossible parameters would be read as its raw type by some readers and not others.
+        if issubclass(warning.category, avro.errors.IgnoredLogicalType) and not text.startswith("Unknown"):
+            raise _invalid(text)
+    return parsed
+
+
+def parse_schema(
+    text: str,
+    *,
+    references: Sequence[Reference] = (),
+    dependencies: Sequence[ParsedSchema] = (),
+) -> ParsedSchema:
+    """Parse and validate an Avro schema, with its references already resolved.
+
+    Args:
+        text: the schema's JSON text.
+        references: the references it is registered with.
+        dependencies: the parsed schema of each reference, in the same order.
+
+    Returns:
+        The parsed schema.
+
+    Raises:
+        RegistryError: 42201 with what and where when the schema is invalid, including a default
+            value that does not fit its field's type.
+    """
+    node = schema_json(text)
+    identity = json.dumps(canonical_json(node), sort_keys=True, separators=(",", ":"))
+    refs = json.dumps([r.to_json() for r in references], separators=(",", ":"))
+    parsed = _to_avro(node, dependencies)
+    problems = list(default_problems(parsed))
+    if problems:
+        raise _invalid("; ".join(problems))
+    return ParsedSchema(
+        text=text,
+        json=node,
+        references=tuple(references),
+        dependencies=tuple(dependencies),
+        identity=f"{identity}\n{refs}",
+        avro=parsed,
+    )
+
+
+def default_problems(schema: avro.schema.Schema) -> Iterator[str]:
+    """Say, for every field default in the schema that its type cannot hold, where and why."""
+    seen: set[int] = set()
+
+    def walk(node: avro.schema.Schema, path: str) -> Iterator[str]:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, avro.schema.RecordSchema):
+            for index, fld in enumerate(node.fields):
+                here = f"{path}/fields/{index}"
+                if fld.has_default:
+                    why = default_problem(fld.type, fld.default)
+                    if why:
+                        yield f"{here}/default: field {fld.name!r} of {node.fullname}: {why}"
+                yield from walk(fld.type, f"{here}/type")
+        elif isinstance(node, avro.schema.ArraySchema):
+            yield from walk(node.items, f"{path}/items")
+        elif isinstance(node, avro.schema.MapSchema):
+            yield from walk(node.values, f"{path}/values")
+        elif isinstance(node, avro.schema.UnionSchema):
+            for index, branch in enumerate(node.schemas):
+                yield from walk(branch, f"{path}/{index}")
+
+    yield from walk(schema, "")
+
+
+def default_problem(schema: avro.schema.Schema, value: Any) -> str | None:
+    """Why ``value`` is not a valid default for ``schema`` (JSON encoding, spec 1.12), or None."""
+    kind = schema.type
+    if isinstance(schema, avro.schema.UnionSchema):
+        # Readers before Avro 1.12 (and Confluent's) accept only the first branch.
+        first = schema.schemas[0]
+        why = default_problem(first, value)
+        return None if why is None else f"a union's default must fit its first branch ({first.type}): {why}"
+    checks = {
+        "null": lambda v: v is None,
+        "boolean": lambda v: isinstance(v, bool),
+        "int": lambda v: _integer_in(v, _INT_RANGE),
+        "long": lambda v: _integer_in(v, _LONG_RANGE),
+        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "string": lambda v: isinstance(v, str),
+        "bytes": _is_byte_string,
+    }
+    if kind in checks:
+        return None if checks[kind](value) else f"{json.dumps(value)} is not a valid {_describe(schema)}"
+    if isinstance(schema, avro.schema.FixedSchema):
+        if _is_byte_string(value) and len(value) == schema.size:
+            return None
+        return f"{json.dumps(value)} is not {schema.size} bytes for fixed {schema.fullname}"
+    if isinstance(schema, avro.schema.EnumSchema):
+        if value in schema.symbols:
+            return None
+        return f"{json.dumps(value)} is not a symbol of enum {schema.fullname} {list(schema.symbols)}"
+    if isinstance(schema, avro.schema.ArraySchema):
+        if not isinstance(value, list):
+            return f"{json.dumps(value)} is not an array"
+        return next((f"item {i}: {w}" for i, v in enumerate(value) if (w := default_problem(schema.items, v))), None)
+    if isinstance(schema, avro.schema.MapSchema):
+        if not isinstance(value, dict):
+            return f"{json.dumps(value)} is not a map (JSON object)"
+        return next((f"key {k!r}: {w}" for k, v in value.items() if (w := default_problem(schema.values, v))), None)
+    if isinstance(schema, avro.schema.RecordSchema):
+        return _record_default_problem(schema, value)
+    return None
+
+
+def _record_default_problem(schema: avro.schema.RecordSchema, value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return f"{json.dumps(value)} is not a record {schema.fullname} (JSON object)"
+    for fld in schema.fields:
+        if fld.name in value:
+            why = default_problem(fld.type, value[fld.name])
+            if why:
+                return f"field {fld.name!r}: {why}"
+        elif not fld.has_default:
+            return f"field {fld.name!r} of {schema.fullname} is missing and has no default"
+    return None
+
+
+def _integer_in(value: Any, bounds: tuple[int, int]) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+
+
+def _is_byte_string(value: Any) -> bool:
+    # Avro's JSON encoding of bytes: a string whose code points are 0-255, one per byte.
+    return isinstance(value, str) and all(ord(c) < 256 for c in value)
+
+
+def _describe(schema: avro.schema.Schema) -> str:
+    logical = schema.props.get("logicalType")
+    return f"{schema.type} ({logical})" if logical else str(schema.type)

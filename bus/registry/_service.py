@@ -1,0 +1,309 @@
+"""The registry's HTTP service: Confluent's Schema Registry REST API for Avro, on FastAPI.
+
+Every error answers ``{"error_code", "message"}`` with Confluent's codes — also for malformed JSON,
+unknown routes and bodies over ``MAX_BODY_BYTES`` (HTTP 422, error 42209) — so that no input a
+client sends yields a 500. Query booleans are read in any case (``False``, ``true``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bus.registry._errors import ErrorCode, RegistryError
+from bus.registry._registry import SchemaRegistry
+from bus.registry._schema import Reference
+
+__all__ = ["CONTENT_TYPE", "MAX_BODY_BYTES", "create_app"]
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+#: Largest request body accepted (bytes); larger ones answer 422 with error code 42209.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class RegistryResponse(JSONResponse):
+    media_type = CONTENT_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _error(status: int, code: int, message: str) -> RegistryResponse:
+    return RegistryResponse({"error_code": code, "message": message}, status_code=status)
+
+
+class ReferenceModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class SchemaRequest(BaseModel):
+    """A schema to register, look up or check."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    schema_: str = Field(alias="schema")
+    schemaType: str = "AVRO"
+    references: list[ReferenceModel] | None = None
+    metadata: dict[str, Any] | None = None
+    ruleSet: dict[str, Any] | None = None
+    id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    def refs(self) -> list[Reference]:
+        if self.schemaType.upper() != "AVRO":
+            raise RegistryError(
+                f"Invalid schema: schema type {self.schemaType} is not supported; this registry serves AVRO",
+                http_status=422,
+                error_code=ErrorCode.INVALID_SCHEMA,
+            )
+        if self.metadata or self.ruleSet:
+            raise RegistryError(
+                "Invalid schema: metadata and rule sets (data contracts) are not supported",
+                http_status=422,
+                error_code=ErrorCode.INVALID_SCHEMA,
+            )
+        return [Reference(r.name, r.subject, r.version) for r in self.references or []]
+
+
+class CompatibilityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    compatibility: str | None = None
+    compatibilityLevel: str | None = None  # accepted as a synonym, as Confluent does
+
+
+class ModeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: str
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse bodies over a size before anything reads them whole (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(
+            422, ErrorCode.SCHEMA_TOO_LARGE, f"Request body too large: the registry accepts at most {self.limit} bytes"
+        )
+        await response(scope, receive, send)
+
+
+Authorization = Annotated[str | None, Header(description="Bearer <agency token> (writes under a policy)")]
+Flag = Annotated[bool, Query()]
+
+
+def create_app(registry: SchemaRegistry, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The FastAPI application serving ``registry``.
+
+    Args:
+        registry: a started registry.
+        max_body_bytes: the largest request body accepted.
+
+    Returns:
+        The ASGI application.
+    """
+    app = FastAPI(
+        title="Enlace schema registry",
+        version="1",
+        description="Confluent-compatible Avro schema registry enforcing the Interoperability Policy.",
+        default_response_class=RegistryResponse,
+    )
+    _install_error_handlers(app)
+    _add_subject_routes(app, registry)
+    _add_schema_routes(app, registry)
+    _add_settings_routes(app, registry)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RegistryError)
+    async def registry_error(_: Request, exc: RegistryError) -> RegistryResponse:
+        return RegistryResponse(exc.to_body(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> RegistryResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = "/".join(str(p) for p in first.get("loc", ()))
+        if first.get("type") == "json_invalid":
+            return _error(400, 400, f"Malformed JSON: {first.get('ctx', {}).get('error', 'invalid')}")
+        if first.get("loc", ("",))[0] == "path":
+            return _error(404, 404, f"Not found: {where}: {first.get('msg')}")
+        if first.get("type") == "extra_forbidden":
+            return _error(422, 422, f"Unrecognized field: {where}")
+        return _error(422, 422, f"Invalid request at {where}: {first.get('msg')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> RegistryResponse:
+        return _error(exc.status_code, exc.status_code, f"HTTP {exc.status_code}: {exc.detail}")
+
+
+def _add_subject_routes(app: FastAPI, registry: SchemaRegistry) -> None:
+    @app.get("/")
+    def root() -> dict[str, Any]:
+        return {}
+
+    @app.get("/subjects")
+    def subjects(deleted: Flag = False, subjectPrefix: str = "") -> list[str]:
+        return registry.subjects(deleted=deleted, prefix=subjectPrefix)
+
+    @app.post("/subjects/{subject}")
+    def lookup(
+        subject: str, body: Annotated[SchemaRequest, Body()], deleted: Flag = False, normalize: Flag = False
+    ) -> dict[str, Any]:
+        return registry.lookup(subject, body.schema_, body.refs(), deleted=deleted)
+
+    @app.get("/subjects/{subject}/versions")
+    def versions(subject: str, deleted: Flag = False) -> list[int]:
+        return registry.versions(subject, deleted=deleted)
+
+    @app.post("/subjects/{subject}/versions")
+    def register(
+        subject: str,
+        body: Annotated[SchemaRequest, Body()],
+        authorization: Authorization = None,
+        normalize: Flag = False,
+    ) -> dict[str, Any]:
+        refs = body.refs()
+        schema_id = registry.register(
+            subject, body.schema_, refs, authorization=authorization, schema_id=body.id, version=body.version
+        )
+        return {"id": schema_id}
+
+    @app.get("/subjects/{subject}/versions/{version}")
+    def version(subject: str, version: str, deleted: Flag = False) -> dict[str, Any]:
+        return registry.version(subject, version, deleted=deleted)
+
+    @app.get("/subjects/{subject}/versions/{version}/schema")
+    def version_schema(subject: str, version: str, deleted: Flag = False) -> Any:
+        return json.loads(registry.version(subject, version, deleted=deleted)["schema"])
+
+    @app.get("/subjects/{subject}/versions/{version}/referencedby")
+    def referenced_by(subject: str, version: str) -> list[int]:
+        return registry.referenced_by(subject, version)
+
+    @app.delete("/subjects/{subject}/versions/{version}")
+    def delete_version(subject: str, version: str, permanent: Flag = False, authorization: Authorization = None) -> int:
+        return registry.delete_version(subject, version, permanent=permanent, authorization=authorization)
+
+    @app.delete("/subjects/{subject}")
+    def delete_subject(subject: str, permanent: Flag = False, authorization: Authorization = None) -> list[int]:
+        return registry.delete_subject(subject, permanent=permanent, authorization=authorization)
+
+
+def _add_schema_routes(app: FastAPI, registry: SchemaRegistry) -> None:
+    @app.get("/schemas/types")
+    def schema_types() -> list[str]:
+        return ["AVRO"]
+
+    @app.get("/schemas/ids/{schema_id}")
+    def schema_by_id(schema_id: int, subject: str | None = None) -> dict[str, Any]:
+        return registry.schema_by_id(schema_id)
+
+    @app.get("/schemas/ids/{schema_id}/schema")
+    def raw_schema_by_id(schema_id: int) -> Any:
+        return json.loads(registry.schema_by_id(schema_id)["schema"])
+
+    @app.get("/schemas/ids/{schema_id}/versions")
+    def id_versions(schema_id: int, deleted: Flag = False) -> list[dict[str, Any]]:
+        return registry.id_versions(schema_id, deleted=deleted)
+
+    @app.get("/schemas/ids/{schema_id}/subjects")
+    def id_subjects(schema_id: int, deleted: Flag = False) -> list[str]:
+        return registry.id_subjects(schema_id, deleted=deleted)
+
+    @app.post("/compatibility/subjects/{subject}/versions/{version}")
+    def check_version(
+        subject: str, version: str, body: Annotated[SchemaRequest, Body()], verbose: Flag = False
+    ) -> dict[str, Any]:
+        ok, messages = registry.check(subject, body.schema_, body.refs(), version)
+        return {"is_compatible": ok, "messages": messages} if verbose else {"is_compatible": ok}
+
+    @app.post("/compatibility/subjects/{subject}/versions")
+    def check_all(subject: str, body: Annotated[SchemaRequest, Body()], verbose: Flag = False) -> dict[str, Any]:
+        ok, messages = registry.check(subject, body.schema_, body.refs())
+        return {"is_compatible": ok, "messages": messages} if verbose else {"is_compatible": ok}
+
+
+def _level(body: CompatibilityRequest) -> str | None:
+    return body.compatibility if body.compatibility is not None else body.compatibilityLevel
+
+
+def _add_settings_routes(app: FastAPI, registry: SchemaRegistry) -> None:
+    @app.get("/config")
+    def global_config() -> dict[str, str]:
+        return {"compatibilityLevel": registry.compatibility()}
+
+    @app.put("/config")
+    def put_global_config(body: CompatibilityRequest, authorization: Authorization = None) -> dict[str, str]:
+        return registry.set_compatibility(None, _level(body), authorization=authorization)
+
+    @app.get("/config/{subject}")
+    def subject_config(subject: str, defaultToGlobal: Flag = False) -> dict[str, str]:
+        return {"compatibilityLevel": registry.compatibility(subject, default_to_global=defaultToGlobal)}
+
+    @app.put("/config/{subject}")
+    def put_subject_config(
+        subject: str, body: CompatibilityRequest, authorization: Authorization = None
+    ) -> dict[str, str]:
+        return registry.set_compatibility(subject, _level(body), authorization=authorization)
+
+    @app.delete("/config/{subject}")
+    def delete_subject_config(subject: str, authorization: Authorization = None) -> dict[str, str]:
+        return registry.delete_compatibility(subject, authorization=authorization)
+
+    @app.get("/mode")
+    def global_mode() -> dict[str, str]:
+        return {"mode": registry.mode()}
+
+    @app.put("/mode")
+    def put_global_mode(body: ModeRequest, authorization: Authorization = None) -> dict[str, str]:
+        return registry.set_mode(None, body.mode, authorization=authorization)
+
+    @app.get("/mode/{subject}")
+    def subject_mode(subject: str, defaultToGlobal: Flag = False) -> dict[str, str]:
+        return {"mode": registry.mode(subject, default_to_global=defaultToGlobal)}
+
+    @app.put("/mode/{subject}")
+    def put_subject_mode(subject: str, body: ModeRequest, authorization: Authorization = None) -> dict[str, str]:
+        return registry.set_mode(subject, body.mode, authorization=authorization)

@@ -1,0 +1,168 @@
+"""The envelope: CloudEvents 1.0 binary mode over Kafka headers, with W3C trace context."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import pytest
+
+from bus import ValidationError
+from bus.envelope import (
+    REQUIRED_HEADERS,
+    Envelope,
+    EnvelopeError,
+    dataschema_uri,
+    event_type,
+    kafka_key,
+    new_envelope,
+)
+from bus.records import catalog
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def _envelope(**extensions: str) -> Envelope:
+    case = catalog().get("CaseOpened")
+    return new_envelope(
+        case, source="urn:mx:gob:crm", subject="CRM-2025-000123", traceparent=TRACEPARENT, **extensions
+    )
+
+
+def test_new_envelope_fills_the_cloudevents_attributes() -> None:
+    envelope = _envelope(correlationid="req-1")
+    assert UUID.fullmatch(envelope.id)
+    assert envelope.source == "urn:mx:gob:crm"
+    assert envelope.type == "mx.gob.crm.CaseOpened.v2"
+    assert envelope.subject == "CRM-2025-000123"
+    assert envelope.dataschema == "urn:enlace:schema:mx.gob.crm.CaseOpened:2"
+    assert envelope.datacontenttype == "application/avro"
+    assert envelope.specversion == "1.0"
+    assert envelope.extensions == {"correlationid": "req-1", "dataclassification": "personal"}
+    moment = dt.datetime.fromisoformat(envelope.time)
+    assert envelope.time.endswith("Z") and abs(dt.datetime.now(dt.UTC) - moment) < dt.timedelta(seconds=5)
+    assert (envelope.record_name, envelope.record_version) == ("mx.gob.crm.CaseOpened", 2)
+
+
+def test_ids_are_unique() -> None:
+    assert len({_envelope().id for _ in range(1000)}) == 1000
+
+
+def test_headers_follow_the_kafka_binary_binding() -> None:
+    headers = dict(_envelope(correlationid="req-1").to_headers())
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_type"] == b"mx.gob.crm.CaseOpened.v2"
+    assert headers["ce_source"] == b"urn:mx:gob:crm"
+    assert headers["ce_subject"] == b"CRM-2025-000123"
+    assert headers["content-type"] == b"application/avro"
+    assert headers["traceparent"] == TRACEPARENT.encode()
+    assert headers["ce_correlationid"] == b"req-1"
+    assert headers["ce_dataclassification"] == b"personal"
+    assert {"ce_id", "ce_time", "ce_dataschema"} <= headers.keys()
+
+
+def test_headers_round_trip_to_an_equal_envelope() -> None:
+    envelope = _envelope(correlationid="req-1").with_extensions(signature="c2ln", keyid="crm-2025")
+    assert Envelope.from_headers(envelope.to_headers()) == envelope
+
+
+def test_foreign_headers_are_ignored() -> None:
+    envelope = _envelope()
+    headers = [*envelope.to_headers(), ("x-retry-count", b"3"), ("x-retry-count", b"4")]
+    assert Envelope.from_headers(headers) == envelope
+
+
+@pytest.mark.parametrize("missing", REQUIRED_HEADERS)
+def test_missing_required_header_is_named(missing: str) -> None:
+    headers = [(k, v) for k, v in _envelope().to_headers() if k != missing]
+    with pytest.raises(EnvelopeError, match=f"required header {missing} is missing") as raised:
+        Envelope.from_headers(headers)
+    assert (raised.value.path, raised.value.rule) == (missing, "envelope.missing")
+
+
+def test_empty_required_header_counts_as_missing() -> None:
+    headers = [(k, b"" if k == "ce_id" else v) for k, v in _envelope().to_headers()]
+    with pytest.raises(EnvelopeError, match="ce_id is missing or empty"):
+        Envelope.from_headers(headers)
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "fragment"),
+    [
+        ("ce_specversion", b"0.3", "ce_specversion must be 1.0"),
+        ("ce_time", b"yesterday", "not an RFC 3339 timestamp"),
+        ("ce_time", b"2025-06-02T15:04:05", "not an RFC 3339 timestamp with an offset"),
+        ("traceparent", b"00-xyz-01", "not W3C trace context"),
+        ("traceparent", b"00-00000000000000000000000000000000-00f067aa0ba902b7-01", "not W3C trace context"),
+        ("ce_subject", b"\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_malformed_header_is_named(header: str, value: bytes, fragment: str) -> None:
+    headers = [(k, value if k == header else v) for k, v in _envelope().to_headers()]
+    with pytest.raises(EnvelopeError, match=fragment) as raised:
+        Envelope.from_headers(headers)
+    assert (raised.value.path, raised.value.rule) == (header, "envelope.malformed")
+
+
+def test_repeated_header_is_refused() -> None:
+    headers = [*_envelope().to_headers(), ("ce_id", b"another")]
+    with pytest.raises(EnvelopeError, match="ce_id appears more than once"):
+        Envelope.from_headers(headers)
+
+
+def test_bad_extension_name_is_refused() -> None:
+    with pytest.raises(EnvelopeError, match="extension name 'Bad-Name'"):
+        _envelope().with_extensions(**{"Bad-Name": "x"})
+
+
+def test_envelope_error_is_a_validation_error() -> None:
+    assert issubclass(EnvelopeError, ValidationError)
+
+
+def test_envelope_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _envelope().id = "x"  # type: ignore[misc]
+
+
+def test_constructor_checks_like_from_headers() -> None:
+    with pytest.raises(EnvelopeError, match="ce_source must be a non-empty string"):
+        Envelope(id="1", source="", type="mx.gob.crm.CaseOpened.v2")
+    with pytest.raises(EnvelopeError, match="ce_time"):
+        Envelope(id="1", source="urn:mx:gob:crm", type="t", time="2025-13-01T00:00:00Z")
+
+
+def test_explicit_time_id_and_dataschema_are_kept() -> None:
+    case = catalog().get("CaseOpened", 1)
+    when = dt.datetime(2025, 6, 2, 15, 4, 5, 123456, tzinfo=dt.UTC)
+    envelope = new_envelope(
+        case, source="urn:mx:gob:crm", subject="s", id="e-1", time=when, dataschema="urn:x"
+    )
+    assert (envelope.id, envelope.time, envelope.dataschema) == ("e-1", "2025-06-02T15:04:05.123Z", "urn:x")
+    with pytest.raises(EnvelopeError, match="needs a time zone"):
+        new_envelope(case, source="urn:mx:gob:crm", subject="s", time=dt.datetime(2025, 1, 1))
+
+
+def test_empty_subject_is_refused() -> None:
+    with pytest.raises(EnvelopeError, match="ce_subject"):
+        new_envelope(catalog().get("CaseOpened"), source="urn:mx:gob:crm", subject="")
+
+
+def test_type_and_dataschema_name_record_and_version() -> None:
+    v1 = catalog().get("TaxpayerStatusChanged", 1)
+    assert event_type(v1) == "mx.gob.sat.TaxpayerStatusChanged.v1"
+    assert dataschema_uri(v1) == "urn:enlace:schema:mx.gob.sat.TaxpayerStatusChanged:1"
+
+
+def test_kafka_key_is_the_records_subject() -> None:
+    request = catalog().get("ServiceRequestSubmitted")
+    assert kafka_key(request, request.example()) == b"ROMA900215HJCDRN09"
+    declaration = catalog().get("TaxDeclarationFiled")
+    assert kafka_key(declaration, declaration.example()) == b"ROMA900215AB1"
+
+
+def test_classification_extension_follows_the_record() -> None:
+    request = catalog().get("ServiceRequestSubmitted")
+    envelope = new_envelope(request, source="urn:mx:gob:portal", subject="x")
+    assert envelope.extensions["dataclassification"] == "sensitive"

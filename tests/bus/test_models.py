@@ -1,0 +1,140 @@
+"""Generated pydantic models: in step with the .avsc files, typed, validating on construction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bus import SchemaError, ValidationError
+from bus.records import catalog, generate_models_source, load_catalog, models_path
+from bus.records._generate import python_name
+from bus.records.models import CaseOpened, CaseOpenedV1, CaseOpenedV2, PersonV1, ServiceRequestSubmitted
+
+RECORDS = [t for t in catalog().records() if t.kind == "record"]
+
+
+def test_committed_models_match_what_the_generator_produces() -> None:
+    expected = generate_models_source(load_catalog(Path(__file__).parents[2] / "schemas"))
+    assert models_path().read_text(encoding="utf-8") == expected, (
+        "bus/records/models.py is out of date with schemas/: run `enlace records generate`"
+    )
+
+
+def test_a_model_generated_from_another_schema_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "schemas"
+    shutil.copytree(catalog().root, copy)
+    path = copy / "mx.gob.crm" / "CaseUpdated" / "v1.avsc"
+    schema = json.loads(path.read_text())
+    schema["fields"][-1]["doc"] = "A changed doc."
+    path.write_text(json.dumps(schema))
+    changed = load_catalog(copy).get("CaseUpdated")
+    with pytest.raises(SchemaError, match="out of date"):
+        _ = changed.model
+
+
+@pytest.mark.parametrize("record_type", RECORDS, ids=lambda t: f"{t.name}-v{t.version}")
+def test_every_version_round_trips_between_model_and_avro_dict(record_type) -> None:
+    example = record_type.example()
+    model = record_type.model.from_avro(example)
+    assert model.to_avro() == example
+    assert record_type.model.avro_name == record_type.full_name
+    assert record_type.model.avro_version == record_type.version
+    assert catalog().for_model(record_type.model) is record_type
+    if not record_type.shared:
+        assert model.key() == record_type.key_of(example)
+
+
+def test_plain_name_is_the_latest_version() -> None:
+    assert CaseOpened is CaseOpenedV2
+    assert CaseOpenedV1.avro_version == 1
+
+
+def _case_fields() -> dict:
+    return {
+        "case_id": "CRM-2025-000001",
+        "citizen_curp": "HEGG560427MVZRRL04",
+        "channel": "PHONE",
+        "category": "fiscal.constancia-situacion",
+        "status": "OPEN",
+        "sla_due_date": dt.date(2025, 7, 1),
+        "opened_at": dt.datetime(2025, 6, 1, 9, 30, 0, 123456, tzinfo=dt.UTC),
+    }
+
+
+def test_models_take_python_or_avro_field_names() -> None:
+    by_python = CaseOpened(**_case_fields())
+    by_avro = CaseOpened(
+        caseId="CRM-2025-000001",
+        citizenCurp="HEGG560427MVZRRL04",
+        **{k: v for k, v in _case_fields().items() if k not in ("case_id", "citizen_curp")},
+    )
+    assert by_python == by_avro
+    assert by_python.key() == "CRM-2025-000001"
+    assert by_python.priority == "NORMAL"  # the schema's default
+
+
+def test_timestamps_keep_millisecond_precision_like_the_schema() -> None:
+    case = CaseOpened(**_case_fields())
+    assert case.opened_at.microsecond == 123000
+
+
+def test_models_are_immutable() -> None:
+    case = CaseOpened(**_case_fields())
+    with pytest.raises(Exception, match="frozen"):
+        case.status = "CLOSED"  # type: ignore[misc]
+
+
+def test_construction_checks_domain_rules_and_names_avro_pointers() -> None:
+    fields = _case_fields() | {
+        "citizen_curp": "HEGG560427MVZRRL05",
+        "channel": "FAX",
+        "opened_at": dt.datetime(2025, 6, 1),
+        "contact": {"email": "nope", "preferredChannel": "EMAIL"},
+    }
+    with pytest.raises(ValidationError) as raised:
+        CaseOpened(**fields)
+    found = {(p.path, p.rule) for p in raised.value.problems}
+    assert found == {
+        ("/citizenCurp", "curp.check_digit"),
+        ("/channel", "avro.enum"),
+        ("/openedAt", "avro.timestamp"),
+        ("/contact/email", "pattern"),
+    }
+    curp = next(p for p in raised.value.problems if p.rule == "curp.check_digit")
+    assert "check digit is 5, expected 4" in curp.message
+    assert curp.value == "HEGG560427MVZRRL05"
+    assert raised.value.record == "mx.gob.crm.CaseOpened"
+
+
+def test_unknown_fields_are_refused_not_dropped() -> None:
+    with pytest.raises(ValidationError) as raised:
+        CaseOpened(**_case_fields(), colour="blue")
+    assert [(p.path, p.rule) for p in raised.value.problems] == [("/colour", "avro.unknown_field")]
+
+
+def test_from_avro_reports_nested_problems_under_list_indexes() -> None:
+    data = catalog().get("ServiceRequestSubmitted").example()
+    data["attachments"][0]["sha256"] = "x"
+    data["consentGiven"] = False
+    with pytest.raises(ValidationError) as raised:
+        ServiceRequestSubmitted.from_avro(data)
+    assert {(p.path, p.rule) for p in raised.value.problems} == {
+        ("/attachments/0/sha256", "pattern"),
+        ("/consentGiven", "const"),
+    }
+
+
+def test_key_of_a_shared_type_is_an_error() -> None:
+    person = PersonV1.from_avro(catalog().get("Person").example())
+    with pytest.raises(ValidationError, match="shared type without a key"):
+        person.key()
+
+
+def test_python_names_are_snake_case_of_avro_names() -> None:
+    assert python_name("citizenCurp") == "citizen_curp"
+    assert python_name("sha256") == "sha256"
+    assert python_name("from") == "from_"
