@@ -61,7 +61,8 @@ def create_app(
     app = FastAPI(title="Citizen's portal (urn:mx:gob:portal)", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
     def _answer(span_name: str, submit: Callable[[dict[str, Any]], Submission], body: dict[str, Any]) -> JSONResponse:
-        with _tracer.start_as_current_span(span_name, kind=trace.SpanKind.SERVER):
+        # INTERNAL: FastAPI (0.160+) opens the SERVER span itself when a tracer provider is set.
+        with _tracer.start_as_current_span(span_name, kind=trace.SpanKind.INTERNAL):
             view, problems = submit(body)
             if view is None:
                 return JSONResponse({"errors": [p.as_json() for p in problems]}, status_code=422)
@@ -85,14 +86,14 @@ def create_app(
         body = await _payload(request)
         if isinstance(body, JSONResponse):
             return body
-        return _answer("POST /api/service-requests", desk.submit_service_request, body)
+        return _answer("submit service request", desk.submit_service_request, body)
 
     @app.post("/api/information-requests")
     async def submit_information_request(request: Request) -> JSONResponse:
         body = await _payload(request)
         if isinstance(body, JSONResponse):
             return body
-        return _answer("POST /api/information-requests", desk.submit_information_request, body)
+        return _answer("submit information request", desk.submit_information_request, body)
 
     @app.get("/api/requests/{request_id}")
     def one_request(request_id: str) -> JSONResponse:

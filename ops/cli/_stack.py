@@ -87,9 +87,9 @@ def trace(ce_id: str = typer.Argument(..., help="A record's ce_id (or a trace id
     if trace_id is None:
         typer.echo(f"no trace holds {ce_id} (is it a ce_id the agencies exchanged?)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"trace {trace_id}: {len(found)} hop(s); open {stack.urls['dashboard']}traces/{trace_id}")
+    typer.echo(f"trace {trace_id}: {len(found)} hop(s), * = {ce_id}; open {stack.urls['dashboard']}traces/{trace_id}")
     for hop in found:
-        typer.echo(hop.line())
+        typer.echo(hop.line(asked=ce_id))
 
 
 def register_stack_commands(app: typer.Typer) -> None:

@@ -102,6 +102,10 @@ def _run_maven(version: str, target: Path, jar: Path, *, progress: bool) -> None
 
 def _tick(version: str, started: float, stop: threading.Event) -> None:
     while not stop.wait(1.0):
-        print(f"\rResolving Zipkin {version} with Maven: {time.monotonic() - started:4.0f}s", end="",
-              file=sys.stderr, flush=True)
+        print(
+            f"\rResolving Zipkin {version} with Maven: {time.monotonic() - started:4.0f}s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
     print(file=sys.stderr)

@@ -49,8 +49,14 @@ class ZipkinServer:
     def command(self, jar: Path) -> list[str]:
         """The java command line (small heap, serial GC, fast start; loopback-only listener)."""
         return [
-            "java", f"-Xmx{self.heap_mb}m", "-Xms64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Djava.awt.headless=true", "-jar", str(jar),
+            "java",
+            f"-Xmx{self.heap_mb}m",
+            "-Xms64m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            "-jar",
+            str(jar),
             # Armeria's port list replaces the default "all interfaces" listener with loopback only.
             "--armeria.ports[0].address=127.0.0.1",
             f"--armeria.ports[0].port={self.port}",
@@ -65,11 +71,20 @@ class ZipkinServer:
         """
         jar = resolve_zipkin(progress=progress)
         self.port = self.port or free_port()
-        env = {"STORAGE_TYPE": "mem", "MEM_MAX_SPANS": str(_MAX_SPANS), "COLLECTOR_GRPC_ENABLED": "false",
-               "SELF_TRACING_ENABLED": "false"}
+        env = {
+            "STORAGE_TYPE": "mem",
+            "MEM_MAX_SPANS": str(_MAX_SPANS),
+            "COLLECTOR_GRPC_ENABLED": "false",
+            "SELF_TRACING_ENABLED": "false",
+        }
         self.process = ManagedProcess(
-            name="zipkin", argv=self.command(jar), log=self.workdir / "zipkin.log",
-            health_url=f"{self.url}/health", env=env, cwd=self.workdir, tied_to_parent=self.tied_to_parent,
+            name="zipkin",
+            argv=self.command(jar),
+            log=self.workdir / "zipkin.log",
+            health_url=f"{self.url}/health",
+            env=env,
+            cwd=self.workdir,
+            tied_to_parent=self.tied_to_parent,
         )
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process.start(timeout=timeout, progress=progress)
