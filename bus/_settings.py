@@ -34,6 +34,12 @@ class EnlaceSettings(BaseSettings):
         registry_token: one agency's token for registry writes (a secret: never logged).
         schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
             the repository's ``schemas/`` folder beside the ``bus`` package.
+        trust_topic: the compacted topic of agency public keys.
+        topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
+        processed_db: the connector's processed-id SQLite file; unset means
+            ``$XDG_DATA_HOME/enlace/processed-<agency>.sqlite3``.
+        handler_attempts: how many times a failing handler is called before its record is dead-lettered.
+        retry_backoff_s: the first retry's delay; each further retry waits twice as long.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -49,6 +55,11 @@ class EnlaceSettings(BaseSettings):
     registry_tokens: str | None = None
     registry_token: str | None = Field(default=None, repr=False)
     schemas_dir: str | None = None
+    trust_topic: str = "enlace.trust"
+    topic_prefix: str = ""
+    processed_db: str | None = None
+    handler_attempts: int = Field(default=4, ge=1, le=20)
+    retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:

@@ -7,6 +7,9 @@ import sys
 import typer
 
 from bus import EnlaceError
+from ops.cli._agency import agency_app
+from ops.cli._dlq import dlq_app
+from ops.cli._exchange import exchange_app
 from ops.cli._kafka import kafka_app
 from ops.cli._records import records_app
 from ops.cli._registry import registry_app, schemas_app
@@ -26,6 +29,9 @@ register_stack_commands(app)
 app.add_typer(records_app, name="records")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(agency_app, name="agency")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(exchange_app)  # enlace publish, enlace consume
 
 
 def main() -> None:

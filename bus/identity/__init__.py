@@ -1,0 +1,51 @@
+"""Agency identity: Ed25519 key pairs, signatures over records, and the keys a receiver trusts.
+
+An agency (``urn:mx:gob:sat``) signs every record it publishes with its private key; the signature
+and key id travel as Kafka headers (``enlace_signature``, ``enlace_keyid``; the canonical form is
+documented in ``bus/identity/_signing.py``). Receivers learn public keys from a compacted trust topic
+(``enlace.trust``) and refuse records whose key is unknown, revoked or expired, whose sender is not
+the key's agency, or whose bytes were altered.
+"""
+
+from bus.identity._errors import (
+    BadSignature,
+    ExpiredKey,
+    MissingSignature,
+    RevokedKey,
+    SenderMismatch,
+    UnknownKey,
+)
+from bus.identity._keys import AgencyKey, check_agency_urn, generate_key, key_id_for, load_key
+from bus.identity._signing import (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    canonical_form,
+    is_signed_header,
+    sign_headers,
+)
+from bus.identity._trust import TrustedKey, TrustStore
+from bus.identity._trust_topic import DEFAULT_TRUST_TOPIC, TrustTopicReader, publish_trusted_key
+
+__all__ = [
+    "DEFAULT_TRUST_TOPIC",
+    "KEY_ID_HEADER",
+    "SIGNATURE_HEADER",
+    "AgencyKey",
+    "BadSignature",
+    "ExpiredKey",
+    "MissingSignature",
+    "RevokedKey",
+    "SenderMismatch",
+    "TrustStore",
+    "TrustTopicReader",
+    "TrustedKey",
+    "UnknownKey",
+    "canonical_form",
+    "check_agency_urn",
+    "generate_key",
+    "is_signed_header",
+    "key_id_for",
+    "load_key",
+    "publish_trusted_key",
+    "sign_headers",
+]

@@ -1,0 +1,43 @@
+"""Why a signature failed, as SignatureError kinds; ``reason`` is the slug dead letters carry."""
+
+from __future__ import annotations
+
+from bus._errors import SignatureError
+
+__all__ = ["BadSignature", "ExpiredKey", "MissingSignature", "RevokedKey", "SenderMismatch", "UnknownKey"]
+
+
+class MissingSignature(SignatureError):
+    """The record carries no signature or key id, or its signed headers are ambiguous."""
+
+    reason = "missing-signature"
+
+
+class UnknownKey(SignatureError):
+    """The key id is not in the trust topic (never published, or removed)."""
+
+    reason = "unknown-key"
+
+
+class RevokedKey(SignatureError):
+    """The key was revoked in the trust topic."""
+
+    reason = "revoked-key"
+
+
+class ExpiredKey(SignatureError):
+    """The key is outside its validity dates (not yet valid, or expired)."""
+
+    reason = "expired-key"
+
+
+class SenderMismatch(SignatureError):
+    """The key is trusted, but belongs to another agency than the record's ``ce_source`` claims."""
+
+    reason = "sender-mismatch"
+
+
+class BadSignature(SignatureError):
+    """The signature does not match the headers, key and payload: something was altered."""
+
+    reason = "bad-signature"

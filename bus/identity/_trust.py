@@ -1,0 +1,257 @@
+"""Which agency keys a receiver trusts, and verification of a record against them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bus._errors import SignatureError
+from bus.identity._errors import (
+    BadSignature,
+    ExpiredKey,
+    MissingSignature,
+    RevokedKey,
+    SenderMismatch,
+    UnknownKey,
+)
+from bus.identity._keys import AgencyKey, check_agency_urn, key_id_for
+from bus.identity._signing import KEY_ID_HEADER, SIGNATURE_HEADER, canonical_form, decode_signature
+
+__all__ = ["TrustStore", "TrustedKey"]
+
+_SOURCE_HEADER = "ce_source"
+# After an unknown key id, how long before asking the trust topic again for that same id: bounds the
+# work a flood of records with made-up key ids can cause.
+_REFRESH_EVERY_S = 5.0
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse_time(text: str, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise SignatureError(f"trust record field {field!r}: {text!r} is not an ISO-8601 time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """One agency public key as published in the trust topic.
+
+    Attributes:
+        agency: the owning agency's URN.
+        key_id: ``ed25519:<hex>``, derived from the key (checked on load).
+        public_key: the Ed25519 public key.
+        not_before, not_after: validity dates (UTC); outside them the key fails verification.
+        revoked_at: when the key was revoked, or None.
+        reason: why it was revoked, for people.
+    """
+
+    agency: str
+    key_id: str
+    public_key: Ed25519PublicKey
+    not_before: datetime
+    not_after: datetime
+    revoked_at: datetime | None = None
+    reason: str = ""
+
+    @classmethod
+    def for_key(cls, agency_key: AgencyKey, *, valid_days: int = 365, not_before: datetime | None = None) -> TrustedKey:
+        """The trust record for an agency's own key, valid ``valid_days`` from ``not_before`` (now)."""
+        start = (not_before or datetime.now(UTC)).replace(microsecond=0)
+        return cls(
+            agency_key.agency,
+            agency_key.key_id,
+            agency_key.public_key,
+            start,
+            start + timedelta(days=valid_days),
+        )
+
+    def revoked(self, reason: str, *, at: datetime | None = None) -> TrustedKey:
+        """This key, revoked from ``at`` (now) with a reason."""
+        return replace(self, revoked_at=(at or datetime.now(UTC)).replace(microsecond=0), reason=reason)
+
+    def check_usable(self, now: datetime) -> None:
+        """Raise if the key may not verify records at ``now``.
+
+        Raises:
+            RevokedKey: revoked at or before ``now``.
+            ExpiredKey: ``now`` is outside the validity dates.
+        """
+        if self.revoked_at is not None and self.revoked_at <= now:
+            why = f": {self.reason}" if self.reason else ""
+            raise RevokedKey(
+                f"key {self.key_id} of {self.agency} was revoked at {_iso(self.revoked_at)}{why}",
+                key_id=self.key_id,
+                agency=self.agency,
+            )
+        if now < self.not_before or now >= self.not_after:
+            raise ExpiredKey(
+                f"key {self.key_id} of {self.agency} is valid from {_iso(self.not_before)} to "
+                f"{_iso(self.not_after)}, not at {_iso(now)}",
+                key_id=self.key_id,
+                agency=self.agency,
+            )
+
+    def to_json(self) -> bytes:
+        """The trust topic's value for this key (UTF-8 JSON, fixed key order)."""
+        from cryptography.hazmat.primitives import serialization
+
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        body = {
+            "agency": self.agency,
+            "key_id": self.key_id,
+            "algorithm": "Ed25519",
+            "public_key": base64.b64encode(raw).decode(),
+            "not_before": _iso(self.not_before),
+            "not_after": _iso(self.not_after),
+            "revoked_at": _iso(self.revoked_at) if self.revoked_at else None,
+            "reason": self.reason,
+        }
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TrustedKey:
+        """Read a trust topic value.
+
+        Raises:
+            SignatureError: the record is malformed, names another algorithm, or its key id does not
+                match its public key.
+        """
+        try:
+            body = json.loads(data)
+            raw = base64.b64decode(body["public_key"], validate=True)
+            public_key = Ed25519PublicKey.from_public_bytes(raw)
+            algorithm, key_id = body["algorithm"], body["key_id"]
+            agency = check_agency_urn(body["agency"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SignatureError(f"malformed trust record: {exc!r}") from exc
+        if algorithm != "Ed25519":
+            raise SignatureError(f"trust record for {key_id}: algorithm {algorithm!r} is not Ed25519")
+        if key_id_for(public_key) != key_id:
+            raise SignatureError(
+                f"trust record claims key id {key_id} but its public key has id {key_id_for(public_key)}"
+            )
+        revoked = body.get("revoked_at")
+        return cls(
+            agency,
+            key_id,
+            public_key,
+            _parse_time(body["not_before"], "not_before"),
+            _parse_time(body["not_after"], "not_after"),
+            _parse_time(revoked, "revoked_at") if revoked else None,
+            body.get("reason") or "",
+        )
+
+
+class TrustStore:
+    """The public keys a receiver trusts, and :meth:`verify` for incoming records.
+
+    Thread-safe for one writer (the trust topic reader) and many verifiers. When a record names a key
+    id the store does not hold, ``refresh`` (if given) is asked to catch up with the trust topic once
+    before the record is refused: a key published just before a record is then always found.
+    """
+
+    def __init__(self, keys: Iterable[TrustedKey] = (), *, refresh: Callable[[], None] | None = None) -> None:
+        self._keys: dict[str, TrustedKey] = {k.key_id: k for k in keys}
+        self._refresh = refresh
+        self._last_refresh: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, trusted: TrustedKey) -> None:
+        """Trust ``trusted`` (replacing an earlier record for the same key id, e.g. a revocation)."""
+        self._keys[trusted.key_id] = trusted
+
+    def remove(self, key_id: str) -> None:
+        """Forget a key (a trust topic tombstone)."""
+        self._keys.pop(key_id, None)
+
+    def get(self, key_id: str) -> TrustedKey | None:
+        """The key with this id, if trusted (whatever its dates)."""
+        return self._keys.get(key_id)
+
+    def set_refresh(self, refresh: Callable[[], None] | None) -> None:
+        """Set the catch-up hook used for unknown key ids."""
+        self._refresh = refresh
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def verify(
+        self,
+        headers: Iterable[tuple[str, bytes]],
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        now: datetime | None = None,
+    ) -> TrustedKey:
+        """Check a record's signature; return the key that signed it.
+
+        Args:
+            headers: the Kafka record's headers.
+            key: the Kafka record's key.
+            value: the Kafka record's value (payload).
+            now: the time to check validity dates against (now when omitted).
+
+        Returns:
+            The trusted key, whose ``agency`` is the verified sender.
+
+        Raises:
+            MissingSignature, UnknownKey, RevokedKey, ExpiredKey, SenderMismatch, BadSignature: each a
+                SignatureError whose ``reason`` names the failure.
+        """
+        headers = list(headers)
+        found = {name: v for name, v in headers if name in (KEY_ID_HEADER, SIGNATURE_HEADER, _SOURCE_HEADER)}
+        if KEY_ID_HEADER not in found or SIGNATURE_HEADER not in found:
+            raise MissingSignature(f"record has no {KEY_ID_HEADER}/{SIGNATURE_HEADER} header: it is unsigned")
+        key_id = found[KEY_ID_HEADER].decode("utf-8", "replace")
+        trusted = self._lookup(key_id)
+        trusted.check_usable(now or datetime.now(UTC))
+        source = found.get(_SOURCE_HEADER, b"").decode("utf-8", "replace")
+        if source != trusted.agency:
+            raise SenderMismatch(
+                f"record claims ce_source {source!r} but is signed with key {key_id} of {trusted.agency}",
+                key_id=key_id,
+                agency=trusted.agency,
+            )
+        try:
+            signature = decode_signature(found[SIGNATURE_HEADER])
+            trusted.public_key.verify(signature, canonical_form(headers, key, value))
+        except (InvalidSignature, ValueError) as exc:
+            raise BadSignature(
+                f"signature by {key_id} of {trusted.agency} does not match the record's "
+                "headers, key and payload: it was altered after signing",
+                key_id=key_id,
+                agency=trusted.agency,
+            ) from exc
+        return trusted
+
+    def _lookup(self, key_id: str) -> TrustedKey:
+        trusted = self._keys.get(key_id)
+        if trusted is None and self._refresh is not None and self._may_refresh(key_id):
+            self._refresh()
+            trusted = self._keys.get(key_id)
+        if trusted is None:
+            raise UnknownKey(f"key {key_id} is not in the trust topic: sender unknown", key_id=key_id)
+        return trusted
+
+    def _may_refresh(self, key_id: str) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last_refresh.get(key_id, -_REFRESH_EVERY_S) < _REFRESH_EVERY_S:
+                return False
+            if len(self._last_refresh) > 10_000:  # a flood of made-up ids must not grow this forever
+                self._last_refresh.clear()
+            self._last_refresh[key_id] = now
+            return True

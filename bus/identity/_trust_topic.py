@@ -1,0 +1,161 @@
+"""The trust topic: a compacted Kafka topic with one record per agency key (key = key id).
+
+Publishing a key, rotating (a second key for the same agency) and revoking (the same key id again
+with ``revoked_at``) are all writes of one record; compaction keeps the latest per key id. Whoever
+can write this topic can speak for any agency: restrict it with ACLs to the bus operator.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from kafka import TopicPartition
+
+from bus._errors import SignatureError, TransportError
+from bus.identity._trust import TrustedKey, TrustStore
+from bus.transport import Consumer, Producer, Topics
+
+__all__ = ["DEFAULT_TRUST_TOPIC", "TrustTopicReader", "publish_trusted_key"]
+
+DEFAULT_TRUST_TOPIC = "enlace.trust"
+_log = logging.getLogger(__name__)
+
+
+def publish_trusted_key(
+    bootstrap_servers: str, trusted: TrustedKey, *, topic: str = DEFAULT_TRUST_TOPIC, timeout: float = 30
+) -> int:
+    """Write one key's trust record (creating the compacted topic if needed); return its offset.
+
+    Raises:
+        TransportError: the record was not acknowledged.
+    """
+    topics = Topics(bootstrap_servers)
+    try:
+        topics.ensure(topic, partitions=1, compacted=True)
+    finally:
+        topics.close()
+    producer = Producer(bootstrap_servers)
+    try:
+        future = producer.send(topic, key=trusted.key_id.encode(), value=trusted.to_json(), headers=[])
+        return future.get(timeout=timeout).offset
+    except TransportError:
+        raise
+    except Exception as exc:
+        raise TransportError(f"trust record for {trusted.key_id} not acknowledged: {exc}", topic=topic) from exc
+    finally:
+        producer.close()
+
+
+class TrustTopicReader:
+    """Keeps a :class:`TrustStore` up to date from the trust topic, in a background thread.
+
+    :meth:`start` reads the topic to its end before returning, then a daemon thread follows new
+    records (new keys, rotations, revocations) without a restart. :meth:`catch_up` (installed as the
+    store's refresh hook) blocks until everything written before the call has been applied.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        store: TrustStore,
+        *,
+        topic: str = DEFAULT_TRUST_TOPIC,
+        poll_ms: int = 500,
+    ) -> None:
+        self.store = store
+        self.topic = topic
+        self._bootstrap = bootstrap_servers
+        self._poll_ms = poll_ms
+        self._stop = threading.Event()
+        self._wanted = threading.Condition()
+        self._requests = 0  # catch-up requests made
+        self._served = 0  # catch-up requests whose end offsets were reached
+        self._thread: threading.Thread | None = None
+        self._consumer: Consumer | None = None
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 30) -> TrustTopicReader:
+        """Read the whole topic, then follow it in the background.
+
+        Raises:
+            TransportError: the topic could not be read to its end within ``timeout``.
+        """
+        topics = Topics(self._bootstrap)
+        try:
+            topics.ensure(self.topic, partitions=1, compacted=True)
+        finally:
+            topics.close()
+        self._consumer = Consumer(self._bootstrap, group=None, isolation_level="read_uncommitted")
+        self._consumer.assign(self._consumer.partitions_for(self.topic) or [TopicPartition(self.topic, 0)])
+        self._consumer.seek_to_beginning()
+        self._thread = threading.Thread(target=self._follow, name=f"trust-reader-{self.topic}", daemon=True)
+        self._thread.start()
+        if not self.catch_up(timeout):
+            raise TransportError(f"could not read trust topic {self.topic} within {timeout}s", topic=self.topic)
+        self.store.set_refresh(self.catch_up)
+        return self
+
+    def catch_up(self, timeout: float = 10) -> bool:
+        """Block until records written before this call are in the store; False on timeout."""
+        with self._wanted:
+            self._requests += 1
+            ticket = self._requests
+            return self._wanted.wait_for(lambda: self._served >= ticket or self._stop.is_set(), timeout)
+
+    def stop(self) -> None:
+        """Stop following and close the consumer."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.store.set_refresh(None)
+
+    def _follow(self) -> None:
+        assert self._consumer is not None
+        try:
+            while not self._stop.is_set():
+                with self._wanted:
+                    pending = self._requests
+                if pending > self._served:
+                    self._read_to_end()
+                    with self._wanted:
+                        self._served = pending
+                        self._wanted.notify_all()
+                else:
+                    self._apply(self._consumer.poll(self._poll_ms))
+        except Exception as exc:  # keep the last error for stop(); receivers then fail on unknown keys
+            self._error = exc
+            _log.error("trust topic reader stopped: %s", exc)
+        finally:
+            self._consumer.close()
+            with self._wanted:
+                self._wanted.notify_all()
+
+    def _read_to_end(self) -> None:
+        assert self._consumer is not None
+        partitions = self._consumer.partitions_for(self.topic)
+        ends = self._consumer.end_offsets(partitions)
+        while not self._stop.is_set() and any(self._consumer.position(tp) < end for tp, end in ends.items()):
+            self._apply(self._consumer.poll(self._poll_ms))
+
+    def _apply(self, records: list) -> None:
+        for record in records:
+            key_id = record.key.decode("utf-8", "replace") if record.key else ""
+            if record.value is None:
+                self.store.remove(key_id)
+                continue
+            try:
+                trusted = TrustedKey.from_json(record.value)
+            except SignatureError as exc:
+                # A malformed trust record trusts nothing; say so once, loudly, and keep reading.
+                _log.error("ignoring trust record at offset %s: %s", record.offset, exc)
+                continue
+            if trusted.key_id != key_id:
+                _log.error(
+                    "ignoring trust record at offset %s: Kafka key %r differs from key id %s",
+                    record.offset,
+                    key_id,
+                    trusted.key_id,
+                )
+                continue
+            self.store.add(trusted)

@@ -1,0 +1,318 @@
+"""``AgencyConnector``: how an agency system publishes and receives signed, traced records."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any
+
+from bus import ConfigError, EnlaceSettings, TransportError, load_settings
+from bus.codec import Codec, SchemaSource
+from bus.identity import AgencyKey, TrustStore, TrustTopicReader, check_agency_urn, load_key
+from bus.records import Catalog, RecordType, catalog
+from bus.tracing import Telemetry, configure_from_env
+from bus.transport import Consumer, Producer, Topics
+from connectors._dead_letters import DeadLetterWriter
+from connectors._inbound import Inbound
+from connectors._outbound import Outbound
+from connectors._processed import ProcessedStore
+from connectors._received import Delivery
+from connectors._subscriber import Handler, Subscription
+
+__all__ = ["AgencyConnector"]
+
+# A broker's default max.message.bytes (1 MiB + 12), for a topic that does not exist yet.
+_BROKER_DEFAULT_MAX_BYTES = 1_048_588
+
+
+def _default_processed_db(agency: str) -> Path:
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "enlace" / f"processed-{agency.rsplit(':', 1)[-1]}.sqlite3"
+
+
+class AgencyConnector:
+    """One agency's connection to the bus.
+
+    Args:
+        agency: the agency's URN, e.g. ``urn:mx:gob:crm``.
+        key: its signing key, or the path of its private key file; None for a receive-only connector.
+        settings: Enlace settings (``ENLACE_*``); read from the environment when omitted.
+        schema_source: where schemas and ids come from (the registry client); defaults to a
+            ``RegistryClient`` on ``settings.registry_url``.
+        records: the record catalog; the project's shared records by default.
+        processed_db: the processed-id SQLite file (``settings.processed_db`` or a per-agency file in
+            ``$XDG_DATA_HOME/enlace``). Handlers' own tables may live in it.
+        signatures: sign on publish and verify on receipt. Turn off only to measure their cost.
+        tracer_provider, meter_provider: OpenTelemetry providers; the global ones (configured from
+            ``OTEL_*``) by default.
+        producer_config, consumer_config: kafka-python settings overriding Enlace's defaults.
+
+    Raises:
+        ConfigError: the URN is malformed, the key file unusable, or no Kafka is configured.
+    """
+
+    def __init__(
+        self,
+        agency: str,
+        *,
+        key: AgencyKey | str | os.PathLike[str] | None = None,
+        settings: EnlaceSettings | None = None,
+        schema_source: SchemaSource | None = None,
+        records: Catalog | None = None,
+        processed_db: str | os.PathLike[str] | None = None,
+        signatures: bool = True,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        producer_config: dict[str, Any] | None = None,
+        consumer_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.agency = check_agency_urn(agency)
+        self.settings = settings or load_settings()
+        if not self.settings.bootstrap_servers:
+            raise ConfigError("the connector needs ENLACE_BOOTSTRAP_SERVERS (settings.bootstrap_servers)")
+        self.bootstrap_servers = self.settings.bootstrap_servers
+        self._key = load_key(agency, key) if isinstance(key, (str, os.PathLike)) else key
+        if self._key is not None and self._key.agency != agency:
+            raise ConfigError(f"the key given is {self._key.agency}'s, not {agency}'s")
+        self.signatures = signatures
+        if tracer_provider is None or meter_provider is None:
+            configure_from_env(agency)
+        self.telemetry = Telemetry(agency, tracer_provider=tracer_provider, meter_provider=meter_provider)
+        self.catalog = records or catalog()
+        self._codec = Codec(schema_source or self._registry_client())
+        self._processed_db = Path(processed_db or self.settings.processed_db or _default_processed_db(agency))
+        self._producer_config = producer_config or {}
+        self._consumer_config = consumer_config or {}
+        self._producer: Producer | None = None
+        self._topics = Topics(self.bootstrap_servers)
+        self._outbound: Outbound | None = None
+        self._trust: TrustStore | None = None
+        self._trust_reader: TrustTopicReader | None = None
+        self._subscriptions: list[Subscription] = []
+        self._lock = threading.Lock()
+
+    def _registry_client(self) -> SchemaSource:
+        if not self.settings.registry_url:
+            raise ConfigError("the connector needs ENLACE_REGISTRY_URL (or a schema_source)")
+        from bus.registry import RegistryClient
+
+        return RegistryClient(self.settings.registry_url, credential=self.settings.registry_token)
+
+    # -- publishing --------------------------------------------------------------------------------
+    def publish(self, record: Any, *, timeout: float = 30) -> Delivery:
+        """Validate, encode, sign and send one record; wait until all in-sync replicas have it.
+
+        Args:
+            record: a generated record model instance (e.g. ``CaseOpened(...)``).
+            timeout: seconds to wait for the acknowledgement.
+
+        Returns:
+            Where the record was stored, and its ce_id.
+
+        Raises:
+            PolicyViolation: this agency may not publish this record (nothing was sent).
+            ValidationError: the record is invalid or too large for its topic (nothing was sent).
+            SchemaError: its schema is not in the registry (nothing was sent).
+            TransportError: Kafka did not acknowledge it in time.
+        """
+        future = self.publish_async(record)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout as exc:
+            raise TransportError(f"record not acknowledged within {timeout}s", retriable=True) from exc
+
+    def publish_async(self, record: Any) -> Future[Delivery]:
+        """Like :meth:`publish`, but return at once with a future of the :class:`Delivery`.
+
+        Refusals (policy, validation, size, schema) are raised here, before anything is sent; the
+        future fails only with a :class:`TransportError`. Records keep their order per key.
+        """
+        outbound = self._outbound_ready()
+        record_type = outbound.record_type(record)
+        prepared = outbound.prepare(record_type, record.to_avro())
+        assert self._producer is not None
+        try:
+            sent = self._producer.send(prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers)
+        except TransportError as exc:
+            prepared.span.finish(error=exc)
+            raise
+        delivery: Future[Delivery] = Future()
+
+        def acknowledged(meta: Any) -> None:
+            prepared.span.finish(partition=meta.partition, offset=meta.offset)
+            delivery.set_result(Delivery(meta.topic, meta.partition, meta.offset, prepared.ce_id))
+
+        def failed(exc: BaseException) -> None:
+            prepared.span.finish(error=exc)
+            delivery.set_exception(
+                TransportError(
+                    f"{prepared.topic} did not acknowledge {prepared.ce_id}: {exc}",
+                    retriable=getattr(exc, "retriable", False),
+                    topic=prepared.topic,
+                )
+            )
+
+        sent.add_callback(acknowledged)
+        sent.add_errback(failed)
+        return delivery
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every record published asynchronously is acknowledged or failed."""
+        if self._producer is not None:
+            self._producer.flush(timeout)
+
+    def _outbound_ready(self) -> Outbound:
+        with self._lock:
+            if self._outbound is None:
+                if self.signatures and self._key is None:
+                    raise ConfigError(f"{self.agency} has no signing key: pass key= to publish")
+                self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
+                self._outbound = Outbound(
+                    agency=self.agency,
+                    codec=self._codec,
+                    catalog=self.catalog,
+                    signing_key=self._key if self.signatures else None,
+                    telemetry=self.telemetry,
+                    size_limit=self._size_limit,
+                    topic_prefix=self.settings.topic_prefix,
+                )
+            return self._outbound
+
+    def _size_limit(self, topic: str) -> int:
+        assert self._producer is not None
+        topic_limit = self._topics.max_message_bytes(topic) or _BROKER_DEFAULT_MAX_BYTES
+        return min(topic_limit, self._producer.max_request_size)
+
+    # -- receiving ---------------------------------------------------------------------------------
+    def subscribe(self, what: Any, *, group: str, handler: Handler, commit_interval_s: float = 1.0) -> Subscription:
+        """Register a handler for records of some types or topics, in a consumer group.
+
+        Args:
+            what: record types, record model classes, catalog names or topic names (one or a list).
+            group: the consumer group (the processed-id store is kept per group).
+            handler: ``handler(record, received)``; write effects through ``received.transaction`` to
+                apply them exactly once. An exception is retried with backoff
+                (``settings.handler_attempts`` calls in all), then the record is dead-lettered.
+            commit_interval_s: how long records may be applied before their effects and offsets are
+                committed together (0 commits after each record).
+
+        Returns:
+            The subscription (run it with :meth:`run`, or its own ``run()``).
+        """
+        topics, readers = self._topics_of(what)
+        trust = self._trust_ready() if self.signatures else None
+        producer = self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
+        consumer = Consumer(
+            self.bootstrap_servers, group=group, client_id=f"{self.agency}/{group}", **self._consumer_config
+        )
+        subscription = Subscription(
+            consumer=consumer,
+            topics=topics,
+            group=group,
+            handler=handler,
+            inbound=Inbound(codec=self._codec, catalog=self.catalog, readers=readers),
+            trust=trust,
+            store=ProcessedStore(self._processed_db),
+            dead_letters=DeadLetterWriter(producer, self._topics, group=group, agency=self.agency),
+            telemetry=self.telemetry,
+            attempts=self.settings.handler_attempts,
+            backoff_s=self.settings.retry_backoff_s,
+            commit_interval_s=commit_interval_s,
+        )
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def _topics_of(self, what: Any) -> tuple[list[str], dict[str, RecordType]]:
+        items = list(what) if isinstance(what, (list, tuple, set)) else [what]
+        topics: list[str] = []
+        readers: dict[str, RecordType] = {}
+        for item in items:
+            record_type = self._as_record_type(item)
+            if record_type is None:
+                topics.append(item)
+                continue
+            if record_type.topic is None:
+                raise ConfigError(f"{record_type.full_name} is a shared type; it has no topic to subscribe to")
+            readers[record_type.full_name] = record_type
+            topics.append(self.settings.topic_prefix + record_type.topic)
+        return sorted(set(topics)), readers
+
+    def _as_record_type(self, item: Any) -> RecordType | None:
+        if isinstance(item, RecordType):
+            return item
+        if isinstance(item, type):
+            return self.catalog.for_model(item)
+        if isinstance(item, str) and item in self.catalog.names():
+            return self.catalog.get(item)
+        return None
+
+    def _trust_ready(self) -> TrustStore:
+        with self._lock:
+            if self._trust is None:
+                self._trust = TrustStore()
+                self._trust_reader = TrustTopicReader(
+                    self.bootstrap_servers, self._trust, topic=self.settings.trust_topic
+                ).start()
+            return self._trust
+
+    def run(self, *, max_records: int | None = None, idle_timeout_s: float | None = None) -> None:
+        """Run every subscription until :meth:`stop`, SIGTERM or Ctrl-C.
+
+        On a signal the record in hand is finished, its effects and offsets committed, and the
+        consumers closed: nothing lost, nothing applied twice.
+        """
+        if not self._subscriptions:
+            raise ConfigError("nothing to run: call subscribe() first")
+        with self._stop_on_signals():
+            threads = [
+                threading.Thread(
+                    target=s.run,
+                    kwargs={"max_records": max_records, "idle_timeout_s": idle_timeout_s},
+                    name=f"subscription-{s.group}",
+                    daemon=True,
+                )
+                for s in self._subscriptions[1:]
+            ]
+            for thread in threads:
+                thread.start()
+            self._subscriptions[0].run(max_records=max_records, idle_timeout_s=idle_timeout_s)
+            for thread in threads:
+                thread.join()
+
+    @contextlib.contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, lambda *_: self.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def stop(self) -> None:
+        """Ask every subscription to finish its record in hand, commit and return from :meth:`run`."""
+        for subscription in self._subscriptions:
+            subscription.stop()
+
+    def close(self) -> None:
+        """Stop, flush what was published, and release every connection."""
+        self.stop()
+        if self._trust_reader is not None:
+            self._trust_reader.stop()
+        if self._producer is not None:
+            self._producer.close()
+        self._topics.close()
+
+    def __enter__(self) -> AgencyConnector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

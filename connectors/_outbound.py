@@ -1,0 +1,126 @@
+"""From a typed record to signed Kafka bytes: policy, validation, encoding, envelope, signature.
+
+Everything here happens before anything is sent, so a refused record never reaches Kafka.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bus import PolicyViolation, ValidationError
+from bus.codec import Codec
+from bus.envelope import new_envelope
+from bus.identity import AgencyKey, sign_headers
+from bus.records import Catalog, RecordType, check
+from bus.tracing import SendSpan, Telemetry
+
+__all__ = ["Outbound", "Prepared"]
+
+# Per record batch and record framing on top of key, value and headers (Kafka's v2 record format).
+_FRAMING_BYTES = 128
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A record ready to send."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    ce_id: str
+    span: SendSpan
+
+
+class Outbound:
+    """Prepares one agency's records for sending."""
+
+    def __init__(
+        self,
+        *,
+        agency: str,
+        codec: Codec,
+        catalog: Catalog,
+        signing_key: AgencyKey | None,
+        telemetry: Telemetry,
+        size_limit: Callable[[str], int],
+        topic_prefix: str = "",
+    ) -> None:
+        self._agency, self._codec, self._catalog = agency, codec, catalog
+        self._signing_key, self._telemetry, self._size_limit = signing_key, telemetry, size_limit
+        self._topic_prefix = topic_prefix
+
+    def record_type(self, record: Any) -> RecordType:
+        """The catalog entry of a typed record (a generated model instance)."""
+        return self._catalog.for_model(type(record))
+
+    def prepare(self, record_type: RecordType, data: dict[str, Any]) -> Prepared:
+        """Check, encode, wrap, sign.
+
+        Raises:
+            PolicyViolation: this agency may not publish the record, or it has no topic.
+            ValidationError: the record breaks a type or domain rule, or is too large for its topic.
+            SchemaError: the registry does not know the record's schema.
+        """
+        topic = self._check_allowed(record_type)
+        check(record_type, data)
+        value = self._codec.encode(record_type, data)
+        subject = record_type.key_of(data)
+        key = subject.encode()
+        ce_id = str(uuid.uuid4())
+        span = self._telemetry.start_send(topic, key=key, message_id=ce_id)
+        envelope = new_envelope(
+            record_type,
+            source=self._agency,
+            subject=subject,
+            id=ce_id,
+            traceparent=span.traceparent,
+            tracestate=span.tracestate,
+        )
+        headers = envelope.to_headers()
+        if self._signing_key is not None:
+            headers = sign_headers(self._signing_key, headers, key, value)
+        self._check_size(record_type, topic, key, value, headers, span)
+        return Prepared(topic, key, value, headers, envelope.id, span)
+
+    def _check_allowed(self, record_type: RecordType) -> str:
+        if record_type.topic is None:
+            raise PolicyViolation(
+                f"{record_type.full_name} is a shared type, not a record that has a topic",
+                rule="publish.topic",
+                subject=record_type.subject,
+            )
+        if record_type.owner and record_type.owner != self._agency:
+            raise PolicyViolation(
+                f"{self._agency} may not publish {record_type.full_name}: the policy gives its namespace "
+                f"{record_type.namespace} to {record_type.owner}",
+                rule="policy.owner",
+                subject=record_type.subject,
+            )
+        return self._topic_prefix + record_type.topic
+
+    def _check_size(
+        self,
+        record_type: RecordType,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: list[tuple[str, bytes]],
+        span: SendSpan,
+    ) -> None:
+        size = len(value) + len(key or b"") + sum(len(n) + len(v) for n, v in headers) + _FRAMING_BYTES
+        limit = self._size_limit(topic)
+        if size > limit:
+            error = ValidationError(
+                f"{record_type.full_name} record is {size} bytes with its headers, over the {limit} bytes "
+                f"topic {topic} accepts (max.message.bytes)",
+                record=record_type.full_name,
+                path="",
+                rule="size.max_message_bytes",
+                value=size,
+            )
+            span.finish(error=error)
+            raise error

@@ -1,0 +1,52 @@
+"""What a publish returns and what a handler receives beside its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors._processed import Transaction
+
+__all__ = ["Delivery", "Received"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where Kafka stored a published record (acknowledged by all in-sync replicas)."""
+
+    topic: str
+    partition: int
+    offset: int
+    ce_id: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """A received record's metadata; every field comes from a verified signature or from Kafka.
+
+    Attributes:
+        sender: the sending agency's URN, verified against its key (the claimed ``ce_source`` when
+            verification is off).
+        key_id: the id of the key that signed the record (None when verification is off).
+        ce_id, ce_type, subject, time: the CloudEvents attributes.
+        traceparent, tracestate: the W3C trace context the sender attached.
+        topic, partition, offset, key: where the record was read from.
+        group: the consumer group.
+        attempt: 1 on the first call, 2 on the first retry, ...
+        transaction: write the handler's effects through this to get them exactly once.
+    """
+
+    sender: str
+    key_id: str | None
+    ce_id: str
+    ce_type: str
+    subject: str | None
+    time: str | None
+    traceparent: str | None
+    tracestate: str | None
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    group: str
+    attempt: int
+    transaction: Transaction

@@ -1,0 +1,229 @@
+"""The consumer loop: verify, deduplicate, decode, validate, call the handler, commit.
+
+Per record (in partition order): read the envelope → verify the signature against the trust store →
+skip it if this group already applied it → decode with the writer's schema resolved to the reader's
+version → validate → call the handler inside a savepoint of the batch's SQLite transaction, retrying
+with backoff → mark it processed. A record that can never succeed goes to ``<topic>.dlq`` instead.
+Per batch (up to ``commit_interval_s``): wait for dead letters to be acknowledged → commit SQLite →
+commit Kafka offsets. A crash anywhere replays the uncommitted batch, which deduplication absorbs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kafka import TopicPartition
+
+from bus import SignatureError, TransportError
+from bus.identity import TrustStore
+from bus.tracing import Telemetry
+from bus.transport import Consumer
+from connectors._dead_letters import DeadLetterWriter
+from connectors._inbound import Inbound, Refused
+from connectors._processed import ProcessedStore
+from connectors._received import Received
+
+__all__ = ["Handler", "Subscription"]
+
+Handler = Callable[[Any, Received], None]
+_log = logging.getLogger("connectors")
+_MAX_BACKOFF_S = 30.0
+
+
+class Subscription:
+    """One consumer group's loop over its topics; built by :meth:`AgencyConnector.subscribe`."""
+
+    def __init__(
+        self,
+        *,
+        consumer: Consumer,
+        topics: list[str],
+        group: str,
+        handler: Handler,
+        inbound: Inbound,
+        trust: TrustStore | None,
+        store: ProcessedStore,
+        dead_letters: DeadLetterWriter,
+        telemetry: Telemetry,
+        attempts: int,
+        backoff_s: float,
+        commit_interval_s: float,
+    ) -> None:
+        self.topics, self.group = topics, group
+        self._consumer, self._handler, self._inbound = consumer, handler, inbound
+        self._trust, self._store, self._dead_letters = trust, store, dead_letters
+        self._telemetry = telemetry
+        self._attempts, self._backoff_s, self._commit_interval_s = attempts, backoff_s, commit_interval_s
+        self._stop = threading.Event()
+        self._pause = threading.Event()  # waited on between retries; never set, so it is a plain sleep
+        self._pending_dead: list[Any] = []
+        self.applied = self.duplicates = self.dead_lettered = 0
+
+    def stop(self) -> None:
+        """Ask the loop to finish the record in hand, commit and return."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, *, max_records: int | None = None, idle_timeout_s: float | None = None) -> None:
+        """Consume until :meth:`stop`, or ``max_records`` handled, or ``idle_timeout_s`` with partitions
+        assigned but no records."""
+        self._consumer.subscribe(self.topics)
+        idle_since = time.monotonic()
+        handled = 0
+        try:
+            while not self._stop.is_set():
+                limit = None if max_records is None else max(1, max_records - handled)
+                records = self._consumer.poll(500, max_records=limit)
+                if records:
+                    handled += self._apply_batch(records)
+                    idle_since = time.monotonic()
+                elif not self._consumer.assigned():
+                    idle_since = time.monotonic()  # waiting for the group to assign partitions is not idling
+                elif idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
+                    break
+                if max_records is not None and handled >= max_records:
+                    break
+        finally:
+            self._consumer.close()
+            self._store.close()
+
+    # -- batches -----------------------------------------------------------------------------------
+    def _apply_batch(self, records: list) -> int:
+        store = self._store
+        store.begin_batch()
+        started, positions, handled = time.monotonic(), {}, 0
+        try:
+            for record in records:
+                self._apply(record)
+                handled += 1
+                positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+                if self._stop.is_set():
+                    break  # the record in hand is finished; the rest of the batch is redelivered later
+                if time.monotonic() - started >= self._commit_interval_s:
+                    self._commit(positions)
+                    store.begin_batch()
+                    started, positions = time.monotonic(), {}
+            self._commit(positions)
+        except BaseException:
+            store.rollback_batch()
+            self._pending_dead.clear()
+            raise
+        return handled
+
+    def _commit(self, positions: dict[TopicPartition, int]) -> None:
+        for future in self._pending_dead:  # a dead letter must be stored before its record is let go
+            future.get(timeout=60)
+        self._pending_dead.clear()
+        self._store.commit_batch()
+        try:
+            self._consumer.commit(positions)
+        except TransportError as exc:
+            # The effects and ids are committed: the redelivery this causes is deduplicated.
+            _log.warning("offset commit failed for group %s, records will be redelivered: %s", self.group, exc)
+
+    # -- one record --------------------------------------------------------------------------------
+    def _apply(self, record) -> None:
+        headers = record.headers or []
+        if self._store.dead_lettered(self.group, record.topic, record.partition, record.offset):
+            return  # refused before a crash; the dead letter was already written
+        try:
+            envelope = self._inbound.envelope(headers, record)
+            key_id = None
+            sender = envelope.source
+            if self._trust is not None:
+                trusted = self._trust.verify(headers, record.key, record.value)
+                sender, key_id = trusted.agency, trusted.key_id
+            self._inbound.check_sender(sender, envelope)
+        except SignatureError as exc:
+            return self._dead_letter(record, getattr(exc, "reason", "bad-signature"), exc, 0)
+        except Refused as exc:
+            return self._dead_letter(record, exc.reason, exc.error, 0)
+        if self._store.seen(self.group, sender, envelope.id):
+            self.duplicates += 1
+            return
+        with self._telemetry.process(
+            record.topic,
+            traceparent=envelope.traceparent,
+            tracestate=envelope.tracestate,
+            key=record.key,
+            message_id=envelope.id,
+            partition=record.partition,
+            offset=record.offset,
+            group=self.group,
+            sender=sender,
+        ):
+            try:
+                value = self._inbound.decode(envelope, record)
+            except Refused as exc:
+                return self._dead_letter(record, exc.reason, exc.error, 0)
+            self._call_handler(record, envelope, sender, key_id, value)
+
+    def _call_handler(self, record, envelope, sender: str, key_id: str | None, value: Any) -> None:
+        store = self._store
+        for attempt in range(1, self._attempts + 1):
+            received = Received(
+                sender=sender,
+                key_id=key_id,
+                ce_id=envelope.id,
+                ce_type=envelope.type,
+                subject=envelope.subject,
+                time=_text(envelope.time),
+                traceparent=envelope.traceparent,
+                tracestate=envelope.tracestate,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                group=self.group,
+                attempt=attempt,
+                transaction=store.transaction,
+            )
+            store.begin_record()
+            try:
+                self._handler(value, received)
+            except Exception as exc:
+                store.undo_record()
+                if attempt == self._attempts:
+                    return self._dead_letter(record, "handler-failed", exc, attempt)
+                self._telemetry.retried(record.topic, attempt)
+                _log.warning(
+                    "handler failed on %s (attempt %d of %d), retrying: %r", envelope.id, attempt, self._attempts, exc
+                )
+                self._pause.wait(min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S))
+                continue
+            except BaseException:
+                store.undo_record()
+                raise
+            store.mark_processed(self.group, sender, envelope.id, record.topic, record.partition, record.offset)
+            store.end_record()
+            self.applied += 1
+            return None
+        return None
+
+    def _dead_letter(self, record, reason: str, error: BaseException, attempts: int) -> None:
+        self._pending_dead.append(self._dead_letters.send(record, reason=reason, error=error, attempts=attempts))
+        self._store.mark_dead_lettered(self.group, record.topic, record.partition, record.offset, reason)
+        self._telemetry.dead_lettered(record.topic, reason)
+        self.dead_lettered += 1
+        _log.warning(
+            "dead-lettered %s[%d]@%d to %s.dlq: %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            record.topic,
+            reason,
+            error,
+        )
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

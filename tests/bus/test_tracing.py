@@ -1,0 +1,145 @@
+"""Spans and metrics after the OpenTelemetry messaging conventions; nothing when unconfigured."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from bus import ConfigError
+from bus.tracing import RECEIVER_AGENCY, SENDER_AGENCY, Telemetry, configure_from_env
+
+
+@pytest.fixture
+def spans():
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, exporter
+
+
+def test_process_span_is_child_of_send_span_through_traceparent(spans):
+    provider, exporter = spans
+    sender = Telemetry("urn:mx:gob:portal", tracer_provider=provider)
+    receiver = Telemetry("urn:mx:gob:crm", tracer_provider=provider)
+    send = sender.start_send("crm.case-opened", key=b"CASE-1", message_id="id-1")
+    send.finish(partition=2, offset=41)
+    with receiver.process(
+        "crm.case-opened",
+        traceparent=send.traceparent,
+        tracestate=None,
+        key=b"CASE-1",
+        message_id="id-1",
+        partition=2,
+        offset=41,
+        group="g",
+        sender="urn:mx:gob:portal",
+    ):
+        pass
+    produced, processed = exporter.get_finished_spans()
+    assert (produced.name, produced.kind) == ("send crm.case-opened", SpanKind.PRODUCER)
+    assert (processed.name, processed.kind) == ("process crm.case-opened", SpanKind.CONSUMER)
+    assert processed.parent.span_id == produced.context.span_id
+    assert processed.context.trace_id == produced.context.trace_id
+    assert produced.attributes["messaging.system"] == "kafka"
+    assert produced.attributes["messaging.destination.partition.id"] == "2"
+    assert processed.attributes["messaging.message.id"] == "id-1"
+    assert processed.attributes["messaging.kafka.message.key"] == "CASE-1"
+    assert processed.attributes["messaging.kafka.offset"] == 41
+    assert processed.attributes["messaging.consumer.group.name"] == "g"
+    assert processed.attributes[SENDER_AGENCY] == "urn:mx:gob:portal"
+    assert processed.attributes[RECEIVER_AGENCY] == "urn:mx:gob:crm"
+
+
+def test_a_failing_handler_marks_the_process_span(spans):
+    provider, exporter = spans
+    telemetry = Telemetry("urn:mx:gob:crm", tracer_provider=provider)
+    with (
+        pytest.raises(KeyError),
+        telemetry.process(
+            "t",
+            traceparent=None,
+            tracestate=None,
+            key=None,
+            message_id="m",
+            partition=0,
+            offset=0,
+            group="g",
+            sender="s",
+        ),
+    ):
+        raise KeyError("boom")
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["error.type"] == "KeyError" and not span.status.is_ok
+
+
+def test_counters_count_published_consumed_dead_lettered_and_retried():
+    reader = InMemoryMetricReader()
+    telemetry = Telemetry("urn:mx:gob:crm", meter_provider=MeterProvider(metric_readers=[reader]))
+    telemetry.start_send("t", key=None, message_id="m").finish(partition=0, offset=0)
+    with telemetry.process(
+        "t",
+        traceparent=None,
+        tracestate=None,
+        key=None,
+        message_id="m",
+        partition=0,
+        offset=0,
+        group="g",
+        sender="s",
+    ):
+        telemetry.retried("t", 1)
+        telemetry.dead_lettered("t", "bad-signature")
+    names = {m.name for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    assert {
+        "messaging.client.sent.messages",
+        "messaging.client.consumed.messages",
+        "enlace.dead_letters",
+        "enlace.handler.retries",
+        "messaging.process.duration",
+    } <= names
+
+
+def test_unconfigured_tracing_is_off_and_cheap():
+    telemetry = Telemetry("urn:mx:gob:crm")
+    assert not telemetry.tracing and not telemetry.metering
+    started = time.perf_counter()
+    for i in range(10_000):
+        span = telemetry.start_send("t", key=b"k", message_id="m")
+        span.finish(partition=0, offset=i)
+        with telemetry.process(
+            "t",
+            traceparent=None,
+            tracestate=None,
+            key=b"k",
+            message_id="m",
+            partition=0,
+            offset=i,
+            group="g",
+            sender="s",
+        ):
+            pass
+    per_record = (time.perf_counter() - started) / 10_000
+    assert span.traceparent is None
+    assert per_record < 20e-6, f"{per_record * 1e6:.1f} µs per record with tracing off"
+
+
+def test_an_exporter_that_is_not_installed_is_named(monkeypatch):
+    import bus.tracing._configure as configure
+
+    monkeypatch.setattr(configure, "_done", False)
+    with pytest.raises(ConfigError, match="OTEL_TRACES_EXPORTER=jaeger-thrift"):
+        configure_from_env("svc", {"OTEL_TRACES_EXPORTER": "jaeger-thrift"})
+
+
+def test_no_otel_variables_install_nothing(monkeypatch):
+    import bus.tracing._configure as configure
+
+    monkeypatch.setattr(configure, "_done", False)
+    assert configure_from_env("svc", {}) is False

@@ -1,0 +1,82 @@
+"""The processed-id store: effects and ids commit together, per batch, undone per record."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+from connectors._processed import ProcessedStore
+
+
+def _store(tmp_path):
+    store = ProcessedStore(tmp_path / "p.sqlite3")
+    store.transaction.execute("CREATE TABLE IF NOT EXISTS effects (ce_id TEXT PRIMARY KEY)")
+    return store
+
+
+def _apply(store, ce_id, *, fail=False):
+    store.begin_record()
+    store.transaction.execute("INSERT INTO effects VALUES (?)", (ce_id,))
+    if fail:
+        store.undo_record()
+        return
+    store.mark_processed("g", "urn:mx:gob:sat", ce_id, "t", 0, 1)
+    store.end_record()
+
+
+def _effects(path):
+    with sqlite3.connect(path) as db:
+        return [row[0] for row in db.execute("SELECT ce_id FROM effects ORDER BY ce_id")]
+
+
+def test_effects_and_ids_are_durable_only_after_the_batch_commits(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    _apply(store, "a")
+    assert store.seen("g", "urn:mx:gob:sat", "a"), "a record seen earlier in the same batch is a duplicate"
+    assert _effects(store.path) == []
+    store.commit_batch()
+    assert _effects(store.path) == ["a"]
+
+
+def test_an_undone_record_leaves_no_effect_and_is_not_seen(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    _apply(store, "a", fail=True)
+    _apply(store, "a")
+    _apply(store, "b")
+    store.commit_batch()
+    assert _effects(store.path) == ["a", "b"]
+
+
+def test_a_batch_rolled_back_by_a_crash_leaves_nothing(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    _apply(store, "a")
+    store.close()  # as if the process died before committing
+    again = ProcessedStore(tmp_path / "p.sqlite3")
+    assert not again.seen("g", "urn:mx:gob:sat", "a")
+    assert _effects(again.path) == []
+
+
+def test_ids_are_kept_per_group_and_sender(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    _apply(store, "a")
+    store.commit_batch()
+    assert store.seen("g", "urn:mx:gob:sat", "a")
+    assert not store.seen("other-group", "urn:mx:gob:sat", "a")
+    assert not store.seen("g", "urn:mx:gob:crm", "a")
+
+
+def test_dead_lettered_positions_are_remembered(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    store.mark_dead_lettered("g", "t", 0, 7, "bad-signature")
+    store.commit_batch()
+    assert store.dead_lettered("g", "t", 0, 7) and not store.dead_lettered("g", "t", 0, 8)
+
+
+def test_the_database_file_is_private(tmp_path):
+    store = _store(tmp_path)
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
