@@ -30,11 +30,11 @@ class Hop:
     ce_id: str
     outcome: str
 
-    def line(self) -> str:
-        return (
-            f"{self.at:%H:%M:%S.%f}"[:-3]
-            + f"  {self.sender} -> {self.receiver}  {self.topic}  {self.ce_id}  {self.outcome}"
-        )
+    def line(self, *, asked: str = "") -> str:
+        """One line; the record asked about is marked with ``*``."""
+        mark = "*" if asked and self.ce_id == asked else " "
+        when = f"{self.at:%H:%M:%S.%f}"[:-3]
+        return f"{mark} {when}  {self.sender} -> {self.receiver}  {self.topic}  {self.ce_id}  {self.outcome}"
 
 
 def find_trace_id(zipkin_url: str, ce_id: str) -> str | None:
