@@ -14,6 +14,7 @@ import decimal
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ from typing import Any
 from adapters._seam import Outbound
 
 __all__ = ["Ledger", "Transaction", "decode_record", "encode_record"]
+
+# Longer than a publish may take (the connector waits 30 s for Kafka's acknowledgement).
+_CLAIM_TTL_S = 45.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS processed (
@@ -36,6 +40,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     record_name TEXT NOT NULL,
     payload     TEXT NOT NULL,
     created_at  TEXT NOT NULL,
+    claimed_at  REAL,                   -- a process of this agency is publishing it (see drain)
     sent_at     TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
@@ -166,12 +171,40 @@ class Ledger:
         sent = 0
         with self._publish_lock:
             while rows := self.pending():
-                for seq, ce_id, name, record in rows:
-                    outbound.publish(name, record, ce_id=ce_id)
+                claimed = [row for row in rows if self._claim(row[0])]
+                if not claimed:
+                    break  # another process of this agency is publishing them
+                for seq, ce_id, name, record in claimed:
+                    try:
+                        outbound.publish(name, record, ce_id=ce_id)
+                    except BaseException:
+                        self._release(seq)
+                        raise
                     with self._lock:
                         self.db.execute("UPDATE outbox SET sent_at = ? WHERE seq = ?", (_now(), seq))
                     sent += 1
         return sent
+
+    def _claim(self, seq: int) -> bool:
+        """Take one row for publishing; several processes of one agency share the outbox.
+
+        A claim older than ``_CLAIM_TTL_S`` belongs to a process that died while publishing: it is
+        taken over (the record may then be sent twice, with the same ce_id).
+        """
+        now = time.time()
+        with self._lock:
+            return (
+                self.db.execute(
+                    "UPDATE outbox SET claimed_at = ? WHERE seq = ? AND sent_at IS NULL"
+                    " AND (claimed_at IS NULL OR claimed_at < ?)",
+                    (now, seq, now - _CLAIM_TTL_S),
+                ).rowcount
+                == 1
+            )
+
+    def _release(self, seq: int) -> None:
+        with self._lock:
+            self.db.execute("UPDATE outbox SET claimed_at = NULL WHERE seq = ? AND sent_at IS NULL", (seq,))
 
     def outbox_counts(self) -> dict[str, int]:
         """Published and pending outbox rows."""

@@ -82,3 +82,30 @@ def test_outbox_payloads_keep_dates_timestamps_and_decimals_exact():
         "nested": {"list": [1, "two", None]},
     }
     assert decode_record(encode_record(record)) == record
+
+
+def test_two_processes_of_one_agency_publish_each_outbox_row_once(tmp_path):
+    path = tmp_path / "agency.sqlite3"
+    first, second = Ledger(path, schema=SCHEMA), Ledger(path, schema=SCHEMA)
+    for n in range(5):
+        _handle(first, f"ce-{n}")
+
+    class Racing(RecordingOutbound):
+        def publish(self, record_name, record, *, ce_id):
+            super().publish(record_name, record, ce_id=ce_id)
+            if len(self.sent) == 1:  # the other process drains while this one is mid-way
+                second.drain(other)
+
+    other, racing = RecordingOutbound(), Racing()
+    first.drain(racing)
+    sent = [ce_id for _, _, ce_id in racing.sent + other.sent]
+    assert len(sent) == len(set(sent)) == 5
+    assert first.outbox_counts() == {"published": 5, "pending": 0}
+
+
+def test_a_failed_publish_releases_its_claim_at_once(tmp_path):
+    ledger = Ledger(tmp_path / "agency.sqlite3", schema=SCHEMA)
+    _handle(ledger, "ce-9")
+    with pytest.raises(ConnectionError):
+        ledger.drain(_FailsOnce())
+    assert ledger.drain(RecordingOutbound()) == 1
