@@ -63,6 +63,25 @@ class ValidationError(EnlaceError):
         self.value = value
         self.problems = problems or []
 
+    @classmethod
+    def of_problems(cls, headline: str, problems: list[ValidationError], *, record: str | None) -> ValidationError:
+        """One error standing for several: the headline, then one line per problem.
+
+        The first problem's path, rule and value become the summary's own, so a caller that looks at
+        one field still finds it; all of them stay in ``problems``.
+        """
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
+        first = problems[0]
+        return cls(
+            f"{headline}, {count}:\n{lines}",
+            record=record,
+            path=first.path,
+            rule=first.rule,
+            value=first.value,
+            problems=problems,
+        )
+
 
 class SchemaError(EnlaceError):
     """A schema is invalid, unknown, or does not match the bytes it is asked to read."""

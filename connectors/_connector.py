@@ -105,11 +105,13 @@ class AgencyConnector:
         return RegistryClient(self.settings.registry_url, credential=self.settings.registry_token)
 
     # -- publishing --------------------------------------------------------------------------------
-    def publish(self, record: Any, *, timeout: float = 30) -> Delivery:
+    def publish(self, record: Any, *, ce_id: str | None = None, timeout: float = 30) -> Delivery:
         """Validate, encode, sign and send one record; wait until all in-sync replicas have it.
 
         Args:
             record: a generated record model instance (e.g. ``CaseOpened(...)``).
+            ce_id: the record's CloudEvents id; a new UUID when omitted. An outbox that may resend a
+                record after a crash passes the same id each time, so receivers apply it once.
             timeout: seconds to wait for the acknowledgement.
 
         Returns:
@@ -121,13 +123,13 @@ class AgencyConnector:
             SchemaError: its schema is not in the registry (nothing was sent).
             TransportError: Kafka did not acknowledge it in time.
         """
-        future = self.publish_async(record)
+        future = self.publish_async(record, ce_id=ce_id)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout as exc:
             raise TransportError(f"record not acknowledged within {timeout}s", retriable=True) from exc
 
-    def publish_async(self, record: Any) -> Future[Delivery]:
+    def publish_async(self, record: Any, *, ce_id: str | None = None) -> Future[Delivery]:
         """Like :meth:`publish`, but return at once with a future of the :class:`Delivery`.
 
         Refusals (policy, validation, size, schema) are raised here, before anything is sent; the
@@ -135,7 +137,7 @@ class AgencyConnector:
         """
         outbound = self._outbound_ready()
         record_type = outbound.record_type(record)
-        prepared = outbound.prepare(record_type, record.to_avro())
+        prepared = outbound.prepare(record_type, record.to_avro(), ce_id=ce_id)
         assert self._producer is not None
         try:
             sent = self._producer.send(prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers)

@@ -68,8 +68,8 @@ class Outbound:
         """The catalog entry of a typed record (a generated model instance)."""
         return self._catalog.for_model(type(record))
 
-    def prepare(self, record_type: RecordType, data: dict[str, Any]) -> Prepared:
-        """Check, encode, wrap, sign.
+    def prepare(self, record_type: RecordType, data: dict[str, Any], *, ce_id: str | None = None) -> Prepared:
+        """Check, encode, wrap, sign; ``ce_id`` is the caller's (an outbox resending a record) or new.
 
         Raises:
             PolicyViolation: this agency may not publish the record, or it has no topic.
@@ -81,7 +81,7 @@ class Outbound:
         value = self._codec.encode(record_type, data)
         subject = record_type.key_of(data)
         key = subject.encode()
-        ce_id = _new_id()
+        ce_id = ce_id or _new_id()
         span = self._telemetry.start_send(topic, key=key, message_id=ce_id)
         envelope = new_envelope(
             record_type,

@@ -20,6 +20,7 @@ import pytest
 from bus import load_settings
 from ops.kafka import KafkaCluster, LocalCluster, start_cluster
 from ops.registry import RegistryProcess, write_credentials
+from ops.zipkin import ZipkinServer
 
 _POLICY = Path(__file__).resolve().parents[1] / "schemas" / "policy.yaml"
 
@@ -49,6 +50,17 @@ def kafka3() -> Iterator[LocalCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def zipkin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZipkinServer]:
+    """One real Zipkin server (in-memory, loopback) for the whole session; ``.url``, ``.spans_endpoint``."""
+    server = ZipkinServer(workdir=tmp_path_factory.mktemp("zipkin"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

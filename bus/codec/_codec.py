@@ -225,16 +225,7 @@ def _encoding_error(record_type: RecordType, data: Any, exc: Exception) -> Valid
     where = f"{record_type.full_name} v{record_type.version}"
     if not problems:
         return ValidationError(f"{where} could not be encoded: {exc}", record=record_type.full_name, rule="avro.encode")
-    lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
-    first = problems[0]
-    return ValidationError(
-        f"{where} could not be encoded, {len(problems)} problem(s):\n{lines}",
-        record=record_type.full_name,
-        path=first.path,
-        rule=first.rule,
-        value=first.value,
-        problems=problems,
-    )
+    return ValidationError.of_problems(f"{where} could not be encoded", problems, record=record_type.full_name)
 
 
 def _decoding_error(

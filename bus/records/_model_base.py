@@ -134,17 +134,8 @@ def _as_enlace_error(cls: type[RecordModel], exc: pydantic.ValidationError) -> V
         problems.append(
             ValidationError(error["msg"], record=cls.avro_name, path=path, rule=rule, value=error.get("input"))
         )
-    lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
-    count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-    first = problems[0]
-    return ValidationError(
-        f"{cls.__name__} ({cls.avro_name} v{cls.avro_version}) is not valid, {count}:\n{lines}",
-        record=cls.avro_name,
-        path=first.path,
-        rule=first.rule,
-        value=first.value,
-        problems=problems,
-    )
+    headline = f"{cls.__name__} ({cls.avro_name} v{cls.avro_version}) is not valid"
+    return ValidationError.of_problems(headline, problems, record=cls.avro_name)
 
 
 def _avro_pointer(cls: type[BaseModel], loc: tuple[int | str, ...]) -> str:

@@ -93,17 +93,8 @@ def _resolve(record_type: RecordType | str) -> RecordType:
 
 
 def _summary(record_type: RecordType, problems: list[ValidationError]) -> ValidationError:
-    lines = "\n".join(f"  {p.path or '/'}: {p.message} [{p.rule}]" for p in problems)
-    count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-    first = problems[0]
-    return ValidationError(
-        f"{record_type.full_name} v{record_type.version} is not valid, {count}:\n{lines}",
-        record=record_type.full_name,
-        path=first.path,
-        rule=first.rule,
-        value=first.value,
-        problems=problems,
-    )
+    headline = f"{record_type.full_name} v{record_type.version} is not valid"
+    return ValidationError.of_problems(headline, problems, record=record_type.full_name)
 
 
 def _pointer(parent: str, token: object) -> str:

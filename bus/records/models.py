@@ -369,6 +369,103 @@ class CaseUpdatedV1(RecordModel):
     )
 
 
+class TaxpayerStatusRequestedV1(RecordModel):
+    """The government CRM asks fiscal services for a citizen's standing in the taxpayer register,
+    because a case needs it. Fiscal services answer with TaxpayerStatusReported; the purpose and
+    legal basis go to the citizen's access log. Keyed by the citizen's CURP.
+
+    Generated from schemas/mx.gob.crm/TaxpayerStatusRequested/v1.avsc.
+    """
+
+    avro_name: ClassVar[str] = "mx.gob.crm.TaxpayerStatusRequested"
+    avro_version: ClassVar[int] = 1
+    avro_fingerprint: ClassVar[str] = "696b699ae9af45c28140c2f38efd2b2302fafd7064bb9b2671a4db3cbc7df998"
+    avro_key: ClassVar[tuple[str, ...]] = ("citizen_curp",)
+
+    request_id: uuid.UUID = Field(
+        alias="requestId",
+        description="The CRM's id for this question; the answer carries it back.",
+    )
+    case_id: Annotated[str, Pattern(r"^CRM-[0-9]{4}-[0-9]{6,10}$")] = Field(
+        alias="caseId",
+        description="The case that needs the answer.",
+    )
+    citizen_curp: Annotated[str, Curp] = Field(
+        alias="citizenCurp",
+        description="CURP of the citizen whose tax standing is asked for.",
+    )
+    purpose: str = Field(
+        description=(
+            "Why the CRM needs the citizen's fiscal data, in words the citizen will read in their "
+            "access log."
+        ),
+    )
+    legal_basis: str = Field(
+        alias="legalBasis",
+        description="The law or consent that allows the CRM to obtain it.",
+    )
+    requested_at: Timestamp = Field(
+        alias="requestedAt",
+        description="When the CRM asked (UTC).",
+    )
+
+
+class InformationRequestSubmittedV1(RecordModel):
+    """A citizen, identified by CURP, asked an agency for public information through the Citizen's
+    Portal. The transparency system files it (InformationRequestFiled) with a folio and a legal
+    deadline. Keyed by the requester's CURP.
+
+    Generated from schemas/mx.gob.portal/InformationRequestSubmitted/v1.avsc.
+    """
+
+    avro_name: ClassVar[str] = "mx.gob.portal.InformationRequestSubmitted"
+    avro_version: ClassVar[int] = 1
+    avro_fingerprint: ClassVar[str] = "dcb520b6b867ee9934f87b7408ccfc7412d076006456397ca2a5d4792efcbb0f"
+    avro_key: ClassVar[tuple[str, ...]] = ("requester_curp",)
+
+    request_id: uuid.UUID = Field(
+        alias="requestId",
+        description=(
+            "The portal's id for this request; the transparency system carries it as "
+            "sourceRequestId so the portal can follow the request."
+        ),
+    )
+    requester_curp: Annotated[str, Curp] = Field(
+        alias="requesterCurp",
+        description="CURP of the citizen asking, as checked by the portal.",
+    )
+    agency_asked: Annotated[str, Pattern(r"^urn:mx:gob:[a-z0-9-]+$")] = Field(
+        alias="agencyAsked",
+        description="URN of the agency the question is addressed to (e.g. urn:mx:gob:sat).",
+    )
+    description: str = Field(
+        description=(
+            "The information requested, in the citizen's words (may name people, so handled as "
+            "personal)."
+        ),
+    )
+    contact_email: Annotated[str, Pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = Field(
+        None,
+        alias="contactEmail",
+        description="Where the citizen wants to be told of the answer, if not only on the portal.",
+    )
+    consent_given: Annotated[Bool, Const(True)] = Field(
+        alias="consentGiven",
+        description=(
+            "The citizen consented to the processing of their personal data for this request; "
+            "always true, a request without consent is never sent."
+        ),
+    )
+    privacy_notice_version: str = Field(
+        alias="privacyNoticeVersion",
+        description="Version of the privacy notice the citizen was shown when consenting.",
+    )
+    submitted_at: Timestamp = Field(
+        alias="submittedAt",
+        description="When the citizen submitted the request (UTC).",
+    )
+
+
 class ServiceRequestSubmittedV1Attachment(RecordModel):
     """A document the citizen attached, passed by reference: the bytes stay in the portal's
     document store.
@@ -715,6 +812,78 @@ class TaxpayerStatusChangedV2(RecordModel):
     )
 
 
+# A person's standing in the taxpayer register, or NOT_REGISTERED when the register holds no one with
+# that CURP.
+TaxpayerStatusReportedV1TaxStanding = Literal[
+    "UNKNOWN", "ACTIVE", "SUSPENDED", "CANCELLED", "NOT_REGISTERED",
+]
+
+
+class TaxpayerStatusReportedV1(RecordModel):
+    """Fiscal services answer a TaxpayerStatusRequested: the citizen's standing in the taxpayer
+    register as of now, or that they are not registered. Disclosing it is logged in the
+    citizen's access log (DataAccessLogged). Keyed by the citizen's CURP.
+
+    Generated from schemas/mx.gob.sat/TaxpayerStatusReported/v1.avsc.
+    """
+
+    avro_name: ClassVar[str] = "mx.gob.sat.TaxpayerStatusReported"
+    avro_version: ClassVar[int] = 1
+    avro_fingerprint: ClassVar[str] = "3a769a10c50dab120a7e929278fc3bc004e3e90bee16e614830637e399ba1735"
+    avro_key: ClassVar[tuple[str, ...]] = ("citizen_curp",)
+
+    request_id: uuid.UUID = Field(
+        alias="requestId",
+        description="The requestId of the TaxpayerStatusRequested answered.",
+    )
+    case_id: Annotated[str, Pattern(r"^CRM-[0-9]{4}-[0-9]{6,10}$")] = Field(
+        alias="caseId",
+        description="The asker's case, copied from the question.",
+    )
+    requested_by: Annotated[str, Pattern(r"^urn:mx:gob:[a-z0-9-]+$")] = Field(
+        alias="requestedBy",
+        description=(
+            "URN of the agency that asked (the question's verified sender): the reader of the "
+            "data disclosed."
+        ),
+    )
+    citizen_curp: Annotated[str, Curp] = Field(
+        alias="citizenCurp",
+        description="CURP of the citizen asked about.",
+    )
+    standing: TaxpayerStatusReportedV1TaxStanding = Field(
+        description="The citizen's standing in the register.",
+    )
+    rfc: Annotated[str, Rfc] | None = Field(
+        None,
+        description="The citizen's RFC; null when not registered.",
+    )
+    regime: Annotated[str, Pattern(r"^[0-9]{3}$")] | None = Field(
+        None,
+        description="The citizen's tax regime (SAT catalogue c_RegimenFiscal); null when not registered.",
+    )
+    obligations: list[str] = Field(
+        default_factory=list,
+        description="The citizen's tax obligation codes; empty when not registered.",
+    )
+    status_since: dt.date | None = Field(
+        None,
+        alias="statusSince",
+        description="Since when the standing holds; null when not registered.",
+    )
+    purpose: str = Field(
+        description="The asker's purpose, copied from the question for the access log.",
+    )
+    legal_basis: str = Field(
+        alias="legalBasis",
+        description="The asker's legal basis, copied from the question for the access log.",
+    )
+    reported_at: Timestamp = Field(
+        alias="reportedAt",
+        description="When fiscal services answered (UTC).",
+    )
+
+
 class DataAccessLoggedV1(RecordModel):
     """An agency read a person's personal data: who read whose data, when, for what purpose and on
     what legal basis. The citizen-visible access log; keyed by the CURP of the person whose data
@@ -905,19 +1074,100 @@ class InformationRequestFiledV1(RecordModel):
     )
 
 
+# Access to public information, or one of the ARCO rights over one's own personal data.
+InformationRequestFiledV2InformationRequestType = Literal[
+    "UNKNOWN", "PUBLIC_INFORMATION", "PERSONAL_DATA_ACCESS", "PERSONAL_DATA_CORRECTION",
+    "PERSONAL_DATA_CANCELLATION", "PERSONAL_DATA_OPPOSITION",
+]
+
+
+# How the requester wants to receive the information.
+InformationRequestFiledV2DeliveryMode = Literal[
+    "UNKNOWN", "ELECTRONIC", "SIMPLE_COPY", "CERTIFIED_COPY", "ON_SITE",
+]
+
+
+class InformationRequestFiledV2(RecordModel):
+    """A person filed a request for access to public information, or to their own personal data,
+    through the transparency system. Keyed by the folio. Version 2 adds sourceRequestId, so the
+    channel that took the request (e.g. the portal) can follow it; fully compatible with version
+    1.
+
+    Generated from schemas/mx.gob.transparencia/InformationRequestFiled/v2.avsc.
+    """
+
+    avro_name: ClassVar[str] = "mx.gob.transparencia.InformationRequestFiled"
+    avro_version: ClassVar[int] = 2
+    avro_fingerprint: ClassVar[str] = "bd004c0ce602e92a402b52d4412f55f4c36e087a44b9ff5fe9856c0c86710d51"
+    avro_key: ClassVar[tuple[str, ...]] = ("folio",)
+
+    folio: Annotated[str, Pattern(r"^[0-9]{15}$")] = Field(
+        description="The request's 15-digit folio in the national transparency platform.",
+    )
+    request_type: InformationRequestFiledV2InformationRequestType = Field(
+        alias="requestType",
+        description="What kind of request this is.",
+    )
+    requester_curp: Annotated[str, Curp] | None = Field(
+        None,
+        alias="requesterCurp",
+        description=(
+            "CURP of the requester. Null for public information, which may be requested "
+            "anonymously; required by law for ARCO requests."
+        ),
+    )
+    agency_asked: Annotated[str, Pattern(r"^urn:mx:gob:[a-z0-9-]+$")] = Field(
+        alias="agencyAsked",
+        description="URN of the agency the request is addressed to (e.g. urn:mx:gob:sat).",
+    )
+    description: str = Field(
+        description=(
+            "The information requested, in the requester's words (may name people, so handled as "
+            "personal)."
+        ),
+    )
+    delivery_mode: InformationRequestFiledV2DeliveryMode = Field(
+        "ELECTRONIC",
+        alias="deliveryMode",
+        description="How the requester wants the answer delivered.",
+    )
+    filed_at: Timestamp = Field(
+        alias="filedAt",
+        description="When the request was filed (UTC).",
+    )
+    legal_deadline: dt.date = Field(
+        alias="legalDeadline",
+        description=(
+            "The last day the agency may answer by law (20 working days after filing, unless "
+            "extended)."
+        ),
+    )
+    source_request_id: uuid.UUID | None = Field(
+        None,
+        alias="sourceRequestId",
+        description=(
+            "The id the channel that took the request gave it (the portal's requestId); null when "
+            "filed directly."
+        ),
+    )
+
+
 # The latest version of each record, under its plain name.
 Address = AddressV1
 Contact = ContactV1
 Person = PersonV1
 CaseOpened = CaseOpenedV2
 CaseUpdated = CaseUpdatedV1
+TaxpayerStatusRequested = TaxpayerStatusRequestedV1
+InformationRequestSubmitted = InformationRequestSubmittedV1
 ServiceRequestSubmitted = ServiceRequestSubmittedV1
 InvoiceIssued = InvoiceIssuedV1
 TaxDeclarationFiled = TaxDeclarationFiledV1
 TaxpayerStatusChanged = TaxpayerStatusChangedV2
+TaxpayerStatusReported = TaxpayerStatusReportedV1
 DataAccessLogged = DataAccessLoggedV1
 InformationRequestAnswered = InformationRequestAnsweredV1
-InformationRequestFiled = InformationRequestFiledV1
+InformationRequestFiled = InformationRequestFiledV2
 
 
 __all__ = [
@@ -947,6 +1197,11 @@ __all__ = [
     "InformationRequestFiledV1",
     "InformationRequestFiledV1DeliveryMode",
     "InformationRequestFiledV1InformationRequestType",
+    "InformationRequestFiledV2",
+    "InformationRequestFiledV2DeliveryMode",
+    "InformationRequestFiledV2InformationRequestType",
+    "InformationRequestSubmitted",
+    "InformationRequestSubmittedV1",
     "InvoiceIssued",
     "InvoiceIssuedV1",
     "InvoiceIssuedV1InvoiceType",
@@ -968,4 +1223,9 @@ __all__ = [
     "TaxpayerStatusChangedV2",
     "TaxpayerStatusChangedV2TaxpayerStatus",
     "TaxpayerStatusChangedV2TaxpayerType",
+    "TaxpayerStatusReported",
+    "TaxpayerStatusReportedV1",
+    "TaxpayerStatusReportedV1TaxStanding",
+    "TaxpayerStatusRequested",
+    "TaxpayerStatusRequestedV1",
 ]

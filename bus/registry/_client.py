@@ -249,7 +249,8 @@ def _replace_first(node: Any, definitions: dict[str, Any], defined: set[str]) ->
     """Put each referenced definition where its name is first used (Avro needs a definition first)."""
     if isinstance(node, str):
         if node in definitions and node not in defined:
-            definition = definitions[node]
+            # A type two references share (State, in Person and in Address) is defined once only.
+            definition = _named_once(definitions[node], defined)
             _mark_defined(definition, defined)
             return definition
         return node
@@ -266,6 +267,25 @@ def _replace_first(node: Any, definitions: dict[str, Any], defined: set[str]) ->
             out["items"] = _replace_first(node["items"], definitions, defined)
         elif kind == "map":
             out["values"] = _replace_first(node["values"], definitions, defined)
+        return out
+    return node
+
+
+def _named_once(node: Any, defined: set[str]) -> Any:
+    """``node`` with every named type already in ``defined`` replaced by its name."""
+    if isinstance(node, list):
+        return [_named_once(branch, defined) for branch in node]
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if kind in NAMED and node["name"] in defined:
+            return node["name"]
+        out = dict(node)
+        if kind in NAMED and "fields" in node:
+            out["fields"] = [{**f, "type": _named_once(f["type"], defined)} for f in node["fields"]]
+        elif kind == "array":
+            out["items"] = _named_once(node["items"], defined)
+        elif kind == "map":
+            out["values"] = _named_once(node["values"], defined)
         return out
     return node
 

@@ -79,9 +79,7 @@ def _calibrate(run: Callable[[], object], min_time: float) -> int:
         loops *= 2
 
 
-def _best_seconds_per_call(
-    variants: dict[str, Callable[[], object]], rounds: int, min_time: float
-) -> dict[str, float]:
+def _best_seconds_per_call(variants: dict[str, Callable[[], object]], rounds: int, min_time: float) -> dict[str, float]:
     loops = _calibrate(variants["bare"], min_time)
     best = dict.fromkeys(variants, float("inf"))
     for _ in range(rounds):

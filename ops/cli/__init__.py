@@ -13,6 +13,7 @@ from ops.cli._exchange import exchange_app
 from ops.cli._kafka import kafka_app
 from ops.cli._records import records_app
 from ops.cli._registry import registry_app, schemas_app
+from ops.cli._stack import register_stack_commands
 
 __all__ = ["app", "main"]
 
@@ -24,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(kafka_app, name="kafka")
+register_stack_commands(app)
 app.add_typer(records_app, name="records")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schemas_app, name="schemas")

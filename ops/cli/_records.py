@@ -11,9 +11,7 @@ import typer
 from bus import SchemaError, ValidationError
 from bus.records import CLASSIFICATIONS, Catalog, catalog, from_json, load_catalog, write_models
 
-records_app = typer.Typer(
-    help="The shared records: validate, list, regenerate the models.", no_args_is_help=True
-)
+records_app = typer.Typer(help="The shared records: validate, list, regenerate the models.", no_args_is_help=True)
 
 _Schemas = Annotated[
     Path | None,
@@ -29,9 +27,7 @@ def _catalog(schemas: Path | None) -> Catalog:
 def validate_command(
     record: Annotated[str, typer.Argument(help="Record name, e.g. CaseOpened or mx.gob.crm.CaseOpened.")],
     file: Annotated[Path, typer.Argument(help="A JSON file holding one record, or a list of records.")],
-    version: Annotated[
-        int | None, typer.Option("--version", "-v", help="Schema version (default: latest).")
-    ] = None,
+    version: Annotated[int | None, typer.Option("--version", "-v", help="Schema version (default: latest).")] = None,
     schemas: _Schemas = None,
 ) -> None:
     """Check a JSON record against its schema and domain rules; print every problem.
@@ -92,9 +88,7 @@ def list_command(schemas: _Schemas = None) -> None:
 
 @records_app.command("generate")
 def generate_command(
-    check: bool = typer.Option(
-        False, "--check", help="Only compare; exit 1 when the models are out of date."
-    ),
+    check: bool = typer.Option(False, "--check", help="Only compare; exit 1 when the models are out of date."),
 ) -> None:
     """Regenerate bus/records/models.py from the schemas (run after changing a .avsc)."""
     if write_models(check=check):

@@ -95,6 +95,15 @@ def test_publish_async_returns_a_future_of_the_delivery(connector):
     assert [d.offset for d in deliveries] == sorted(d.offset for d in deliveries)
 
 
+def test_a_record_resent_with_its_ce_id_is_applied_once(connector, unique_name):
+    crm = connector(CRM)
+    first = crm.publish(case(40), ce_id="9d1c7c1e-0000-4000-8000-000000000040")
+    again = crm.publish(case(40), ce_id="9d1c7c1e-0000-4000-8000-000000000040")  # an outbox resending
+    assert first.offset != again.offset and first.ce_id == again.ce_id
+    got = receive(connector(PORTAL), unique_name("portal"))
+    assert [r.ce_id for _, r in got] == [first.ce_id]
+
+
 def test_a_record_the_policy_does_not_give_this_agency_is_refused_before_sending(connector, bus):
     portal = connector(PORTAL)
     with pytest.raises(PolicyViolation, match=r"urn:mx:gob:portal may not publish mx\.gob\.crm\.CaseOpened"):

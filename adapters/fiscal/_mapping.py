@@ -1,0 +1,59 @@
+"""Fiscal services' register lines <-> shared records (check against schemas/mx.gob.sat/*.avsc)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from adapters.fiscal._legacy import LegacyTaxpayer
+
+__all__ = ["STATUS_SYMBOL", "status_changed_record", "status_reported_record", "taxpayer_type"]
+
+# Register status code -> mx.gob.sat.TaxpayerStatus / TaxStanding symbol.
+STATUS_SYMBOL = {"A": "ACTIVE", "S": "SUSPENDED", "C": "CANCELLED"}
+
+
+def taxpayer_type(rfc: str) -> str:
+    """A person's RFC has 13 characters, a company's 12 (mx.gob.sat.TaxpayerType)."""
+    return "PERSON" if len(rfc) == 13 else "COMPANY"
+
+
+def status_changed_record(before: LegacyTaxpayer, after: LegacyTaxpayer, *, changed_at: dt.datetime) -> dict[str, Any]:
+    """``mx.gob.sat.TaxpayerStatusChanged`` v2 (schemas/mx.gob.sat/TaxpayerStatusChanged/v2.avsc)."""
+    return {
+        "rfc": after.rfc,
+        "taxpayerType": taxpayer_type(after.rfc),
+        "regime": after.regime_code,
+        "status": STATUS_SYMBOL[after.status_code],
+        "previousStatus": STATUS_SYMBOL[before.status_code],
+        "obligations": list(after.obligations),
+        "effectiveDate": after.status_since,
+        "changedAt": changed_at,
+    }
+
+
+def status_reported_record(
+    taxpayer: LegacyTaxpayer | None, *, request: dict[str, Any], asker: str, reported_at: dt.datetime
+) -> dict[str, Any]:
+    """``mx.gob.sat.TaxpayerStatusReported`` v1: the answer to a TaxpayerStatusRequested.
+
+    Args:
+        taxpayer: the register's entry for the citizen, or None when not registered.
+        request: the TaxpayerStatusRequested record answered.
+        asker: the URN of the agency that asked (the request's verified sender).
+        reported_at: when the answer is given.
+    """
+    return {
+        "requestId": request["requestId"],
+        "caseId": request["caseId"],
+        "requestedBy": asker,
+        "citizenCurp": request["citizenCurp"],
+        "standing": STATUS_SYMBOL[taxpayer.status_code] if taxpayer else "NOT_REGISTERED",
+        "rfc": taxpayer.rfc if taxpayer else None,
+        "regime": taxpayer.regime_code if taxpayer else None,
+        "obligations": list(taxpayer.obligations) if taxpayer else [],
+        "statusSince": taxpayer.status_since if taxpayer else None,
+        "purpose": request["purpose"],
+        "legalBasis": request["legalBasis"],
+        "reportedAt": reported_at,
+    }

@@ -1,0 +1,39 @@
+"""The citizen's portal (urn:mx:gob:portal): a web page and JSON API for citizens' requests.
+
+``_forms`` reads what a citizen sends (problems per field), ``_mapping`` builds the shared records,
+``_desk`` follows each request as agencies answer, ``_web`` serves the page and API. Run it with
+``python -m adapters.portal --key-file K --data-dir D --port P``; the page is at ``/``, the API
+under ``/api`` (OpenAPI at ``/api/docs``).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from adapters._runtime import AgencySpec
+from adapters.portal._desk import RECORDS_READ, PortalDesk
+from adapters.portal._forms import AGENCIES, SERVICES, FieldProblem
+from adapters.portal._store import SCHEMA
+from adapters.portal._web import create_app, current_trace_id
+
+__all__ = ["AGENCIES", "RECORDS_READ", "SERVICES", "SPEC", "FieldProblem", "PortalDesk", "create_app"]
+
+
+def _desk(ledger, args) -> PortalDesk:  # type: ignore[no-untyped-def]
+    from bus.records import check
+
+    return PortalDesk(ledger, check=check, trace_id=current_trace_id)
+
+
+def _app(desk: Any, after_submit: Callable[[], None], health: Callable[[], dict[str, Any]]) -> FastAPI:
+    return create_app(desk, after_submit=after_submit, health=health)
+
+
+def _describe(desk: Any) -> dict[str, Any]:
+    return {"requests": desk.store.count_by_status(), "waiting": desk.store.waiting_count()}
+
+
+SPEC = AgencySpec(
+    urn="urn:mx:gob:portal", name="portal", schema=SCHEMA, make_desk=_desk, make_app=_app, describe=_describe
+)

@@ -1,0 +1,317 @@
+"""``enlace up`` / ``enlace down``: the whole bus on one machine, started in order, stopped cleanly.
+
+Order: Kafka (the configured one, or the local background cluster), Zipkin, the schema registry,
+the schemas, the agencies' keys, then the four agencies. A component that does not come up stops
+everything started before it and names itself with the tail of its log. The state file
+(``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status`` find every
+process again; ``down`` stops only what ``up`` started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters import AGENCY_MODULES
+from bus import EnlaceSettings, TransportError
+from bus.records import default_schemas_dir
+from ops.kafka import BackgroundCluster, wait_for_brokers
+from ops.process import ManagedProcess, StartError, free_port
+from ops.stack._population import citizens, register_export
+from ops.zipkin import ZipkinServer
+
+__all__ = ["DEMO_CITIZENS", "Stack", "stack_dir"]
+
+DEMO_CITIZENS = 40
+# Every namespace owner, for registry tokens (mx.gob.common belongs to the coordination body).
+_OWNERS = ("urn:mx:gob:interop", "urn:mx:gob:sat", "urn:mx:gob:crm", "urn:mx:gob:portal", "urn:mx:gob:transparencia")
+
+
+def stack_dir() -> Path:
+    """The XDG state folder of the running stack: its state file, logs, keys and agency data."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "enlace" / "stack"
+
+
+def _cli(*args: str) -> list[str]:
+    """Run the ``enlace`` CLI of this very installation (no reliance on PATH)."""
+    return [sys.executable, "-c", "from ops.cli import main; main()", *args]
+
+
+@dataclass
+class Stack:
+    """What ``enlace up`` started, as written to the state file."""
+
+    root: Path = field(default_factory=stack_dir)
+    bootstrap_servers: str = ""
+    kafka_started: bool = False
+    urls: dict[str, str] = field(default_factory=dict)
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "stack.json"
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        state = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "kafka_started": self.kafka_started,
+            "urls": self.urls,
+            "processes": [p.to_state() for p in self.processes],
+        }
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state_file)
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Stack | None:
+        """The stack ``enlace up`` left running, or None."""
+        root = root or stack_dir()
+        path = root / "stack.json"
+        if not path.exists():
+            return None
+        state = json.loads(path.read_text())
+        return cls(
+            root=root,
+            bootstrap_servers=state["bootstrap_servers"],
+            kafka_started=state["kafka_started"],
+            urls=state["urls"],
+            processes=[ManagedProcess.from_state(p) for p in state["processes"]],
+        )
+
+    def process(self, name: str) -> ManagedProcess | None:
+        return next((p for p in self.processes if p.name == name), None)
+
+    # -- up ---------------------------------------------------------------------------------------
+
+    def up(
+        self,
+        settings: EnlaceSettings,
+        *,
+        say: Callable[[str], None],
+        demo_citizens: int = DEMO_CITIZENS,
+        zipkin_url: str | None = None,
+    ) -> None:
+        """Start everything; on any failure stop what was started and raise.
+
+        Args:
+            settings: Enlace settings (``bootstrap_servers`` set means use that Kafka).
+            say: where progress lines go.
+            demo_citizens: how many demo citizens fiscal services' register holds.
+            zipkin_url: a Zipkin already running (tests share one); None starts one.
+
+        Raises:
+            StartError: a component did not start (named, with the tail of its log).
+            TransportError: Kafka, Java or Maven unavailable.
+        """
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        try:
+            self._kafka(settings, say)
+            self._zipkin(say, zipkin_url)
+            self._registry(say)
+            self._schemas(say)
+            keys = self._keys(say)
+            self._agencies(keys, say, demo_citizens)
+        except BaseException:
+            say("start-up failed: stopping what was started")
+            self.down(say=lambda _: None)
+            raise
+        self.save()
+
+    def _kafka(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
+        if settings.bootstrap_servers:
+            say(f"kafka: using {settings.bootstrap_servers} (ENLACE_BOOTSTRAP_SERVERS)")
+            wait_for_brokers(settings.bootstrap_servers, 1, timeout=settings.kafka_start_timeout_s)
+            self.bootstrap_servers = settings.bootstrap_servers
+            return
+        background = BackgroundCluster()
+        running = background.running()
+        if running is not None:
+            say(f"kafka: using the local cluster already running at {running.bootstrap_servers}")
+            self.bootstrap_servers = running.bootstrap_servers
+            return
+        say("kafka: starting a local Apache Kafka node")
+        cluster = background.up(settings, nodes=1)
+        self.bootstrap_servers, self.kafka_started = cluster.bootstrap_servers, True
+        self.save()
+
+    def _zipkin(self, say: Callable[[str], None], existing: str | None) -> None:
+        if existing:
+            self.urls["dashboard"], self.urls["zipkin"] = f"{existing}/zipkin/", existing
+            return
+        say("dashboard: starting Zipkin")
+        server = ZipkinServer(workdir=self.root / "zipkin", tied_to_parent=False)
+        server.start(progress=True)
+        assert server.process is not None
+        self.processes.append(server.process)
+        self.urls["dashboard"] = f"{server.url}/zipkin/"
+        self.urls["zipkin"] = server.url
+        self.save()
+
+    def _env(self) -> dict[str, str]:
+        env = {"ENLACE_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+        if "registry" in self.urls:
+            env["ENLACE_REGISTRY_URL"] = self.urls["registry"]
+        return env
+
+    def _registry(self, say: Callable[[str], None]) -> None:
+        say("registry: starting the schema registry")
+        credentials, tokens = self.root / "registry-credentials", self.root / "registry-tokens.yaml"
+        lines = []
+        for owner in _OWNERS:
+            token = self._run(
+                "registry token", _cli("registry", "token", "--agency", owner, "--file", str(credentials))
+            )
+            lines.append(f"{owner}: {token.strip().splitlines()[-1]}")
+        tokens.write_text("\n".join(lines) + "\n")
+        tokens.chmod(0o600)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        policy = default_schemas_dir() / "policy.yaml"
+        process = ManagedProcess(
+            name="registry",
+            argv=_cli("registry", "serve", "--port", str(port), "--policy", str(policy)),
+            log=self.root / "logs" / "registry.log",
+            health_url=f"{url}/subjects",
+            env=self._env() | {"ENLACE_REGISTRY_CREDENTIALS": str(credentials)},
+            tied_to_parent=False,
+        )
+        process.start(timeout=60, progress=True)
+        self.processes.append(process)
+        self.urls["registry"] = url
+        self.save()
+
+    def _schemas(self, say: Callable[[str], None]) -> None:
+        out = self._run(
+            "schemas register",
+            _cli("schemas", "register", str(default_schemas_dir()), "--registry", self.urls["registry"]),
+            env={"ENLACE_REGISTRY_TOKENS": str(self.root / "registry-tokens.yaml")},
+        )
+        say(f"registry: {len(out.strip().splitlines())} schema versions registered")
+
+    def _keys(self, say: Callable[[str], None]) -> dict[str, Path]:
+        keys: dict[str, Path] = {}
+        for name, (urn, _) in AGENCY_MODULES.items():
+            out = self._run(f"{name} key", _cli("agency", "keygen", urn, "--out", str(self.root / "keys" / name)))
+            keys[name] = Path(out.strip().splitlines()[-1])
+            self._run(f"{name} key", _cli("agency", "publish-key", "--agency", urn, "--key-file", str(keys[name])))
+        say(f"keys: {len(keys)} agency keys made and published")
+        return keys
+
+    def _agencies(self, keys: dict[str, Path], say: Callable[[str], None], demo_citizens: int) -> None:
+        register = self.root / "data" / "fiscal-register.txt"
+        register.parent.mkdir(parents=True, exist_ok=True)
+        register.write_text(register_export(citizens(demo_citizens)), encoding="ascii")
+        tracing = {
+            "OTEL_TRACES_EXPORTER": "zipkin_json",
+            "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.urls['zipkin']}/api/v2/spans",
+            "OTEL_METRICS_EXPORTER": "none",
+            # Spans reach the dashboard within a second instead of the SDK's default five.
+            "OTEL_BSP_SCHEDULE_DELAY": "500",
+        }
+        for name, (urn, module) in AGENCY_MODULES.items():
+            port = free_port()
+            argv = [
+                sys.executable,
+                "-m",
+                module,
+                "--key-file",
+                str(keys[name]),
+                "--data-dir",
+                str(self.root / "data"),
+                "--port",
+                str(port),
+            ]
+            if name == "fiscal":
+                argv += ["--register", str(register)]
+            say(f"{name}: starting {urn}")
+            process = ManagedProcess(
+                name=name,
+                argv=argv,
+                log=self.root / "logs" / f"{name}.log",
+                health_url=f"http://127.0.0.1:{port}/health",
+                env=self._env() | tracing,
+                tied_to_parent=False,
+            )
+            process.start(timeout=60, progress=True)
+            self.processes.append(process)
+            self.urls[name] = f"http://127.0.0.1:{port}"
+            self.save()
+        self.urls["portal"] = self.urls["portal"] + "/"
+
+    def _run(self, what: str, argv: list[str], *, env: dict[str, str] | None = None) -> str:
+        log = self.root / "logs" / "setup.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            env={**os.environ, **self._env(), **(env or {})},
+        )
+        with open(log, "a") as out:
+            # Token lines are secrets: the log keeps only that the command ran and its errors.
+            out.write(f"$ enlace {' '.join(argv[3:])}\n(exit {done.returncode})\n{done.stderr}\n")
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            raise StartError(what, f"`enlace {' '.join(argv[3:5])}` failed", log=log, tail=tail)
+        return done.stdout
+
+    # -- down -------------------------------------------------------------------------------------
+
+    def down(self, *, say: Callable[[str], None]) -> None:
+        """Stop every process this stack started (newest first) and the Kafka it started, if any."""
+        for process in reversed(self.processes):
+            if process.alive():
+                say(f"{process.name}: stopping")
+            process.stop(timeout=20)
+        self.processes.clear()
+        if self.kafka_started:
+            say("kafka: stopping the local node")
+            BackgroundCluster().down()
+            self.kafka_started = False
+        self.state_file.unlink(missing_ok=True)
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Each process's health: alive, and its health endpoint's answer."""
+        from ops.process import http_ok
+
+        report: dict[str, dict[str, Any]] = {}
+        for process in self.processes:
+            body: Any = None
+            if process.alive() and process.health_url and process.name in AGENCY_MODULES:
+                body = _json(process.health_url)
+            healthy = process.alive() and (process.health_url is None or http_ok(process.health_url, timeout=5))
+            report[process.name] = {"pid": process.pid, "alive": process.alive(), "healthy": healthy, "detail": body}
+        return report
+
+
+def _json(url: str) -> Any:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return json.loads(response.read())
+    except Exception as exc:  # shown in the status table as it is
+        return {"error": str(exc)}
+
+
+def require_stack() -> Stack:
+    """The running stack, or a clear error saying how to start it."""
+    stack = Stack.load()
+    if stack is None:
+        raise TransportError("the bus is not running here: start it with `enlace up`")
+    return stack

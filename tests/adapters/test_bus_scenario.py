@@ -1,0 +1,322 @@
+"""The four agencies on the real bus, end to end: the demo scenario, its trace in Zipkin, the portal in
+a real browser, and an agency killed mid-scenario and restarted.
+
+One stack for the module (the session's Kafka node and Zipkin, a registry, four agency processes),
+so the whole module costs one start-up (about half a minute on 2 cores).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+connectors = pytest.importorskip("connectors")
+if not hasattr(connectors, "AgencyConnector"):
+    pytest.skip("pending: the agency connector (issue 5) is not merged yet", allow_module_level=True)
+pytest.importorskip("bus.registry", reason="pending: the schema registry (issue 4) is not merged yet")
+
+from bus import load_settings  # noqa: E402
+from bus.records import catalog  # noqa: E402
+from ops.stack import Stack, bus_status, citizens, parent_chain, run_demo, status_tables, trace_report  # noqa: E402
+from ops.zipkin import fetch_trace  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+PEOPLE = 24
+
+
+def _end_offsets(bootstrap: str) -> dict[str, int]:
+    return {t: sum(v["end_offsets"]) for t, v in bus_status(bootstrap)["topics"].items()}
+
+
+@pytest.fixture(scope="module")
+def stack(kafka, zipkin, tmp_path_factory):
+    # Laid out as $XDG_STATE_HOME/enlace/stack, so the CLI finds it with XDG_STATE_HOME set.
+    running = Stack(root=tmp_path_factory.mktemp("state") / "enlace" / "stack")
+    before = _end_offsets(kafka.bootstrap_servers)
+    settings = load_settings({"ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
+    running.up(settings, say=print, zipkin_url=zipkin.url)
+    running.offsets_before = before  # type: ignore[attr-defined]
+    try:
+        yield running
+    finally:
+        running.down(say=print)
+        assert not any(p.alive() for p in running.processes)
+
+
+@pytest.fixture(scope="module")
+def scenario(stack):
+    """The demo, with the CRM killed (SIGKILL) while it runs and restarted."""
+    crm = stack.process("crm")
+    result: dict = {}
+    runner = threading.Thread(
+        target=lambda: result.update(demo=run_demo(stack.urls["portal"], people=PEOPLE, timeout_s=150, say=print))
+    )
+    runner.start()
+    time.sleep(1.5)
+    crm.kill()
+    time.sleep(1.0)
+    crm.restart(timeout=60)
+    runner.join(timeout=200)
+    assert "demo" in result, "the demo did not finish"
+    return result["demo"]
+
+
+def _outbox(stack, agency: str) -> Counter:
+    db = sqlite3.connect(stack.root / "data" / f"{agency}.sqlite3")
+    try:
+        assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0
+        return Counter(dict(db.execute("SELECT record_name, count(*) FROM outbox GROUP BY record_name")))
+    finally:
+        db.close()
+
+
+def test_every_request_settles_and_the_invalid_one_is_refused_on_its_field(scenario):
+    assert scenario.unsettled == []
+    services = [v for v in scenario.final.values() if v["kind"] == "service"]
+    infos = [v for v in scenario.final.values() if v["kind"] == "information"]
+    assert len(services) == PEOPLE and len(infos) == (PEOPLE + 2) // 3
+    assert all(v["case_id"] for v in services)
+    assert {v["status"] for v in infos} == {"answered"} and all(v["folio"] and v["deadline"] for v in infos)
+    ((_, errors),) = scenario.refused
+    assert {e["field"] for e in errors} == {"curp", "consent"}
+    assert scenario.trace_id
+
+
+def _ce_ids(bootstrap: str, topic: str) -> list[str]:
+    """The ce_id header of every record on a topic (plain UTF-8: no decoding needed)."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+    )
+    try:
+        return [dict(m.headers).get("ce_id", b"").decode() for m in consumer]
+    finally:
+        consumer.close()
+
+
+def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(stack, scenario):
+    published = {agency: _outbox(stack, agency) for agency in ("portal", "crm", "fiscal", "transparencia")}
+    after = _end_offsets(stack.bootstrap_servers)
+    keeps_ce_id = stack.health()["crm"]["detail"]["resends_keep_ce_id"]
+    for agency, counts in published.items():
+        for name, count in counts.items():
+            topic = catalog().get(name).topic
+            delta = after.get(topic, 0) - stack.offsets_before.get(topic, 0)
+            # nothing lost: every record an agency committed to its outbox reached Kafka
+            assert delta >= count, f"{agency}: {count} {name} in its outbox, only {delta} new on {topic}"
+            if keeps_ce_id:
+                # a resend after the kill carries the outbox's ce_id: one distinct ce_id per record
+                ce_ids = _ce_ids(stack.bootstrap_servers, topic)[-delta:]
+                assert len(set(ce_ids)) == count, f"{topic}: {len(set(ce_ids))} distinct ce_ids, {count} records"
+    crm = published["crm"]
+    assert crm["mx.gob.crm.CaseOpened"] == PEOPLE == published["portal"]["mx.gob.portal.ServiceRequestSubmitted"]
+    tax_services = sum(
+        1 for v in scenario.final.values() if v["topic"] != "RENAPO-CAMBIO-DOMICILIO" and v["kind"] == "service"
+    )
+    assert crm["mx.gob.crm.TaxpayerStatusRequested"] == tax_services == crm["mx.gob.crm.CaseUpdated"]
+    assert published["fiscal"]["mx.gob.sat.TaxpayerStatusReported"] >= tax_services
+    # effects, once each: one case per request, one access-log entry per disclosure, one answer each
+    db = sqlite3.connect(stack.root / "data" / "crm.sqlite3")
+    cases_per_request = db.execute("SELECT request_id, count(*) FROM cases GROUP BY request_id").fetchall()
+    db.close()
+    assert len(cases_per_request) == PEOPLE and {n for _, n in cases_per_request} == {1}
+    db = sqlite3.connect(stack.root / "data" / "portal.sqlite3")
+    assert db.execute("SELECT count(*) FROM access_log").fetchone()[0] == PEOPLE + tax_services
+    transitions = db.execute("SELECT request_id, status, count(*) FROM history GROUP BY request_id, status").fetchall()
+    db.close()
+    assert {n for _, _, n in transitions} == {1}, "a status change was applied twice"
+    assert sum(bus_status(stack.bootstrap_servers)["dead_letters"].values()) == 0
+
+
+def test_the_citizen_sees_who_read_their_data(stack, scenario):
+    import json
+    import urllib.request
+
+    resolved = next(v for v in scenario.final.values() if v["status"] == "resolved")
+    url = f"{stack.urls['portal'].rstrip('/')}/api/citizens/{resolved['curp']}/access-log"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        accesses = json.loads(urllib.request.urlopen(url, timeout=5).read())["accesses"]
+        if len(accesses) >= 2:
+            break
+        time.sleep(0.5)
+    assert {a["accessor"] for a in accesses} == {"urn:mx:gob:crm"}
+    assert any("rfc" in a["fields"] for a in accesses)
+
+
+def _submit_and_settle(stack, person, service: str) -> dict:
+    import json
+    import urllib.request
+
+    base = stack.urls["portal"].rstrip("/")
+    body = {
+        "curp": person.curp,
+        "given_names": person.given_names,
+        "first_surname": person.first_surname,
+        "second_surname": person.second_surname,
+        "service": service,
+        "consent": True,
+    }
+    request = urllib.request.Request(
+        f"{base}/api/service-requests",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    request_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["request"]["request_id"]
+    deadline = time.monotonic() + 60
+    while True:
+        view = json.loads(urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=10).read())
+        if view["status"] == "resolved" or time.monotonic() > deadline:
+            return view
+        time.sleep(0.5)
+
+
+def test_one_trace_spans_portal_crm_fiscal_crm_portal_with_parent_links_in_zipkin(stack, scenario, zipkin):
+    # A request of its own, after the scenario: spans an agency had buffered when it was SIGKILLed
+    # are lost with it, so the scenario's traces around the kill may lack a hop.
+    person = next(p for p in citizens(40)[PEOPLE:-1] if p.tax_status == "A")
+    view = _submit_and_settle(stack, person, "SAT-CONSTANCIA-SITUACION-FISCAL")
+    assert view["status"] == "resolved" and view["trace_id"]
+    wanted = [
+        ("urn:mx:gob:crm", "mx.gob.portal.service-request-submitted"),
+        ("urn:mx:gob:sat", "mx.gob.crm.taxpayer-status-requested"),
+        ("urn:mx:gob:crm", "mx.gob.sat.taxpayer-status-reported"),
+        ("urn:mx:gob:portal", "mx.gob.crm.case-updated"),
+    ]
+    deadline = time.monotonic() + 30
+    while True:
+        spans = fetch_trace(zipkin.url, view["trace_id"])
+        last = [
+            s
+            for s in spans
+            if s.get("kind") == "CONSUMER" and s.get("tags", {}).get("messaging.destination.name") == wanted[-1][1]
+        ]
+        chain = parent_chain(spans, last[0]["id"]) if last else []
+        if (chain and "parentId" not in chain[0]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert last, f"no span of {wanted[-1]} in trace {view['trace_id']}: {[s['name'] for s in spans]}"
+    consumers = [
+        (s["tags"].get("enlace.receiver.agency"), s["tags"].get("messaging.destination.name"))
+        for s in chain
+        if s.get("kind") == "CONSUMER"
+    ]
+    assert consumers == wanted, [(s.get("kind"), s.get("name")) for s in chain]
+    # the root: the portal taking the citizen's HTTP request
+    assert "parentId" not in chain[0] and chain[0]["localEndpoint"]["serviceName"] == "urn:mx:gob:portal"
+    for parent, child in itertools.pairwise(chain):
+        assert child["parentId"] == parent["id"]
+        if child.get("kind") == "CONSUMER":
+            assert parent.get("kind") == "PRODUCER"
+            assert parent["tags"].get("enlace.sender.agency") == child["tags"].get("enlace.sender.agency")
+    # enlace trace <ce_id> tells the same story from one record's ce_id
+    ce_id = last[0]["tags"]["messaging.message.id"]
+    trace_id, hops = trace_report(zipkin.url, ce_id)
+    assert trace_id == view["trace_id"]
+    assert [(h.receiver, h.topic) for h in hops if (h.receiver, h.topic) in wanted] == wanted
+    assert all(h.outcome == "ok" for h in hops)
+
+
+def test_status_shows_topics_group_lag_dead_letters_and_healthy_adapters(stack, scenario):
+    report = status_tables(stack)
+    assert "mx.gob.crm.case-opened" in report and "AGENCY GROUPS" in report and "DEAD LETTERS" in report
+    health = stack.health()
+    assert all(health[name]["healthy"] for name in ("portal", "crm", "fiscal", "transparencia", "registry"))
+
+
+_CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    not (_CHROMIUM and shutil.which("chromedriver")),
+    reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+)
+def test_a_citizen_submits_on_the_page_sees_case_opened_and_a_wrong_curp_is_refused_next_to_its_field(
+    stack, scenario, tmp_path
+):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = _CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1400",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        person = citizens(40)[-1]  # not among the demo's citizens
+        driver.get(stack.urls["portal"])
+        form = driver.find_element(By.ID, "service-form")
+        WebDriverWait(driver, 10).until(lambda d: len(Select(d.find_element(By.ID, "s-service")).options) > 1)
+
+        def fill(curp: str) -> None:
+            for element_id, value in (
+                ("s-curp", curp),
+                ("s-given", person.given_names),
+                ("s-first", person.first_surname),
+                ("s-second", person.second_surname),
+            ):
+                box = driver.find_element(By.ID, element_id)
+                box.clear()
+                box.send_keys(value)
+            Select(driver.find_element(By.ID, "s-service")).select_by_value("RENAPO-CAMBIO-DOMICILIO")
+            if not driver.find_element(By.ID, "s-consent").is_selected():
+                driver.find_element(By.ID, "s-consent").click()
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+        wrong = person.curp[:-1] + str((int(person.curp[-1]) + 1) % 10)
+        fill(wrong)
+        curp_error = form.find_element(By.CSS_SELECTOR, '.field-error[data-for="curp"]')
+        WebDriverWait(driver, 10).until(lambda d: curp_error.text.strip())
+        assert "check digit" in curp_error.text
+        assert driver.find_element(By.ID, "s-curp").get_attribute("aria-invalid") == "true"
+
+        fill(person.curp)
+        WebDriverWait(driver, 45).until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, "#my-requests .request-status"), "case opened")
+        )
+        assert curp_error.text.strip() == ""
+        driver.save_screenshot(str(tmp_path / "portal.png"))
+    finally:
+        driver.quit()
+
+
+def test_enlace_trace_and_status_commands_read_the_running_stack(stack, scenario):
+    env = {**os.environ, "XDG_STATE_HOME": str(stack.root.parent.parent)}
+    cli = [sys.executable, "-c", "from ops.cli import main; main()"]
+    done = subprocess.run([*cli, "trace", scenario.trace_id], capture_output=True, text=True, timeout=60, env=env)
+    # (the scenario's trace: its hops before and after the CRM's restart are there even if one is not)
+    assert done.returncode == 0, done.stderr
+    assert "urn:mx:gob:crm -> urn:mx:gob:sat" in done.stdout and "mx.gob.sat.taxpayer-status-reported" in done.stdout
+    done = subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "portal: http://127.0.0.1:" in done.stdout

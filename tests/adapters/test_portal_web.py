@@ -1,0 +1,208 @@
+"""The citizen's portal: its JSON API and page, with problems shown next to the field they concern."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters._ledger import Ledger
+from adapters._seam import Delivery, RecordingOutbound
+from adapters.portal._desk import PortalDesk
+from adapters.portal._store import SCHEMA
+from adapters.portal._web import create_app
+from bus.records import check
+
+CURP = "GODE561231HDFRRN00"
+GOOD = {
+    "curp": CURP,
+    "given_names": "Emilio",
+    "first_surname": "Gómez",
+    "second_surname": "Díaz",
+    "email": "emilio@example.mx",
+    "service": "RENAPO-CAMBIO-DOMICILIO",
+    "details": "new address",
+    "consent": True,
+}
+
+
+@pytest.fixture
+def portal():
+    desk = PortalDesk(Ledger(":memory:", schema=SCHEMA), check=check)
+    outbound = RecordingOutbound()
+    client = TestClient(create_app(desk, after_submit=lambda: desk.ledger.drain(outbound)))
+    return desk, outbound, client
+
+
+def test_a_valid_service_request_is_accepted_and_published_as_a_shared_record(portal):
+    _, outbound, client = portal
+    response = client.post("/api/service-requests", json=GOOD)
+    assert response.status_code == 202
+    request = response.json()["request"]
+    assert request["status"] == "submitted" and request["curp"] == CURP
+    (record,) = outbound.of("mx.gob.portal.ServiceRequestSubmitted")
+    assert record["requestId"] == request["request_id"]
+    assert record["applicant"]["birthDate"] == dt.date(1956, 12, 31)
+    assert record["applicant"]["sex"] == "H" and record["applicant"]["stateOfBirth"] == "DF"
+
+
+def test_a_wrong_curp_check_digit_is_reported_on_the_curp_field(portal):
+    _, outbound, client = portal
+    response = client.post("/api/service-requests", json=GOOD | {"curp": "GODE561231HDFRRN04"})
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "curp" and error["rule"] == "curp.check_digit"
+    assert "check digit" in error["message"] and "expected 0" in error["message"]
+    assert outbound.sent == []
+
+
+def test_missing_consent_and_names_are_each_reported_on_their_field(portal):
+    _, outbound, client = portal
+    body = GOOD | {"consent": False, "given_names": "", "service": "NOPE-NOPE"}
+    errors = client.post("/api/service-requests", json=body).json()["errors"]
+    assert {e["field"] for e in errors} == {"consent", "given_names", "service"}
+    assert outbound.sent == []
+
+
+def test_a_body_that_is_not_a_json_object_is_refused_plainly(portal):
+    _, _, client = portal
+    response = client.post("/api/service-requests", content=b"[1, 2]", headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "form"
+    response = client.post("/api/service-requests", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_the_citizen_sees_the_status_change_when_the_crm_opens_and_resolves_the_case(portal):
+    desk, _, client = portal
+    request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
+    opened_at = dt.datetime.now(dt.UTC)
+    desk.on_case_opened(
+        {"caseId": "CRM-2026-000007", "serviceRequestId": request_id, "status": "OPEN", "openedAt": opened_at},
+        Delivery("ce-1", "urn:mx:gob:crm"),
+    )
+    assert client.get(f"/api/requests/{request_id}").json()["status"] == "case opened"
+    desk.on_case_updated(
+        {
+            "caseId": "CRM-2026-000007",
+            "status": "RESOLVED",
+            "note": "done",
+            "updatedAt": opened_at + dt.timedelta(seconds=1),
+        },
+        Delivery("ce-2", "urn:mx:gob:crm"),
+    )
+    mine = client.get(f"/api/citizens/{CURP.lower()}/requests").json()["requests"]
+    assert [r["status"] for r in mine] == ["resolved"]
+    assert [h["status"] for h in mine[0]["history"]] == ["submitted", "case opened", "resolved"]
+
+
+def test_an_update_that_overtakes_its_case_opened_waits_for_it(portal):
+    desk, _, client = portal
+    request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
+    now = dt.datetime.now(dt.UTC)
+    desk.on_case_updated(
+        {"caseId": "CRM-2026-000099", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=1)},
+        Delivery("ce-3", "urn:mx:gob:crm"),
+    )
+    assert desk.store.waiting_count() == 1
+    desk.on_case_opened(
+        {"caseId": "CRM-2026-000099", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
+        Delivery("ce-3b", "urn:mx:gob:crm"),
+    )
+    view = client.get(f"/api/requests/{request_id}").json()
+    assert view["status"] == "resolved" and [h["status"] for h in view["history"]][-1] == "resolved"
+    assert desk.store.waiting_count() == 0
+
+
+def test_an_older_update_does_not_roll_the_status_back(portal):
+    desk, _, client = portal
+    request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
+    now = dt.datetime.now(dt.UTC)
+    desk.on_case_opened(
+        {"caseId": "CRM-2026-000008", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
+        Delivery("ce-4", "urn:mx:gob:crm"),
+    )
+    desk.on_case_updated(
+        {"caseId": "CRM-2026-000008", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=2)},
+        Delivery("ce-5", "urn:mx:gob:crm"),
+    )
+    desk.on_case_updated(
+        {"caseId": "CRM-2026-000008", "status": "IN_PROGRESS", "updatedAt": now + dt.timedelta(seconds=1)},
+        Delivery("ce-6", "urn:mx:gob:crm"),
+    )
+    assert client.get(f"/api/requests/{request_id}").json()["status"] == "resolved"
+
+
+def test_the_access_log_shows_who_read_the_citizens_data(portal):
+    desk, _, client = portal
+    entry = {
+        "accessId": "0b6f5b7e-3d3a-4f7e-8d71-4f0c2a7d9e10",
+        "dataSubjectCurp": CURP,
+        "accessorAgency": "urn:mx:gob:crm",
+        "accessorSystem": "case management",
+        "fieldsRead": ["rfc"],
+        "purpose": "issue a certificate",
+        "legalBasis": "CFF art. 69",
+        "accessedAt": dt.datetime.now(dt.UTC),
+    }
+    desk.on_data_access_logged(entry, Delivery("ce-7", "urn:mx:gob:transparencia"))
+    desk.on_data_access_logged(entry, Delivery("ce-7", "urn:mx:gob:transparencia"))
+    (access,) = client.get(f"/api/citizens/{CURP}/access-log").json()["accesses"]
+    assert access["accessor"] == "urn:mx:gob:crm" and access["fields"] == ["rfc"]
+
+
+def test_an_information_request_is_published_and_followed_by_its_folio(portal):
+    desk, outbound, client = portal
+    body = {"curp": CURP, "agency": "urn:mx:gob:sat", "question": "SAT budget?", "consent": True}
+    request_id = client.post("/api/information-requests", json=body).json()["request"]["request_id"]
+    (record,) = outbound.of("mx.gob.portal.InformationRequestSubmitted")
+    check("mx.gob.portal.InformationRequestSubmitted", record)
+    filed_at = dt.datetime.now(dt.UTC)
+    desk.on_information_filed(
+        {
+            "folio": "332026000000001",
+            "sourceRequestId": request_id,
+            "filedAt": filed_at,
+            "legalDeadline": dt.date(2026, 12, 1),
+        },
+        Delivery("ce-8", "urn:mx:gob:transparencia"),
+    )
+    desk.on_information_answered(
+        {
+            "folio": "332026000000001",
+            "answerType": "PUBLICLY_AVAILABLE",
+            "answerSummary": "see the budget",
+            "answeredAt": filed_at,
+        },
+        Delivery("ce-9", "urn:mx:gob:transparencia"),
+    )
+    view = client.get(f"/api/requests/{request_id}").json()
+    assert (view["status"], view["folio"], view["deadline"], view["answer"]) == (
+        "answered",
+        "332026000000001",
+        "2026-12-01",
+        "see the budget",
+    )
+
+
+def test_the_page_has_a_place_for_each_fields_error_and_health_answers(portal):
+    _, _, client = portal
+    page = client.get("/").text
+    for field in ("curp", "given_names", "first_surname", "service", "consent"):
+        assert f'data-for="{field}"' in page
+    assert client.get("/health").json() == {"status": "UP"}
+
+
+def test_a_case_opened_resent_under_a_new_ce_id_adds_nothing(portal):
+    desk, _, client = portal
+    request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
+    opened = {
+        "caseId": "CRM-2026-000010",
+        "serviceRequestId": request_id,
+        "status": "OPEN",
+        "openedAt": dt.datetime.now(dt.UTC),
+    }
+    desk.on_case_opened(opened, Delivery("ce-10", "urn:mx:gob:crm"))
+    desk.on_case_opened(opened, Delivery("ce-10-resent", "urn:mx:gob:crm"))
+    history = client.get(f"/api/requests/{request_id}").json()["history"]
+    assert [h["status"] for h in history] == ["submitted", "case opened"]
