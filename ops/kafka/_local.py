@@ -38,6 +38,17 @@ _PR_SET_PDEATHSIG = 1
 _START_ATTEMPTS = 3
 
 
+def _new_cluster_id() -> str:
+    """A KRaft cluster id (a UUID in URL-safe base64, as ``kafka-storage random-uuid`` prints).
+
+    One in 64 such ids starts with ``-``, which the storage tool would read as an option: draw again.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _port_conflict(exc: TransportError) -> bool:
     text = str(exc)
     return "is taken" in text or "Address already in use" in text
@@ -224,7 +235,7 @@ class LocalCluster:
 
     def _start_once(self, *, timeout: float) -> None:
         self._plan_nodes()
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _new_cluster_id()
         for node in self._nodes:
             self._write_config(node)
             self._format(node, cluster_id)
