@@ -122,8 +122,9 @@ class Subscription:
                 self._commit()
         return handled
 
-    def _commit(self) -> None:
-        """Dead letters acknowledged → effects and ids durable in SQLite → Kafka offsets committed."""
+    def _commit(self, *, wait: bool = True) -> None:
+        """Dead letters acknowledged → effects and ids durable in SQLite → Kafka offsets committed
+        (sent without waiting for the answer when ``wait`` is false)."""
         if self._batch_started is None:
             return
         for future in self._pending_dead:  # a dead letter must be stored before its record is let go
@@ -132,7 +133,7 @@ class Subscription:
         self._store.commit_batch()
         positions, self._positions, self._batch_started = self._positions, {}, None
         try:
-            self._consumer.commit(positions)
+            self._consumer.commit(positions, wait=wait)
         except TransportError as exc:
             # The effects and ids are committed: the redelivery this causes is deduplicated.
             _log.warning("offset commit failed for group %s, records will be redelivered: %s", self.group, exc)
@@ -247,7 +248,9 @@ class _CommitBeforeRevoke(ConsumerRebalanceListener):
         self._subscription = subscription
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        self._subscription._commit()
+        # kafka-python 3 calls this on its I/O thread, which must not block on itself: the offsets go
+        # out without waiting, ahead of the group's JoinGroup on the same coordinator connection.
+        self._subscription._commit(wait=False)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         pass

@@ -3,6 +3,7 @@ turned into TransportError."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from bus._errors import TransportError
 __all__ = ["CONSUMER_DEFAULTS", "PRODUCER_DEFAULTS", "Consumer", "Producer", "Topics"]
 
 Headers = Sequence[tuple[str, bytes]]
+_log = logging.getLogger(__name__)
 
 # acks=all: a record is acknowledged only once every in-sync replica has it. Idempotence (a producer
 # id and per-partition sequence numbers, KIP-98) lets the broker drop a retried batch it already has
@@ -131,16 +133,26 @@ class Consumer:
         batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         return [record for batch in batches.values() for record in batch]
 
-    def commit(self, next_offsets: dict[TopicPartition, int]) -> None:
+    def commit(self, next_offsets: dict[TopicPartition, int], *, wait: bool = True) -> None:
         """Commit, for each partition, the offset of the next record to read.
+
+        Args:
+            next_offsets: the offsets to commit.
+            wait: block until the group coordinator answers; false sends the commit and returns (the
+                only form allowed inside a rebalance listener, which runs on kafka-python's I/O thread).
+                A failed unwaited commit is logged; its records will be redelivered.
 
         Raises:
             TransportError: the commit failed (e.g. the group rebalanced); the records will be redelivered.
         """
         if not next_offsets:
             return
+        offsets = {tp: OffsetAndMetadata(off, "", -1) for tp, off in next_offsets.items()}
         try:
-            self._consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in next_offsets.items()})
+            if wait:
+                self._consumer.commit(offsets)
+            else:
+                self._consumer.commit_async(offsets, callback=_log_failed_commit)
         except KafkaError as exc:
             raise TransportError(f"offset commit failed: {exc}", retriable=True) from exc
 
@@ -202,3 +214,8 @@ class Topics:
         if self._admin is not None:
             self._admin.close()
             self._admin = None
+
+
+def _log_failed_commit(offsets: dict[TopicPartition, OffsetAndMetadata], response: Any) -> None:
+    if isinstance(response, Exception):
+        _log.warning("offset commit of %s failed, its records will be redelivered: %s", sorted(offsets), response)

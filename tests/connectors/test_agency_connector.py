@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from opentelemetry.sdk.trace import TracerProvider
@@ -284,3 +287,40 @@ def test_the_trace_continues_from_a_publisher_process_to_a_consumer_process(
     (process,) = spans.get_finished_spans()
     assert format(process.context.trace_id, "032x") == sent["trace_id"], "one trace across both processes"
     assert format(process.parent.span_id, "016x") == sent["span_id"], "process is a child of the send span"
+
+
+def test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double(connector, unique_name):
+    crm = connector(CRM)
+    sent = [crm.publish(case(1000)).ce_id]
+    group = unique_name("portal")
+    handled: dict[str, list[str]] = {"first": [], "second": []}
+    failures: list[BaseException] = []
+    first_started = threading.Event()
+
+    def consume(name: str) -> None:
+        def keep(record, received):
+            handled[name].append(received.ce_id)
+            first_started.set()
+
+        try:
+            # A long commit interval keeps a batch open when the group takes the partition away.
+            subscription = connector(PORTAL).subscribe(CaseOpened, group=group, handler=keep, commit_interval_s=60)
+            subscription.run(idle_timeout_s=5)
+        except BaseException as exc:  # a rebalance must never kill a consumer
+            failures.append(exc)
+
+    first = threading.Thread(target=consume, args=("first",))
+    first.start()
+    assert first_started.wait(60)
+    second = threading.Thread(target=consume, args=("second",))
+    second.start()
+    for i in range(1, 300):  # records keep flowing while the group rebalances
+        sent.append(crm.publish(case(1000 + i)).ce_id)
+        time.sleep(0.01)
+    first.join(120)
+    second.join(120)
+
+    assert failures == []
+    together = handled["first"] + handled["second"]
+    assert set(together) == set(sent), "every record handled"
+    assert len(together) == len(set(together)), "the group's hand-over repeated records"
