@@ -198,7 +198,7 @@ def _field_path(node: Any, pointer: str) -> str:
     for index, token in enumerate(tokens):
         if isinstance(node, dict) and token == "type" and isinstance(node.get("type"), dict | list) is False:
             break
-        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        if isinstance(node, list) and token.isascii() and token.isdigit() and int(token) < len(node):
             node = node[int(token)]
             if index and tokens[index - 1] == "fields" and isinstance(node, dict):
                 names.append(str(node.get("name")))

@@ -53,7 +53,7 @@ def parse_version(version: str | int) -> int | None:
     text = str(version).strip()
     if text.lower() == "latest" or text == "-1":
         return None
-    if text.isdigit() and 1 <= int(text) <= 2**31 - 1:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 2**31 - 1:  # "¹".isdigit() is true too
         return int(text)
     raise unprocessable(
         ErrorCode.INVALID_VERSION,

@@ -98,7 +98,7 @@ def test_not_found_codes(http, subject) -> None:
 
 def test_invalid_version_schema_and_levels(http, subject) -> None:
     register(http, subject, V1)
-    for bad in ("0", "one", "-2", "99999999999"):
+    for bad in ("0", "one", "-2", "99999999999", "¹", "٣"):  # digits to str.isdigit(), not to int()
         error(http.get(f"/subjects/{subject}/versions/{bad}"), 422, 42202)
     assert "not JSON" in error(register(http, subject, "{not json"), 422, 42201)
     assert "Undefined type: nope" in error(register(http, subject, '{"type": "nope"}'), 422, 42201)
