@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bus import TransportError
-from ops.kafka._distribution import KafkaDistribution, require_tool, resolve_distribution
+from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
 
 __all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
 
@@ -210,7 +210,7 @@ class LocalCluster:
         Raises:
             TransportError: java/mvn missing, or a node did not come up (with its log's tail).
         """
-        require_tool("java")
+        KAFKA.require("java")
         self.distribution = self.distribution or resolve_distribution()
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="enlace-kafka-"))
