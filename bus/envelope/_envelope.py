@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 import os
 import re
 import time as _time
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -51,17 +53,9 @@ _ATTRIBUTE_OF_HEADER = {f"ce_{name}": name for name in _CORE if name != "datacon
     "traceparent": "traceparent",
     "tracestate": "tracestate",
 }
-_DEFAULTS = {
-    "time": None,
-    "subject": None,
-    "dataschema": None,
-    "datacontenttype": CONTENT_TYPE_AVRO,
-    "traceparent": None,
-    "tracestate": None,
-    "specversion": SPEC_VERSION,
-}
 _REQUIRED_ATTRIBUTES = tuple((_ATTRIBUTE_OF_HEADER[name], name) for name in REQUIRED_HEADERS)
 _REQUIRED_SET = frozenset(attribute for attribute, _ in _REQUIRED_ATTRIBUTES)
+_OPTIONAL_ABSENT = {"dataschema": None, "traceparent": None, "tracestate": None}
 _EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")  # CloudEvents attribute naming (section 3.1.1)
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
 
@@ -108,39 +102,26 @@ class Envelope:
     specversion: str = SPEC_VERSION
 
     def __post_init__(self) -> None:
-        self._check(checked_time=None)
-
-    def _check(self, *, checked_time: str | None) -> None:
-        if not (type(self.id) is str and self.id and type(self.source) is str and self.source):
-            name = "ce_id" if not (type(self.id) is str and self.id) else "ce_source"
-            raise _error(name, "envelope.missing", getattr(self, name[3:]), f"{name} must be a non-empty string")
-        if not (type(self.type) is str and self.type):
-            raise _error("ce_type", "envelope.missing", self.type, "ce_type must be a non-empty string")
-        if self.specversion != SPEC_VERSION:
-            raise _error("ce_specversion", "envelope.malformed", self.specversion, "ce_specversion must be 1.0")
-        if self.time is not None and self.time is not checked_time and self.time != _LAST_GOOD_TIME[0]:
+        _require("ce_id", self.id)
+        _require("ce_source", self.source)
+        _require("ce_type", self.type)
+        _check_specversion(self.specversion)
+        if self.time is not None:
             _check_time(self.time)
-        if self.traceparent is not None and not _TRACEPARENT.fullmatch(self.traceparent):
-            raise _error(
-                "traceparent",
-                "envelope.malformed",
-                self.traceparent,
-                f"traceparent {self.traceparent!r} is not W3C trace context (version-traceid-parentid-flags)",
-            )
-        for name, value in self.extensions.items():
-            if name not in _GOOD_EXTENSIONS or type(value) is not str:
-                _check_extension(name, value)
+        if self.traceparent is not None:
+            _check_traceparent(self.traceparent)
+        _check_extensions(self.extensions)
 
     @classmethod
-    def _make(cls, values: dict[str, Any], *, checked_time: str | None = None) -> Envelope:
-        """Build and check an envelope without the frozen dataclass's per-field ``__setattr__``
-        (a third of an envelope's cost on the per-message path)."""
-        self = object.__new__(cls)
-        state = self.__dict__
-        state.update(_DEFAULTS)
-        state.update(values)
-        self._check(checked_time=checked_time)
-        return self
+    def _of_checked(cls, attributes: dict[str, Any]) -> Envelope:
+        """An envelope of attributes the caller has checked, every field given.
+
+        For the per-message path (:func:`new_envelope`, :meth:`from_headers`): a frozen dataclass's
+        ``__init__`` sets each field through ``object.__setattr__``, which costs more than the checks.
+        """
+        envelope = object.__new__(cls)
+        envelope.__dict__.update(attributes)
+        return envelope
 
     @property
     def record_name(self) -> str:
@@ -191,28 +172,31 @@ class Envelope:
             EnvelopeError: a required header (:data:`REQUIRED_HEADERS`) is missing, or a header is
                 repeated, not UTF-8, or malformed; the error's ``path`` names the header.
         """
-        core: dict[str, str] = {}
+        attributes: dict[str, Any] = {}
         extensions: dict[str, str] = {}
         for name, raw in headers:
             attribute = _ATTRIBUTE_OF_HEADER.get(name)
             if attribute is not None:
-                target = core
-            elif name[:3] == "ce_":
+                target = attributes
+            elif name.startswith("ce_"):
                 target, attribute = extensions, name[3:]
             else:
                 continue  # not an envelope header: it belongs to someone else
             if attribute in target:
                 raise _error(name, "envelope.malformed", raw, f"header {name} appears more than once")
             try:
-                target[attribute] = raw.decode()  # type: ignore[union-attr]  # None is handled below
+                target[attribute] = raw.decode()  # type: ignore[union-attr]  # bytes, nearly always
             except (AttributeError, UnicodeDecodeError):
-                target[attribute] = _text(name, raw)  # str or None are accepted; other types raise
-        if not (core.keys() >= _REQUIRED_SET and all(core.values())):
-            for attribute, name in _REQUIRED_ATTRIBUTES:
-                if not core.get(attribute):
-                    raise _error(name, "envelope.missing", None, f"required header {name} is missing or empty")
-        values: dict[str, Any] = {**core, "extensions": extensions}
-        return cls._make(values)
+                target[attribute] = _text(name, raw)
+        # One test for the usual case; which header is missing is worked out only when one is.
+        if not (attributes.keys() >= _REQUIRED_SET and all(attributes.values())):
+            _check_required(attributes)  # names the missing header (an empty optional one is not missing)
+        _check_specversion(attributes["specversion"])
+        _check_time(attributes["time"])
+        if "traceparent" in attributes:
+            _check_traceparent(attributes["traceparent"])
+        _check_extensions(extensions)
+        return cls._of_checked({**_OPTIONAL_ABSENT, **attributes, "extensions": extensions})
 
 
 def event_type(record_type: RecordType) -> str:
@@ -226,26 +210,29 @@ def dataschema_uri(record_type: RecordType) -> str:
     return f"urn:enlace:schema:{record_type.subject}:{record_type.version}"
 
 
-_STATIC: dict[RecordType, tuple[str, str, str]] = {}
+@functools.cache  # once per record version: the same for each of its records
+def _static_attributes(record_type: RecordType) -> tuple[str, str, str]:
+    """A record version's ``type``, ``dataschema`` and ``dataclassification``."""
+    return event_type(record_type), dataschema_uri(record_type), record_type.classification
 
 
 class _EventIds:
-    """UUIDs (version 4 layout) without a system call per record: 74 random bits drawn once per
-    process, then a 48-bit sequence. Unique per source, which is what CloudEvents asks of ``id``;
-    a forked child draws its own random part."""
+    """Event ids in the UUID version 4 layout at the cost of a counter: ``str(uuid.uuid4())`` per
+    record (4-5 µs measured, about half of everything else an envelope costs; and its ``os.urandom``
+    releases the GIL to the Kafka client's I/O thread) would dominate the envelope. Each process
+    draws one random UUID and numbers its events in the last 48 bits: unique per source, which is
+    what CloudEvents asks of ``id``. A forked child draws its own."""
 
     def __init__(self) -> None:
-        self.reseed()
-        os.register_at_fork(after_in_child=self.reseed)
+        self._draw()
+        os.register_at_fork(after_in_child=self._draw)
 
-    def reseed(self) -> None:
-        h = os.urandom(16).hex()
-        self.prefix = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-"
-        # Start below 2**36: 2**48 - 2**36 ids before the 12 hex digits overflow (years at 1M/s).
-        self.sequence = itertools.count(int(h[20:], 16) & 0xFFFFFFFFF)
+    def _draw(self) -> None:
+        self._prefix = str(uuid.uuid4())[:24]  # "xxxxxxxx-xxxx-4xxx-yxxx-": version and variant kept
+        self._numbers = itertools.count()
 
     def next(self) -> str:
-        return f"{self.prefix}{next(self.sequence):012x}"
+        return f"{self._prefix}{next(self._numbers):012x}"
 
 
 class _Clock:
@@ -299,36 +286,32 @@ def new_envelope(
     Raises:
         EnvelopeError: an attribute is empty or malformed.
     """
-    static = _STATIC.get(record_type)
-    if static is None:
-        static = _STATIC[record_type] = (
-            event_type(record_type),
-            dataschema_uri(record_type),
-            record_type.classification,
-        )
-    kind, schema_uri, classification = static
-    if not subject:
-        raise _error("ce_subject", "envelope.missing", subject, "ce_subject (the record's key) must not be empty")
-    if time is None:
-        moment = _CLOCK.now()
-    elif isinstance(time, dt.datetime):
-        if time.tzinfo is None:
-            raise _error("ce_time", "envelope.malformed", time, "ce_time needs a time zone")
-        moment = time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    kind, schema_uri, classification = _static_attributes(record_type)
+    # What the caller gave is checked here; what this function makes (type, time, id) is good by construction.
+    _require("ce_source", source)
+    _require("ce_subject", subject)
+    if id is None:
+        id = _IDS.next()
     else:
-        moment = time
+        _require("ce_id", id)
+    moment = _CLOCK.now() if time is None else _time_text(time)
+    if traceparent is not None:
+        _check_traceparent(traceparent)
+    _check_extensions(extensions)
     extensions.setdefault("dataclassification", classification)
-    return Envelope._make(
+    return Envelope._of_checked(
         {
-            "id": id or _IDS.next(),
+            "id": id,
             "source": source,
             "type": kind,
             "time": moment,
             "subject": subject,
             "dataschema": dataschema or schema_uri,
+            "datacontenttype": CONTENT_TYPE_AVRO,
             "traceparent": traceparent,
             "tracestate": tracestate,
             "extensions": extensions,
+            "specversion": SPEC_VERSION,
         }
     )
 
@@ -347,6 +330,7 @@ def _error(header: str, rule: str, value: Any, message: str) -> EnvelopeError:
 
 
 def _text(name: str, raw: Any) -> str:
+    """A header's value that is not UTF-8 bytes: None reads as empty, a str passes, the rest are refused."""
     if raw is None:
         return ""
     if isinstance(raw, str):
@@ -360,36 +344,73 @@ def _text(name: str, raw: Any) -> str:
         raise _error(name, "envelope.malformed", raw, f"header {name} is not UTF-8: {exc}") from exc
 
 
-_LAST_GOOD_TIME = [""]  # the last ce_time that passed: a batch's records share it
+def _require(header: str, value: Any) -> None:
+    if type(value) is not str or not value:
+        raise _error(header, "envelope.missing", value, f"{header} must be a non-empty string")
+
+
+def _check_required(core: dict[str, str]) -> None:
+    for attribute, name in _REQUIRED_ATTRIBUTES:
+        if not core.get(attribute):
+            raise _error(name, "envelope.missing", None, f"required header {name} is missing or empty")
+
+
+def _check_specversion(value: str) -> None:
+    if value != SPEC_VERSION:
+        raise _error("ce_specversion", "envelope.malformed", value, "ce_specversion must be 1.0")
+
+
+def _time_text(time: dt.datetime | str) -> str:
+    if isinstance(time, dt.datetime):
+        if time.tzinfo is None:
+            raise _error("ce_time", "envelope.malformed", time, "ce_time needs a time zone")
+        return time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    _check_time(time)
+    return time
 
 
 def _check_time(value: str) -> None:
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        moment = None
-    if moment is None or moment.tzinfo is None or "T" not in value.upper():
+    if not (isinstance(value, str) and _is_rfc3339(value)):
         raise _error(
             "ce_time",
             "envelope.malformed",
             value,
             f"ce_time {value!r} is not an RFC 3339 timestamp with an offset (e.g. 2025-06-02T15:04:05Z)",
         )
-    _LAST_GOOD_TIME[0] = value
 
 
-_GOOD_EXTENSIONS: set[str] = set()  # names already checked: most records carry the same few
+@functools.lru_cache(maxsize=1024)  # records sent in the same millisecond share their ce_time
+def _is_rfc3339(value: str) -> bool:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return moment.tzinfo is not None and "T" in value.upper()
 
 
-def _check_extension(name: str, value: Any) -> None:
-    if name in _CORE or not _EXTENSION_NAME.fullmatch(name):
+def _check_traceparent(value: str) -> None:
+    if not _TRACEPARENT.fullmatch(value):
         raise _error(
-            f"ce_{name}",
+            "traceparent",
             "envelope.malformed",
             value,
-            f"extension name {name!r} must be 1-20 lowercase letters or digits and not a core attribute",
+            f"traceparent {value!r} is not W3C trace context (version-traceid-parentid-flags)",
         )
-    if not isinstance(value, str):
-        raise _error(f"ce_{name}", "envelope.malformed", value, f"extension {name} must be a string")
-    if len(_GOOD_EXTENSIONS) < 1024:
-        _GOOD_EXTENSIONS.add(name)
+
+
+def _check_extensions(extensions: dict[str, str]) -> None:
+    for name, value in extensions.items():
+        if not _is_extension_name(name):
+            raise _error(
+                f"ce_{name}",
+                "envelope.malformed",
+                value,
+                f"extension name {name!r} must be 1-20 lowercase letters or digits and not a core attribute",
+            )
+        if type(value) is not str:
+            raise _error(f"ce_{name}", "envelope.malformed", value, f"extension {name} must be a string")
+
+
+@functools.lru_cache(maxsize=1024)  # records carry the same few extensions
+def _is_extension_name(name: str) -> bool:
+    return isinstance(name, str) and name not in _CORE and _EXTENSION_NAME.fullmatch(name) is not None

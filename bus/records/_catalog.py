@@ -219,17 +219,20 @@ class RecordType:
         Raises:
             ValidationError: this type has no key field, or the record lacks a value for it.
         """
-        if not self.key_field:
+        if not self._key_path:
             raise ValidationError(
                 f"{self.full_name} is a shared type without a key; send it inside a record",
                 record=self.full_name,
                 rule="record.key",
             )
         value: Any = data
-        for part in self._key_path:
-            value = value.get(part) if isinstance(value, Mapping) else None
+        try:
+            for part in self._key_path:
+                value = value[part]
+        except (KeyError, TypeError):  # the field, or a record on its path, is absent or not a record
+            value = None
         if not isinstance(value, str) or not value:
-            pointer = "/" + self.key_field.replace(".", "/")
+            pointer = "/" + "/".join(self._key_path)
             raise ValidationError(
                 f"{self.full_name}: the key field {pointer} must hold a non-empty string, got {value!r}",
                 record=self.full_name,

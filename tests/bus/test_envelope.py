@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 
 import pytest
@@ -48,6 +49,22 @@ def test_new_envelope_fills_the_cloudevents_attributes() -> None:
 
 def test_ids_are_unique() -> None:
     assert len({_envelope().id for _ in range(1000)}) == 1000
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_draws_its_own_ids() -> None:
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and exits at once
+        os.write(write, _envelope().id.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read, "rb") as pipe:
+        child_id = pipe.read().decode()
+    parent_id = _envelope().id
+    assert UUID.fullmatch(child_id)
+    assert child_id[:24] != parent_id[:24]  # a different random part, not the parent's sequence
 
 
 def test_headers_follow_the_kafka_binary_binding() -> None:
@@ -131,6 +148,27 @@ def test_constructor_checks_like_from_headers() -> None:
         Envelope(id="1", source="", type="mx.gob.crm.CaseOpened.v2")
     with pytest.raises(EnvelopeError, match="ce_time"):
         Envelope(id="1", source="urn:mx:gob:crm", type="t", time="2025-13-01T00:00:00Z")
+
+
+@pytest.mark.parametrize("time", ["2025-06-02 15:04:05Z", "2025-06-02T15:04:05", 1748876645, ["2025"]])
+def test_a_time_that_is_not_rfc3339_with_an_offset_is_refused(time: object) -> None:
+    with pytest.raises(EnvelopeError, match="ce_time") as raised:
+        Envelope(id="1", source="urn:mx:gob:crm", type="t", time=time)  # type: ignore[arg-type]
+    assert (raised.value.path, raised.value.rule) == ("ce_time", "envelope.malformed")
+
+
+def test_extensions_given_to_new_envelope_are_checked() -> None:
+    with pytest.raises(EnvelopeError, match="extension correlationid must be a string"):
+        _envelope(correlationid=7)  # type: ignore[arg-type]
+    with pytest.raises(EnvelopeError, match="extension name 'datacontenttype'") as raised:
+        _envelope(datacontenttype="text/plain")  # a core attribute cannot be an extension
+    assert raised.value.path == "ce_datacontenttype"
+
+
+def test_a_header_named_like_a_core_attribute_but_not_one_is_refused() -> None:
+    headers = [*_envelope().to_headers(), ("ce_datacontenttype", b"text/plain")]
+    with pytest.raises(EnvelopeError, match="extension name 'datacontenttype'"):
+        Envelope.from_headers(headers)
 
 
 def test_explicit_time_id_and_dataschema_are_kept() -> None:

@@ -128,6 +128,14 @@ def test_key_of_a_record_without_its_key_is_a_validation_error() -> None:
         case.key_of({"caseId": None})
 
 
+@pytest.mark.parametrize("data", [{}, {"applicant": None}, {"applicant": "ROMA900215HJCDRN09"}, {"applicant": {}}])
+def test_key_of_a_nested_key_field_that_is_absent_is_a_validation_error(data: dict) -> None:
+    request = catalog().get("ServiceRequestSubmitted")
+    with pytest.raises(ValidationError, match="/applicant/curp must hold a non-empty string") as raised:
+        request.key_of(data)
+    assert (raised.value.path, raised.value.rule) == ("/applicant/curp", "record.key")
+
+
 # --- validation ------------------------------------------------------------------------------
 
 
