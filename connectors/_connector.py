@@ -16,7 +16,7 @@ from bus import ConfigError, EnlaceSettings, TransportError, load_settings
 from bus.codec import Codec, SchemaSource
 from bus.identity import AgencyKey, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
-from bus.tracing import Telemetry, configure_from_env
+from bus.tracing import SendSpan, Telemetry, configure_from_env
 from bus.transport import Consumer, Producer, Topics
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound
@@ -34,6 +34,34 @@ _BROKER_DEFAULT_MAX_BYTES = 1_048_588
 def _default_processed_db(agency: str) -> Path:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "enlace" / f"processed-{agency.rsplit(':', 1)[-1]}.sqlite3"
+
+
+class _Outcome:
+    """The broker's answer to one send, turned into the :class:`Delivery` future and the span's end.
+
+    Holds only what the answer needs (not the record's bytes and headers), because many records wait
+    for their answer at once.
+    """
+
+    __slots__ = ("ce_id", "delivery", "span", "topic")
+
+    def __init__(self, topic: str, ce_id: str, span: SendSpan) -> None:
+        self.topic, self.ce_id, self.span = topic, ce_id, span
+        self.delivery: Future[Delivery] = Future()
+
+    def acknowledged(self, meta: Any) -> None:
+        self.span.finish(partition=meta.partition, offset=meta.offset)
+        self.delivery.set_result(Delivery(meta.topic, meta.partition, meta.offset, self.ce_id))
+
+    def failed(self, exc: BaseException) -> None:
+        self.span.finish(error=exc)
+        self.delivery.set_exception(
+            TransportError(
+                f"{self.topic} did not acknowledge {self.ce_id}: {exc}",
+                retriable=getattr(exc, "retriable", False),
+                topic=self.topic,
+            )
+        )
 
 
 class AgencyConnector:
@@ -144,25 +172,10 @@ class AgencyConnector:
         except TransportError as exc:
             prepared.span.finish(error=exc)
             raise
-        delivery: Future[Delivery] = Future()
-
-        def acknowledged(meta: Any) -> None:
-            prepared.span.finish(partition=meta.partition, offset=meta.offset)
-            delivery.set_result(Delivery(meta.topic, meta.partition, meta.offset, prepared.ce_id))
-
-        def failed(exc: BaseException) -> None:
-            prepared.span.finish(error=exc)
-            delivery.set_exception(
-                TransportError(
-                    f"{prepared.topic} did not acknowledge {prepared.ce_id}: {exc}",
-                    retriable=getattr(exc, "retriable", False),
-                    topic=prepared.topic,
-                )
-            )
-
-        sent.add_callback(acknowledged)
-        sent.add_errback(failed)
-        return delivery
+        outcome = _Outcome(prepared.topic, prepared.ce_id, prepared.span)
+        sent.add_callback(outcome.acknowledged)
+        sent.add_errback(outcome.failed)
+        return outcome.delivery
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every record published asynchronously is acknowledged or failed."""

@@ -2,8 +2,10 @@
 
 A handler's own effects written through :class:`Transaction` commit atomically with the record's id,
 so a record redelivered after a crash is recognised and skipped: exactly-once effects. Records are
-applied in batches inside one SQLite transaction (one savepoint per record, one fsync per batch);
-Kafka offsets are committed only after that transaction.
+applied in batches inside one SQLite transaction (one fsync per batch); Kafka offsets are committed
+only after that transaction. Per record the store costs one look-up: the batch's ids are kept in
+memory and written together just before the batch commits, and a record's savepoint is opened only
+when its handler writes through the transaction (it is what a failed attempt rolls back to).
 """
 
 from __future__ import annotations
@@ -35,15 +37,17 @@ class Transaction:
     commits the effects together with the record's id).
     """
 
-    __slots__ = ("_connection",)
+    __slots__ = ("_connection", "_store")
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
+    def __init__(self, connection: sqlite3.Connection, store: ProcessedStore) -> None:
+        self._connection, self._store = connection, store
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        self._store.open_savepoint()
         return self._connection.execute(sql, parameters)
 
     def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        self._store.open_savepoint()
         return self._connection.executemany(sql, rows)
 
 
@@ -65,7 +69,10 @@ class ProcessedStore:
         self._db.execute("PRAGMA synchronous=FULL")  # a committed batch survives power loss, not only a crash
         self._db.executescript(_SCHEMA)
         self._in_batch = False
-        self.transaction = Transaction(self._db)
+        self._claimed: dict[tuple[str, str, str], tuple[Any, ...]] = {}  # the open batch's ids, in order
+        self._in_hand: tuple[str, str, str] | None = None  # the record between claim and end or undo
+        self._savepoint = False  # whether the record in hand has a savepoint (its handler wrote)
+        self.transaction = Transaction(self._db, self)
 
     # -- batches -----------------------------------------------------------------------------------
     def begin_batch(self) -> None:
@@ -75,19 +82,25 @@ class ProcessedStore:
             self._in_batch = True
 
     def commit_batch(self) -> None:
-        """Make the batch's effects and ids durable."""
+        """Make the batch's effects and ids durable (in one transaction: both or neither)."""
         if self._in_batch:
+            self._db.executemany("INSERT INTO enlace_processed VALUES (?, ?, ?, ?, ?, ?, ?)", self._claimed.values())
             self._db.execute("COMMIT")
             self._in_batch = False
+        self._claimed.clear()
 
     def rollback_batch(self) -> None:
         if self._in_batch:
             self._db.execute("ROLLBACK")
             self._in_batch = False
+        self._claimed.clear()
+        self._in_hand, self._savepoint = None, False
 
     # -- one record --------------------------------------------------------------------------------
     def seen(self, group: str, source: str, ce_id: str) -> bool:
-        """Whether this group already applied the record ``(source, ce_id)``."""
+        """Whether this group already applied the record ``(source, ce_id)`` (in the open batch or before)."""
+        if (group, source, ce_id) in self._claimed:
+            return True
         row = self._db.execute(
             "SELECT 1 FROM enlace_processed WHERE consumer_group=? AND source=? AND ce_id=?", (group, source, ce_id)
         ).fetchone()
@@ -102,25 +115,35 @@ class ProcessedStore:
         return row is not None
 
     def claim(self, group: str, source: str, ce_id: str, topic: str, partition: int, offset: int) -> bool:
-        """Start the record's savepoint and mark it processed in it; False if it already was (then the
-        savepoint is released at once). The mark is undone with the handler's writes by :meth:`undo_record`.
+        """Take the record in hand and mark it processed in the open batch; False (and nothing in hand)
+        if this group already applied it. :meth:`undo_record` takes the mark back with the handler's writes.
         """
-        self._db.execute("SAVEPOINT enlace_record")
-        inserted = self._db.execute(
-            "INSERT OR IGNORE INTO enlace_processed VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (group, source, ce_id, topic, partition, offset, time.time()),
-        ).rowcount
-        if not inserted:
-            self._db.execute("RELEASE enlace_record")
-        return bool(inserted)
+        if self.seen(group, source, ce_id):
+            return False
+        self._in_hand = (group, source, ce_id)
+        self._claimed[self._in_hand] = (group, source, ce_id, topic, partition, offset, time.time())
+        return True
+
+    def open_savepoint(self) -> None:
+        """Open the savepoint of the record in hand before its handler's first write (no-op otherwise)."""
+        if self._in_hand is not None and not self._savepoint:
+            self._db.execute("SAVEPOINT enlace_record")
+            self._savepoint = True
 
     def end_record(self) -> None:
-        self._db.execute("RELEASE enlace_record")
+        """Keep the record in hand: its handler's writes and its mark commit with the batch."""
+        if self._savepoint:
+            self._db.execute("RELEASE enlace_record")
+        self._in_hand, self._savepoint = None, False
 
     def undo_record(self) -> None:
-        """Undo what the record's handler wrote (before a retry or a dead letter)."""
-        self._db.execute("ROLLBACK TO enlace_record")
-        self._db.execute("RELEASE enlace_record")
+        """Undo what the record's handler wrote and its mark (before a retry or a dead letter)."""
+        if self._savepoint:
+            self._db.execute("ROLLBACK TO enlace_record")
+            self._db.execute("RELEASE enlace_record")
+        if self._in_hand is not None:
+            del self._claimed[self._in_hand]
+        self._in_hand, self._savepoint = None, False
 
     def mark_dead_lettered(self, group: str, topic: str, partition: int, offset: int, reason: str) -> None:
         self._db.execute(

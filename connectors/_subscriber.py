@@ -83,8 +83,7 @@ class Subscription:
         handled = 0
         try:
             while not self._stop.is_set():
-                limit = None if max_records is None else max(1, max_records - handled)
-                records = self._consumer.poll(500, max_records=limit)
+                records = self._consumer.poll(500, max_records=self._poll_limit(max_records, handled))
                 if records:
                     handled += self._apply_records(records)
                     idle_since = time.monotonic()
@@ -104,6 +103,11 @@ class Subscription:
         finally:
             self._consumer.close()
             self._store.close()
+
+    def _poll_limit(self, max_records: int | None, handled: int) -> int:
+        """At most the consumer's ``max_poll_records``, and no more than the records still wanted."""
+        limit = self._consumer.max_poll_records
+        return limit if max_records is None else max(1, min(limit, max_records - handled))
 
     # -- batches -----------------------------------------------------------------------------------
     def _apply_records(self, records: list) -> int:

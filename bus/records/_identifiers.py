@@ -10,6 +10,7 @@ SAT's RFC homoclave algorithm, as summarised in /work/shared/notes/standards.md.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 
 from bus._errors import ValidationError
@@ -52,6 +53,10 @@ _CURP_PARTS: tuple[tuple[slice, re.Pattern[str], str], ...] = (
     (slice(16, 17), re.compile(r"[0-9A-Z]"), "a differentiator: a digit (born before 2000) or a letter"),
     (slice(17, 18), re.compile(r"[0-9]"), "the check digit"),
 )
+# The parts have fixed lengths, so a CURP matches them all exactly when it matches their concatenation:
+# one regular expression accepts the valid ones, the parts say what is wrong with the others.
+_CURP = re.compile("".join(pattern.pattern for _, pattern, _ in _CURP_PARTS))
+_CURP_WEIGHTS = range(18, 1, -1)  # the weight of each of the first 17 characters in the check digit
 _RFC_PERSON = re.compile(r"[A-ZÑ&]{4}[0-9]{6}[A-Z0-9]{2}[0-9A]")
 _RFC_COMPANY = re.compile(r"[A-ZÑ&]{3}[0-9]{6}[A-Z0-9]{2}[0-9A]")
 
@@ -70,7 +75,12 @@ def curp_check_digit(first17: str) -> str:
     """
     if len(first17) != 17 or any(c not in _CURP_VALUES for c in first17):
         raise ValueError(f"a CURP check digit needs 17 characters of {_CURP_ALPHABET!r}, got {first17!r}")
-    total = sum(_CURP_VALUES[c] * (18 - i) for i, c in enumerate(first17))
+    return _curp_digit(first17)
+
+
+def _curp_digit(first17: str) -> str:
+    values = map(_CURP_VALUES.__getitem__, first17)
+    total = sum(map(operator.mul, values, _CURP_WEIGHTS))  # the weighted sum, without a frame per character
     return str((10 - total % 10) % 10)
 
 
@@ -111,25 +121,32 @@ def curp_problems(value: object, *, path: str = "", record: str | None = None) -
 
     if not isinstance(value, str):
         return problem("curp.type", f"CURP must be a string, got {type(value).__name__}")
-    if len(value) != 18:
-        return problem("curp.length", f"CURP {value!r} has {len(value)} characters, expected 18")
-    if value != value.upper():
-        return problem("curp.format", f"CURP {value!r} must be uppercase")
-    for where, pattern, meaning in _CURP_PARTS:
-        if not pattern.fullmatch(value[where]):
-            start, stop = where.start + 1, where.stop
-            span = f"character {stop}" if start == stop else f"characters {start}-{stop}"
-            return problem("curp.format", f"CURP {value!r}: {span} ({value[where]!r}) must be {meaning}")
+    if not _CURP.fullmatch(value):
+        return problem(*_curp_format_problem(value))
     found: list[ValidationError] = []
     century = 1900 if value[16].isdigit() else 2000
     if _date_or_none(century + int(value[4:6]), int(value[6:8]), int(value[8:10])) is None:
         found += problem("curp.birth_date", f"CURP {value!r}: {value[4:10]} is not a date (YYMMDD)")
     if value[11:13] not in CURP_STATES:
         found += problem("curp.state", f"CURP {value!r}: {value[11:13]!r} is not a state code (or NE for born abroad)")
-    expected = curp_check_digit(value[:17])
+    expected = _curp_digit(value[:17])  # the format check above proved the alphabet
     if value[17] != expected:
         found += problem("curp.check_digit", f"CURP {value!r}: check digit is {value[17]}, expected {expected}")
     return found
+
+
+def _curp_format_problem(value: str) -> tuple[str, str]:
+    """The rule and message of the first format rule a CURP breaks (it does not match ``_CURP``)."""
+    if len(value) != 18:
+        return "curp.length", f"CURP {value!r} has {len(value)} characters, expected 18"
+    if value != value.upper():
+        return "curp.format", f"CURP {value!r} must be uppercase"
+    for where, pattern, meaning in _CURP_PARTS:
+        if not pattern.fullmatch(value[where]):
+            start, stop = where.start + 1, where.stop
+            span = f"character {stop}" if start == stop else f"characters {start}-{stop}"
+            return "curp.format", f"CURP {value!r}: {span} ({value[where]!r}) must be {meaning}"
+    raise AssertionError(f"{value!r} matches every part of a CURP but not the whole")
 
 
 def rfc_problems(

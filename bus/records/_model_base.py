@@ -91,14 +91,19 @@ class RecordModel(BaseModel):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
-    def from_avro(cls, data: dict[str, Any]) -> Self:
+    def from_avro(cls, data: dict[str, Any], *, strict: bool = False) -> Self:
         """Build the model from the Avro dict (what ``Codec.decode`` returns for this version).
+
+        Args:
+            data: the Avro dict.
+            strict: refuse a value of another type instead of converting it (a string for a date, an
+                int for a timestamp), as ``bus.records.check`` does: the dict is what gets encoded.
 
         Raises:
             ValidationError: the dict breaks the model's types or domain rules.
         """
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, strict=strict)
         except pydantic.ValidationError as exc:
             raise _as_enlace_error(cls, exc) from None
 

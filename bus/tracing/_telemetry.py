@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import metrics, trace
@@ -78,6 +78,7 @@ class SendSpan:
 
 
 _NO_SEND_SPAN = SendSpan(None, None, "")
+_NO_PROCESS_SPAN: AbstractContextManager[None] = nullcontext()
 
 
 class Telemetry:
@@ -127,7 +128,6 @@ class Telemetry:
         span = self._tracer.start_span(f"send {topic}", kind=SpanKind.PRODUCER, attributes=attributes)
         return SendSpan(self, span, topic)
 
-    @contextmanager
     def process(
         self,
         topic: str,
@@ -140,15 +140,41 @@ class Telemetry:
         offset: int,
         group: str,
         sender: str,
-    ) -> Iterator[Any]:
+    ) -> AbstractContextManager[Any]:
         """A CONSUMER span ``process <topic>`` around a handler call, child of the sender's span.
 
-        The span is current inside the block, so spans the handler starts are its children.
+        The span is current inside the block, so spans the handler starts are its children. With
+        neither tracing nor metrics configured, a shared do-nothing block (no generator per record).
         """
+        if not self.tracing and not self.metering:
+            return _NO_PROCESS_SPAN
+        return self._process(
+            topic,
+            traceparent=traceparent,
+            tracestate=tracestate,
+            key=key,
+            message_id=message_id,
+            partition=partition,
+            offset=offset,
+            group=group,
+            sender=sender,
+        )
+
+    @contextmanager
+    def _process(
+        self,
+        topic: str,
+        *,
+        traceparent: str | None,
+        tracestate: str | None,
+        key: bytes | None,
+        message_id: str,
+        partition: int,
+        offset: int,
+        group: str,
+        sender: str,
+    ) -> Iterator[Any]:
         if not self.tracing:
-            if not self.metering:
-                yield None
-                return
             started = time.perf_counter()
             try:
                 yield None

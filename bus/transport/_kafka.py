@@ -102,6 +102,7 @@ class Consumer:
             self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, **config)
         except KafkaError as exc:
             raise TransportError(f"cannot connect a consumer to {bootstrap_servers}: {exc}", retriable=True) from exc
+        self.max_poll_records: int = config["max_poll_records"]
 
     def subscribe(self, topics: Iterable[str], listener: Any = None) -> None:
         """Join the group for ``topics``; ``listener`` (a kafka-python ConsumerRebalanceListener) hears

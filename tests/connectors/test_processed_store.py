@@ -91,3 +91,24 @@ def test_dead_lettered_positions_are_remembered(tmp_path):
 def test_the_database_file_is_private(tmp_path):
     store = _store(tmp_path)
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+
+
+def test_a_record_whose_handler_writes_nothing_is_still_remembered_with_its_batch(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    assert store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 1)
+    store.end_record()  # no write through the transaction: no savepoint was needed
+    assert not store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 2), "a duplicate within the open batch"
+    store.commit_batch()
+    again = ProcessedStore(tmp_path / "p.sqlite3")
+    assert again.seen("g", "urn:mx:gob:sat", "a")
+
+
+def test_a_failed_attempt_undoes_only_its_own_record(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    _apply(store, "a")
+    _apply(store, "b", fail=True)
+    store.commit_batch()
+    assert _effects(store.path) == ["a"]
+    assert store.seen("g", "urn:mx:gob:sat", "a") and not store.seen("g", "urn:mx:gob:sat", "b")
