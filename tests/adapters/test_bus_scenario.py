@@ -71,10 +71,18 @@ def scenario(stack):
     return result["demo"]
 
 
-def _outbox(stack, agency: str) -> Counter:
+def _outbox(stack, agency: str, *, drain_timeout_s: float = 30.0) -> Counter:
+    """What the agency committed to its outbox, once its drainer has sent every row (bounded wait:
+    a record an agency publishes after the portal already shows the request settled, e.g. an access-log
+    entry, may still be on its way)."""
     db = sqlite3.connect(stack.root / "data" / f"{agency}.sqlite3")
     try:
-        assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0
+        deadline = time.monotonic() + drain_timeout_s
+        unsent = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        while unsent and time.monotonic() < deadline:
+            time.sleep(0.2)
+            unsent = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        assert unsent == 0, f"{agency}: {unsent} outbox row(s) still unsent after {drain_timeout_s:.0f}s"
         return Counter(dict(db.execute("SELECT record_name, count(*) FROM outbox GROUP BY record_name")))
     finally:
         db.close()
