@@ -5,15 +5,13 @@ Everything here happens before anything is sent, so a refused record never reach
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bus import PolicyViolation, ValidationError
 from bus.codec import Codec
-from bus.envelope import new_envelope
+from bus.envelope import new_envelope, new_event_id
 from bus.identity import AgencyKey, sign_headers
 from bus.records import Catalog, RecordType, check
 from bus.tracing import SendSpan, Telemetry
@@ -22,16 +20,6 @@ __all__ = ["Outbound", "Prepared"]
 
 # Per record batch and record framing on top of key, value and headers (Kafka's v2 record format).
 _FRAMING_BYTES = 128
-
-
-def _new_id() -> str:
-    """A random (version 4) UUID for ce_id.
-
-    Drawn from ``random`` (seeded from the OS, and reseeded in a forked child) rather than
-    ``uuid.uuid4()``: ``os.urandom`` releases the GIL, and taking it back from kafka-python's I/O
-    thread costs up to a switch interval per record. The id needs uniqueness, not secrecy.
-    """
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _check(record_type: RecordType, data: dict[str, Any]) -> None:
@@ -96,7 +84,7 @@ class Outbound:
         value = self._codec.encode(record_type, data)
         subject = record_type.key_of(data)
         key = subject.encode()
-        ce_id = ce_id or _new_id()
+        ce_id = ce_id or new_event_id()
         span = self._telemetry.start_send(topic, key=key, message_id=ce_id)
         envelope = new_envelope(
             record_type,

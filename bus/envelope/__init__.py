@@ -31,6 +31,7 @@ from bus.envelope._envelope import (
     event_type,
     kafka_key,
     new_envelope,
+    new_event_id,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "event_type",
     "kafka_key",
     "new_envelope",
+    "new_event_id",
 ]
