@@ -3,9 +3,9 @@
 Order: Kafka (the configured one, or the local background cluster), Zipkin, the schema registry,
 the schemas, the agencies' keys, then every agency ``adapters.agencies()`` finds, in start order and
 with its own options (fiscal services' register export of the demo's citizens). A component that
-does not come up stops everything started before it and names itself with the tail of its log. The state file
-(``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status`` find every
-process again; ``down`` stops only what ``up`` started.
+does not come up stops everything started before it and names itself with the tail of its log. The
+state file (``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status``
+find every process again; ``down`` stops only what ``up`` started.
 """
 
 from __future__ import annotations
