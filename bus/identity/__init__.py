@@ -9,6 +9,7 @@ the key's agency, or whose bytes were altered.
 
 from bus.identity._errors import (
     BadSignature,
+    DuplicateHeader,
     ExpiredKey,
     MissingSignature,
     RevokedKey,
@@ -32,6 +33,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "AgencyKey",
     "BadSignature",
+    "DuplicateHeader",
     "ExpiredKey",
     "MissingSignature",
     "RevokedKey",
