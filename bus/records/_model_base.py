@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
-import re
 import typing
 from typing import Annotated, Any, ClassVar, Self
 
@@ -20,7 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Stric
 from pydantic_core import PydanticCustomError
 
 from bus._errors import ValidationError
-from bus.records._identifiers import curp_problems, rfc_problems
+from bus.records._rules import FIELD_RULES
 
 __all__ = [
     "Bool",
@@ -188,19 +186,17 @@ def _fail(problems: list[ValidationError]) -> None:
         raise PydanticCustomError(problems[0].rule or "domain", "{message}", {"message": message})
 
 
-def _curp(value: str) -> str:
-    _fail(curp_problems(value))
-    return value
+def _validator(attribute: str, argument: Any) -> AfterValidator:
+    """A pydantic validator running the check ``FIELD_RULES[attribute]`` builds from ``argument``."""
+    check = FIELD_RULES[attribute](argument)
+    assert check is not None, f"{attribute} {argument!r} declares no check"
 
+    def validate(value: Any) -> Any:
+        # The JSON pointer and record are added from pydantic's error location (_avro_pointer).
+        _fail(check(value, "", None))
+        return value
 
-def _rfc(value: str) -> str:
-    _fail(rfc_problems(value, strict=True))
-    return value
-
-
-def _rfc_lenient(value: str) -> str:
-    _fail(rfc_problems(value, strict=False))
-    return value
+    return AfterValidator(validate)
 
 
 def _millis(value: dt.datetime) -> dt.datetime:
@@ -208,9 +204,9 @@ def _millis(value: dt.datetime) -> dt.datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-Curp = AfterValidator(_curp)
-Rfc = AfterValidator(_rfc)
-RfcLenient = AfterValidator(_rfc_lenient)
+Curp = _validator("format", "curp")
+Rfc = _validator("format", "rfc")
+RfcLenient = _validator("format", "rfc-lenient")
 Timestamp = Annotated[AwareDatetime, AfterValidator(_millis)]
 Bool = Annotated[bool, Strict()]
 Int = Annotated[int, Strict(), pydantic.Field(ge=-(2**31), le=2**31 - 1)]
@@ -220,42 +216,19 @@ Long = Annotated[int, Strict(), pydantic.Field(ge=-(2**63), le=2**63 - 1)]
 @functools.cache
 def Pattern(pattern: str) -> AfterValidator:  # capitalised: reads as a type annotation
     """A validator: the whole string must match ``pattern`` (rule ``pattern``)."""
-    compiled = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            _fail([ValidationError(f"{value!r} does not match {pattern}", rule="pattern")])
-        return value
-
-    return AfterValidator(check)
-
-
-def _bound(limit: float, *, below: bool) -> AfterValidator:
-    def check(value: Any) -> Any:
-        if (value < limit) if below else (value > limit):
-            word = "below the minimum" if below else "above the maximum"
-            _fail([ValidationError(f"{value} is {word} {limit}", rule="range")])
-        return value
-
-    return AfterValidator(check)
+    return _validator("pattern", pattern)
 
 
 def Minimum(limit: float) -> AfterValidator:
     """A validator: the number must be at least ``limit`` (rule ``range``)."""
-    return _bound(limit, below=True)
+    return _validator("minimum", limit)
 
 
 def Maximum(limit: float) -> AfterValidator:
     """A validator: the number must be at most ``limit`` (rule ``range``)."""
-    return _bound(limit, below=False)
+    return _validator("maximum", limit)
 
 
 def Const(expected: Any) -> AfterValidator:
     """A validator: the value must equal ``expected`` (rule ``const``)."""
-
-    def check(value: Any) -> Any:
-        if value != expected:
-            _fail([ValidationError(f"must be {json.dumps(expected)}, got {value!r}", rule="const")])
-        return value
-
-    return AfterValidator(check)
+    return _validator("const", expected)

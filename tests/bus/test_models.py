@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bus import SchemaError, ValidationError
-from bus.records import catalog, generate_models_source, load_catalog, models_path
-from bus.records._generate import python_name
+from bus.records import catalog, load_catalog
+from bus.records.generate import generate_models_source, models_path, python_name
 from bus.records.models import CaseOpened, CaseOpenedV1, CaseOpenedV2, PersonV1, ServiceRequestSubmitted
 
 RECORDS = [t for t in catalog().records() if t.kind == "record"]

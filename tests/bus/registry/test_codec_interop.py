@@ -18,7 +18,9 @@ from confluent_kafka.serialization import MessageField, SerializationContext  # 
 
 from bus.codec import Codec  # noqa: E402
 from bus.records import catalog  # noqa: E402
-from bus.registry import RegistryClient, load_policy, register_catalog  # noqa: E402
+from bus.policy import load_policy  # noqa: E402
+from bus.registry import RegistryClient  # noqa: E402
+from bus.registry.checks import register_catalog  # noqa: E402
 from tests.conftest import _POLICY  # noqa: E402
 
 CONTEXT = SerializationContext("mx.gob.crm.cases", MessageField.VALUE)

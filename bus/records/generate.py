@@ -1,7 +1,10 @@
 """Generate ``bus/records/models.py`` from the catalog: one pydantic model per record version.
 
-Run ``enlace records generate`` (or ``python -m bus.records._generate``) after changing a ``.avsc``;
-``--check`` exits 1 when the committed models differ from what the schemas produce.
+Run ``enlace records generate`` (or ``python -m bus.records.generate``) after changing a ``.avsc``;
+``--check`` exits 1 when the committed models differ from what the schemas produce. A door of its
+own, apart from ``bus.records``: only the ``enlace`` CLI and the tests need the generator::
+
+    from bus.records.generate import generate_models_source, models_path, write_models
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from bus._errors import SchemaError
-from bus.records._catalog import Catalog, RecordType, catalog, model_class_name
+from bus.records._catalog import Catalog, catalog
+from bus.records._record_type import RecordType, model_class_name
 
-__all__ = ["generate_models_source", "main", "models_path", "write_models"]
+__all__ = ["generate_models_source", "main", "models_path", "python_name", "write_models"]
 
 _HEADER = '''\
 """Typed shared records, generated from the catalog's .avsc files. Do not edit: run
@@ -124,7 +128,7 @@ def write_models(*, check: bool = False, cat: Catalog | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bus.records._generate [--check]``."""
+    """``python -m bus.records.generate [--check]``."""
     args = sys.argv[1:] if argv is None else argv
     check = "--check" in args
     matched = write_models(check=check)
