@@ -64,7 +64,9 @@ def named_types(schema: Any, namespace: str | None = None) -> Iterator[NamedType
             yield from named_types(branch, namespace)
     elif isinstance(schema, dict):
         kind = schema.get("type")
-        if kind in NAMED_KINDS and isinstance(schema.get("name"), str):
+        if isinstance(kind, (dict, list)):
+            yield from named_types(kind, namespace)  # {"type": {...}} or {"type": [...]}
+        elif kind in NAMED_KINDS and isinstance(schema.get("name"), str):
             name = full_name(schema, namespace)
             yield NamedType(name, defines=True)
             inner = name.rpartition(".")[0] or None
@@ -75,8 +77,8 @@ def named_types(schema: Any, namespace: str | None = None) -> Iterator[NamedType
             yield from named_types(schema.get("items"), namespace)
         elif kind == "map":
             yield from named_types(schema.get("values"), namespace)
-        elif isinstance(kind, (str, dict, list)) and kind not in NAMED_KINDS:
-            yield from named_types(kind, namespace)  # {"type": "string", ...} or {"type": {...}}
+        elif isinstance(kind, str) and kind not in NAMED_KINDS:
+            yield from named_types(kind, namespace)  # {"type": "string", ...} or {"type": "a.Name"}
 
 
 def referenced_names(schema: Any) -> list[str]:

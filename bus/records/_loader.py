@@ -85,7 +85,8 @@ def _read(path: Path) -> SchemaFile | CatalogProblem:
         return CatalogProblem(
             str(path), "", "schema.invalid", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         )
-    if not isinstance(node, dict) or node.get("type") not in NAMED_KINDS or not isinstance(node.get("name"), str):
+    kind = node.get("type") if isinstance(node, dict) else None
+    if not isinstance(kind, str) or kind not in NAMED_KINDS or not isinstance(node.get("name"), str):
         return CatalogProblem(str(path), "/type", "schema.invalid", "a catalog schema is a named type")
     match = _VERSION.match(path.stem)
     version = int(match.group(1)) if match else 1
