@@ -8,22 +8,31 @@ pydantic validators whose error types are Enlace's rule ids.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import typing
+import uuid
 from typing import Annotated, Any, ClassVar, Self
 
 import pydantic
 import pydantic.fields
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Strict
 from pydantic_core import PydanticCustomError
 
 from bus._errors import ValidationError
-from bus.records._rules import FIELD_RULES
+from bus.records._rules import (
+    FIELD_RULES,
+    decimal_problems,
+    integer_problems,
+    timestamp_problems,
+    uuid_problems,
+)
 
 __all__ = [
     "Bool",
     "Const",
     "Curp",
+    "DecimalDigits",
     "Int",
     "Long",
     "Maximum",
@@ -33,26 +42,18 @@ __all__ = [
     "Rfc",
     "RfcLenient",
     "Timestamp",
+    "Uuid",
 ]
 
-_OWN_RULES = frozenset({"pattern", "range", "const"})
-# pydantic's error types, in Enlace's rule vocabulary (the same ids bus.records.validate uses).
-_RULES = {
+# pydantic reports a record's shape itself (a field missing, one the schema does not know, a symbol
+# no enum has); these are its names for them. Every other rule is one of ``_rules``' checks, raised
+# with Enlace's own rule id, so nothing else needs translating.
+# The ids of FIELD_RULES' checks; every other id of ours is dotted (avro.*, curp.*, rfc.*).
+_UNDOTTED_RULES = frozenset({"pattern", "range", "const"})
+_SHAPE_ERRORS = {
     "missing": "avro.required",
     "extra_forbidden": "avro.unknown_field",
     "literal_error": "avro.enum",
-    "timezone_aware": "avro.timestamp",
-    "decimal_max_places": "avro.decimal",
-    "decimal_max_digits": "avro.decimal",
-    "decimal_whole_digits": "avro.decimal",
-    "decimal_parsing": "avro.decimal",
-    "decimal_type": "avro.type",
-    "finite_number": "avro.decimal",
-    "uuid_parsing": "avro.uuid",
-    "uuid_type": "avro.type",
-    "date_from_datetime_inexact": "avro.date",
-    "greater_than_equal": "avro.range",
-    "less_than_equal": "avro.range",
 }
 
 
@@ -132,7 +133,8 @@ def _as_enlace_error(cls: type[RecordModel], exc: pydantic.ValidationError) -> V
     problems = []
     for error in exc.errors(include_url=False):
         kind = error["type"]
-        rule = _RULES.get(kind) or (kind if kind in _OWN_RULES or "." in kind else "avro.type")
+        # A rule of ours is raised under its own id; anything else pydantic finds is a wrong type.
+        rule = _SHAPE_ERRORS.get(kind) or (kind if kind in _UNDOTTED_RULES or "." in kind else "avro.type")
         path = _avro_pointer(cls, error["loc"])
         problems.append(
             ValidationError(error["msg"], record=cls.avro_name, path=path, rule=rule, value=error.get("input"))
@@ -200,17 +202,47 @@ def _validator(attribute: str, argument: Any) -> AfterValidator:
 
 
 def _millis(value: dt.datetime) -> dt.datetime:
+    _fail(timestamp_problems(value, "", None))
     # timestamp-millis keeps milliseconds: cut the rest here so a model equals its decoded self.
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _int(value: int) -> int:
+    _fail(integer_problems(value, "", None, kind="int"))
+    return value
+
+
+def _long(value: int) -> int:
+    _fail(integer_problems(value, "", None, kind="long"))
+    return value
+
+
+def _uuid_text(value: Any) -> Any:
+    # Before pydantic parses it, so that a string that is no UUID is Enlace's avro.uuid.
+    if isinstance(value, str):
+        _fail(uuid_problems(value, "", None))
+    return value
 
 
 Curp = _validator("format", "curp")
 Rfc = _validator("format", "rfc")
 RfcLenient = _validator("format", "rfc-lenient")
-Timestamp = Annotated[AwareDatetime, AfterValidator(_millis)]
+Timestamp = Annotated[dt.datetime, AfterValidator(_millis)]
 Bool = Annotated[bool, Strict()]
-Int = Annotated[int, Strict(), pydantic.Field(ge=-(2**31), le=2**31 - 1)]
-Long = Annotated[int, Strict(), pydantic.Field(ge=-(2**63), le=2**63 - 1)]
+Int = Annotated[int, Strict(), AfterValidator(_int)]
+Long = Annotated[int, Strict(), AfterValidator(_long)]
+Uuid = Annotated[uuid.UUID, BeforeValidator(_uuid_text)]
+
+
+@functools.cache
+def DecimalDigits(precision: int, scale: int) -> AfterValidator:  # capitalised: reads as a type annotation
+    """A validator: a finite decimal that ``decimal(precision, scale)`` holds (rule ``avro.decimal``)."""
+
+    def check(value: decimal.Decimal) -> decimal.Decimal:
+        _fail(decimal_problems(value, "", None, precision=precision, scale=scale))
+        return value
+
+    return AfterValidator(check)
 
 
 @functools.cache

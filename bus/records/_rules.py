@@ -13,17 +13,31 @@ A check takes the value, the field's JSON pointer and the record's full name, an
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import functools
 import json
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from bus._errors import ValidationError
 from bus.records._identifiers import curp_problems, rfc_problems
 
-__all__ = ["FIELD_RULES", "FieldCheck", "field_checks", "show"]
+__all__ = [
+    "FIELD_RULES",
+    "FieldCheck",
+    "decimal_problems",
+    "field_checks",
+    "integer_problems",
+    "show",
+    "timestamp_problems",
+    "uuid_problems",
+]
+
+INT_RANGE = (-(2**31), 2**31 - 1)
+LONG_RANGE = (-(2**63), 2**63 - 1)
 
 FieldCheck = Callable[[Any, str, "str | None"], list[ValidationError]]
 
@@ -126,3 +140,59 @@ def _checks_of(attributes: tuple[tuple[str, str], ...]) -> tuple[FieldCheck, ...
     # and a const True must not share an entry with a const 1.
     built = (FIELD_RULES[name](json.loads(text)) for name, text in attributes)
     return tuple(check for check in built if check is not None)
+
+
+# --- Avro's own value rules: integer widths and logical types --------------------------------------
+# The same checks again for the validator and the models (``Int``, ``Long``, ``Timestamp``,
+# ``Uuid``, ``DecimalDigits`` in ``_model_base``), each with the rule id it reports.
+
+
+def integer_problems(value: int, path: str, record: str | None, *, kind: str) -> list[ValidationError]:
+    """An ``int`` (32-bit) or ``long`` (64-bit) out of its range (rule ``avro.range``)."""
+    low, high = INT_RANGE if kind == "int" else LONG_RANGE
+    if low <= value <= high:
+        return []
+    message = f"{value} does not fit an Avro {kind} ({low}..{high})"
+    return [ValidationError(message, record=record, path=path, rule="avro.range", value=value)]
+
+
+def timestamp_problems(value: dt.datetime, path: str, record: str | None) -> list[ValidationError]:
+    """A timestamp without a time zone, which would be read as some other instant (``avro.timestamp``)."""
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return []
+    message = f"{value.isoformat()} has no time zone; give one (UTC: Z)"
+    return [ValidationError(message, record=record, path=path, rule="avro.timestamp", value=value)]
+
+
+def uuid_problems(value: str, path: str, record: str | None) -> list[ValidationError]:
+    """A string that is not a UUID (rule ``avro.uuid``)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return [ValidationError(f"{value!r} is not a UUID", record=record, path=path, rule="avro.uuid", value=value)]
+    return []
+
+
+def decimal_problems(
+    value: decimal.Decimal, path: str, record: str | None, *, precision: int | None, scale: int
+) -> list[ValidationError]:
+    """A decimal that is not finite or has more digits than ``decimal(precision, scale)`` holds
+    (rule ``avro.decimal``)."""
+
+    def problem(message: str) -> list[ValidationError]:
+        return [ValidationError(message, record=record, path=path, rule="avro.decimal", value=value)]
+
+    if not value.is_finite():
+        return problem(f"{value} is not a finite number")
+    found = []
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places > scale:
+        found += problem(f"{value} has {places} decimal places, at most {scale} allowed")
+    whole_digits = value.adjusted() + 1 if value else 0  # digits before the decimal point
+    if precision is not None and whole_digits > precision - scale:
+        found += problem(
+            f"{value} has {whole_digits} digits before the decimal point, at most {precision - scale} "
+            f"allowed by decimal({precision},{scale})"
+        )
+    return found

@@ -16,12 +16,16 @@ from typing import Any
 
 from bus._errors import ValidationError
 from bus.records._record_type import RecordType
-from bus.records._rules import field_checks, show
+from bus.records._rules import (
+    decimal_problems,
+    field_checks,
+    integer_problems,
+    show,
+    timestamp_problems,
+    uuid_problems,
+)
 
 __all__ = ["check_record", "record_from_json", "validate_record"]
-
-_INT_RANGE = (-(2**31), 2**31 - 1)
-_LONG_RANGE = (-(2**63), 2**63 - 1)
 
 
 def validate_record(record_type: RecordType, data: Any) -> list[ValidationError]:
@@ -249,9 +253,7 @@ class _Walk:
             self.wrong_type(schema, value, path)
             return value
         kind = schema if isinstance(schema, str) else schema["type"]
-        low, high = _INT_RANGE if kind == "int" else _LONG_RANGE
-        if not low <= value <= high:
-            self.add(path, "avro.range", value, f"{value} does not fit an Avro {kind} ({low}..{high})")
+        self.problems += integer_problems(value, path, self.record, kind=kind)
         return value
 
     def floating(self, schema: Any, value: Any, path: str) -> Any:
@@ -293,8 +295,8 @@ class _Walk:
                 return value
         if not isinstance(value, dt.datetime):
             self.wrong_type(schema, value, path)
-        elif value.tzinfo is None or value.utcoffset() is None:
-            self.add(path, "avro.timestamp", value, f"{value.isoformat()} has no time zone; give one (UTC: Z)")
+        else:
+            self.problems += timestamp_problems(value, path, self.record)
         return value
 
     def uuid_value(self, schema: Any, value: Any, path: str) -> Any:
@@ -303,12 +305,11 @@ class _Walk:
         if not isinstance(value, str):
             self.wrong_type(schema, value, path)
             return value
-        try:
-            parsed = uuid.UUID(value)
-        except ValueError:
-            self.add(path, "avro.uuid", value, f"{value!r} is not a UUID")
+        problems = uuid_problems(value, path, self.record)
+        if problems:
+            self.problems += problems
             return value
-        return parsed if self.from_json else value
+        return uuid.UUID(value) if self.from_json else value
 
     def decimal_value(self, schema: Mapping[str, Any], value: Any, path: str) -> Any:
         if self.from_json and isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -321,22 +322,7 @@ class _Walk:
             self.wrong_type(schema, value, path)
             return value
         precision, scale = schema.get("precision"), schema.get("scale", 0)
-        if not value.is_finite():
-            self.add(path, "avro.decimal", value, f"{value} is not a finite number")
-            return value
-        exponent = value.as_tuple().exponent
-        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-        if places > scale:
-            self.add(path, "avro.decimal", value, f"{value} has {places} decimal places, at most {scale} allowed")
-        whole_digits = value.adjusted() + 1 if value else 0  # digits before the decimal point
-        if precision is not None and whole_digits > precision - scale:
-            self.add(
-                path,
-                "avro.decimal",
-                value,
-                f"{value} has {whole_digits} digits before the decimal point, at most {precision - scale} "
-                f"allowed by decimal({precision},{scale})",
-            )
+        self.problems += decimal_problems(value, path, self.record, precision=precision, scale=scale)
         return value
 
 

@@ -36,7 +36,6 @@ checks types and domain rules and raises ``bus.ValidationError`` with every prob
 """
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
@@ -46,6 +45,7 @@ from bus.records._model_base import (
     Bool,
     Const,
     Curp,
+    DecimalDigits,
     Int,
     Long,
     Maximum,
@@ -55,6 +55,7 @@ from bus.records._model_base import (
     Rfc,
     RfcLenient,
     Timestamp,
+    Uuid,
 )
 '''
 _RESERVED = set(dir(BaseModel)) | {"key", "to_avro", "from_avro"}
@@ -72,7 +73,7 @@ _LOGICAL_TYPES = {
     ("int", "date"): "dt.date",
     ("long", "timestamp-millis"): "Timestamp",
     ("long", "timestamp-micros"): "dt.datetime",
-    ("string", "uuid"): "uuid.UUID",
+    ("string", "uuid"): "Uuid",
 }
 _FORMATS = {"curp": "Curp", "rfc": "Rfc", "rfc-lenient": "RfcLenient"}
 
@@ -249,7 +250,8 @@ class _Unit:
         logical = schema.get("logicalType")
         if logical == "decimal":
             precision, scale = schema["precision"], schema.get("scale", 0)
-            return f"Annotated[Decimal, Field(max_digits={precision}, decimal_places={scale})]"
+            # NaN and infinities reach DecimalDigits, which refuses them with Enlace's rule id.
+            return f"Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits({precision}, {scale})]"
         if (kind, logical) in _LOGICAL_TYPES:
             return _LOGICAL_TYPES[(kind, logical)]
         return self.base_annotation(kind)
