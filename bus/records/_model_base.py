@@ -22,6 +22,8 @@ from pydantic_core import PydanticCustomError
 from bus._errors import ValidationError
 from bus.records._rules import (
     FIELD_RULES,
+    INT_RANGE,
+    LONG_RANGE,
     decimal_problems,
     integer_problems,
     timestamp_problems,
@@ -201,19 +203,26 @@ def _validator(attribute: str, argument: Any) -> AfterValidator:
     return AfterValidator(validate)
 
 
+# Per record, so each validator calls its rule's check only when the value breaks it (the check
+# then says so with the rule's own id and message).
+
+
 def _millis(value: dt.datetime) -> dt.datetime:
-    _fail(timestamp_problems(value, "", None))
+    if value.tzinfo is None or value.utcoffset() is None:
+        _fail(timestamp_problems(value, "", None))
     # timestamp-millis keeps milliseconds: cut the rest here so a model equals its decoded self.
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _int(value: int) -> int:
-    _fail(integer_problems(value, "", None, kind="int"))
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        _fail(integer_problems(value, "", None, kind="int"))
     return value
 
 
 def _long(value: int) -> int:
-    _fail(integer_problems(value, "", None, kind="long"))
+    if not LONG_RANGE[0] <= value <= LONG_RANGE[1]:
+        _fail(integer_problems(value, "", None, kind="long"))
     return value
 
 

@@ -27,6 +27,8 @@ from bus.records._identifiers import curp_problems, rfc_problems
 
 __all__ = [
     "FIELD_RULES",
+    "INT_RANGE",
+    "LONG_RANGE",
     "FieldCheck",
     "decimal_problems",
     "field_checks",
