@@ -75,24 +75,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
 
 
-def _minimum(low: Any) -> FieldCheck:
+def _bound(limit: Any, *, below: bool) -> FieldCheck:
+    word = "below the minimum" if below else "above the maximum"
+
     def check(value: Any, path: str, record: str | None) -> list[ValidationError]:
-        if _is_number(value) and value < low:
-            message = f"{value} is below the minimum {low}"
+        if _is_number(value) and ((value < limit) if below else (value > limit)):
+            message = f"{value} is {word} {limit}"
             return [ValidationError(message, record=record, path=path, rule="range", value=value)]
         return []
 
     return check
+
+
+def _minimum(low: Any) -> FieldCheck:
+    return _bound(low, below=True)
 
 
 def _maximum(high: Any) -> FieldCheck:
-    def check(value: Any, path: str, record: str | None) -> list[ValidationError]:
-        if _is_number(value) and value > high:
-            message = f"{value} is above the maximum {high}"
-            return [ValidationError(message, record=record, path=path, rule="range", value=value)]
-        return []
-
-    return check
+    return _bound(high, below=False)
 
 
 def _const(expected: Any) -> FieldCheck:
