@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Str
 from pydantic_core import PydanticCustomError
 
 from bus._errors import ValidationError
+from bus.records._record_type import shared_type_has_no_key
 from bus.records._rules import (
     FIELD_RULES,
     INT_RANGE,
@@ -120,11 +121,7 @@ class RecordModel(BaseModel):
             ValidationError: the model is a shared type, which is never sent alone.
         """
         if not self.avro_key:
-            raise ValidationError(
-                f"{self.avro_name} is a shared type without a key; send it inside a record",
-                record=self.avro_name,
-                rule="record.key",
-            )
+            raise shared_type_has_no_key(self.avro_name)
         value: Any = self
         for attribute in self.avro_key:
             value = getattr(value, attribute)

@@ -21,7 +21,7 @@ from bus._errors import SchemaError, ValidationError
 if TYPE_CHECKING:
     from bus.records._model_base import RecordModel
 
-__all__ = ["CLASSIFICATIONS", "SHARED_NAMESPACE", "RecordType", "model_class_name"]
+__all__ = ["CLASSIFICATIONS", "SHARED_NAMESPACE", "RecordType", "model_class_name", "shared_type_has_no_key"]
 
 SHARED_NAMESPACE = "mx.gob.common"
 # Least to most protected; a record's classification is the highest of its fields'.
@@ -34,6 +34,13 @@ class _Resolver(Protocol):
     def get(self, name: str, version: int | None = None) -> RecordType: ...
     def parse(self, record_type: RecordType) -> dict[str, Any]: ...
     def example(self, record_type: RecordType) -> dict[str, Any]: ...
+
+
+def shared_type_has_no_key(full_name: str) -> ValidationError:
+    """The error for asking a shared type (never sent alone) for its Kafka key (rule ``record.key``)."""
+    return ValidationError(
+        f"{full_name} is a shared type without a key; send it inside a record", record=full_name, rule="record.key"
+    )
 
 
 def model_class_name(name: str, version: int) -> str:
@@ -213,11 +220,7 @@ class RecordType:
             ValidationError: this type has no key field, or the record lacks a value for it.
         """
         if not self._key_path:
-            raise ValidationError(
-                f"{self.full_name} is a shared type without a key; send it inside a record",
-                record=self.full_name,
-                rule="record.key",
-            )
+            raise shared_type_has_no_key(self.full_name)
         value: Any = data
         try:
             for part in self._key_path:
