@@ -20,13 +20,13 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Str
 from pydantic_core import PydanticCustomError
 
 from bus._errors import ValidationError
-from bus.records._record_type import shared_type_has_no_key
 from bus.records._rules import (
     FIELD_RULES,
     INT_RANGE,
     LONG_RANGE,
     decimal_problems,
     integer_problems,
+    shared_type_has_no_key,
     timestamp_problems,
     uuid_problems,
 )

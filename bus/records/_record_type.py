@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bus._errors import SchemaError, ValidationError
+from bus.records._rules import shared_type_has_no_key
 
 if TYPE_CHECKING:
     from bus.records._model_base import RecordModel
 
-__all__ = ["CLASSIFICATIONS", "SHARED_NAMESPACE", "RecordType", "model_class_name", "shared_type_has_no_key"]
+__all__ = ["CLASSIFICATIONS", "SHARED_NAMESPACE", "RecordType", "model_class_name"]
 
 SHARED_NAMESPACE = "mx.gob.common"
 # Least to most protected; a record's classification is the highest of its fields'.
@@ -34,13 +35,6 @@ class _Resolver(Protocol):
     def get(self, name: str, version: int | None = None) -> RecordType: ...
     def parse(self, record_type: RecordType) -> dict[str, Any]: ...
     def example(self, record_type: RecordType) -> dict[str, Any]: ...
-
-
-def shared_type_has_no_key(full_name: str) -> ValidationError:
-    """The error for asking a shared type (never sent alone) for its Kafka key (rule ``record.key``)."""
-    return ValidationError(
-        f"{full_name} is a shared type without a key; send it inside a record", record=full_name, rule="record.key"
-    )
 
 
 def model_class_name(name: str, version: int) -> str:

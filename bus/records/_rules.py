@@ -33,6 +33,7 @@ __all__ = [
     "decimal_problems",
     "field_checks",
     "integer_problems",
+    "shared_type_has_no_key",
     "show",
     "timestamp_problems",
     "uuid_problems",
@@ -198,3 +199,10 @@ def decimal_problems(
             f"allowed by decimal({precision},{scale})"
         )
     return found
+
+
+def shared_type_has_no_key(full_name: str) -> ValidationError:
+    """The error for asking a shared type (never sent alone) for its Kafka key (rule ``record.key``)."""
+    return ValidationError(
+        f"{full_name} is a shared type without a key; send it inside a record", record=full_name, rule="record.key"
+    )
