@@ -38,6 +38,10 @@ class Catalog:
     """Every version of every shared record, loaded from one ``schemas/`` folder.
 
     Use :func:`catalog` for the configured one (loaded once) or :func:`load_catalog` for another.
+
+    Attributes:
+        root: the ``schemas/`` folder.
+        policy: its ``policy.yaml`` as ``bus.policy`` parses it (no owners when the file is absent).
     """
 
     def __init__(self, root: Path, policy: Policy) -> None:
