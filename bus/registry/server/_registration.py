@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, unprocessable
 from bus.registry.compatibility import ParsedSchema
-from bus.registry.server._checks import SchemaChecks
+from bus.registry.server._schema_checks import SchemaChecks
 from bus.registry.server._state import SchemaEntry, encode, id_watermark_key, schema_key
 
 __all__ = ["Registration"]

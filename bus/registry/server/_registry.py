@@ -1,7 +1,7 @@
 """The registry: Confluent's API over the state and the log, each concern in its own module.
 
 ``_core`` (state, log, parsed schemas), ``_reads``, ``_config`` (levels and modes),
-``_authorization`` (who may write what), ``_checks`` (policy and compatibility), ``_registration``
+``_authorization`` (who may write what), ``_schema_checks`` (policy and compatibility), ``_registration``
 (versions and ids) and ``_deletes``.
 """
 
