@@ -13,6 +13,6 @@ SPEC = AgencySpec(
     urn="urn:mx:gob:crm",
     name="crm",
     schema=SCHEMA,
-    make_desk=lambda ledger, args: CrmDesk(ledger),
+    make_desk=lambda store, args: CrmDesk(store),
     describe=lambda desk: {"cases": desk.counts()},  # type: ignore[attr-defined]
 )

@@ -24,8 +24,8 @@ __all__ = [
 ]
 
 
-def _desk(ledger, args) -> FiscalDesk:  # type: ignore[no-untyped-def]
-    desk = FiscalDesk(ledger)
+def _desk(store, args) -> FiscalDesk:  # type: ignore[no-untyped-def]
+    desk = FiscalDesk(store)
     if getattr(args, "register", None):
         desk.load_register(Path(args.register).read_text(encoding="ascii"))
     return desk

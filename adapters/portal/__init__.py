@@ -20,14 +20,12 @@ from adapters.portal._web import create_app, current_trace_id
 __all__ = ["AGENCIES", "RECORDS_READ", "SERVICES", "SPEC", "FieldProblem", "PortalDesk", "create_app"]
 
 
-def _desk(ledger, args) -> PortalDesk:  # type: ignore[no-untyped-def]
-    from bus.records import check
-
-    return PortalDesk(ledger, check=check, trace_id=current_trace_id)
+def _desk(store, args) -> PortalDesk:  # type: ignore[no-untyped-def]
+    return PortalDesk(store, trace_id=current_trace_id)
 
 
-def _app(desk: Any, after_submit: Callable[[], None], health: Callable[[], dict[str, Any]]) -> FastAPI:
-    return create_app(desk, after_submit=after_submit, health=health)
+def _app(desk: Any, health: Callable[[], dict[str, Any]]) -> FastAPI:
+    return create_app(desk, health=health)
 
 
 def _describe(desk: Any) -> dict[str, Any]:

@@ -22,6 +22,6 @@ SPEC = AgencySpec(
     urn="urn:mx:gob:transparencia",
     name="transparencia",
     schema=SCHEMA,
-    make_desk=lambda ledger, args: TransparencyDesk(ledger),
+    make_desk=lambda store, args: TransparencyDesk(store),
     describe=lambda desk: {"deadlines": desk.deadlines()},  # type: ignore[attr-defined]
 )
