@@ -247,10 +247,7 @@ class AgencyStore:
 
     def batch(self) -> Batch:
         """A consumer's batch transaction on its own connection (one per subscription)."""
-        connection = self.connect()
-        if connection is not self._shared:
-            self._opened.append(connection)
-        return Batch(connection, self)
+        return Batch(self.connect(), self)  # the batch closes its connection (its consumer's thread uses it)
 
     # -- the outbox ---------------------------------------------------------------------------------
     def claim_pending(self, connection: sqlite3.Connection, *, limit: int, claim_ttl_s: float) -> list[OutboxRow]:
@@ -260,6 +257,9 @@ class AgencyStore:
         sharing the file) never hold the same row. A claim older than ``claim_ttl_s`` belongs to a
         publisher that died mid-send and is taken over: that row may be sent twice, with its ce_id.
         """
+        # A read first: in WAL it takes no lock, so an empty outbox never delays a consumer's batch.
+        if connection.execute("SELECT 1 FROM enlace_outbox WHERE sent_at IS NULL LIMIT 1").fetchone() is None:
+            return []
         now, token = time.time(), uuid.uuid4().hex
         connection.execute(
             "UPDATE enlace_outbox SET claimed_at = ?, claimed_by = ? WHERE seq IN ("
@@ -279,16 +279,17 @@ class AgencyStore:
 
     @staticmethod
     def mark_sent(connection: sqlite3.Connection, seqs: list[int]) -> None:
-        """Mark rows acknowledged by Kafka."""
+        """Mark rows acknowledged by Kafka (one transaction: one fsync for the round)."""
         if seqs:
             now = time.time()
-            connection.executemany("UPDATE enlace_outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
+            _in_transaction(connection, "UPDATE enlace_outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
 
     @staticmethod
     def release(connection: sqlite3.Connection, seqs: list[int]) -> None:
         """Give back rows that failed to send, so the next round (of any publisher) takes them."""
         if seqs:
-            connection.executemany(
+            _in_transaction(
+                connection,
                 "UPDATE enlace_outbox SET claimed_at = NULL, claimed_by = NULL WHERE seq = ? AND sent_at IS NULL",
                 [(s,) for s in seqs],
             )
@@ -328,6 +329,16 @@ class AgencyStore:
         self._opened.clear()
         if self._shared is not None:
             self._shared.close()
+
+
+def _in_transaction(connection: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.executemany(sql, rows)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 class Batch:
@@ -427,5 +438,7 @@ class Batch:
         )
 
     def close(self) -> None:
-        """Roll back what is not committed (the connection is closed with the store)."""
+        """Roll back what is not committed and close the batch's connection."""
         self.rollback_batch()
+        if not self._store.in_memory:
+            self._db.close()
