@@ -2,19 +2,18 @@
 
 The agency connector, in a few lines::
 
-    from connectors import AgencyConnector
-    from bus.records.models import CaseOpened
+    from connectors import AgencyConnector, Received
+    from bus.records.models import CaseOpened, DataAccessLogged
 
     crm = AgencyConnector("urn:mx:gob:crm", key="keys/crm.key")
     delivery = crm.publish(CaseOpened(...))        # validated, encoded, signed, acked by all replicas
 
-    portal = AgencyConnector("urn:mx:gob:portal", key="keys/portal.key", store_schema=SCHEMA)
+    transparencia = AgencyConnector("urn:mx:gob:transparencia", key="keys/transparencia.key", store_schema=SCHEMA)
     def on_case(case: CaseOpened, received: Received) -> None:
-        received.transaction.execute("UPDATE requests SET case_id = ? WHERE request_id = ?",
-                                     (case.case_id, str(case.service_request_id)))
-        received.transaction.emit(SomeRecordOfThePortal(...))  # sent after the commit, exactly once
-    portal.subscribe(CaseOpened, group="portal-cases", handler=on_case)
-    portal.run()                                    # until SIGTERM / Ctrl-C
+        received.transaction.execute("INSERT INTO seen_cases VALUES (?)", (case.case_id,))
+        received.transaction.emit(DataAccessLogged(...))   # sent after the commit, exactly once
+    transparencia.subscribe(CaseOpened, group="transparencia", handler=on_case)
+    transparencia.run()                                      # until SIGTERM / Ctrl-C
 
 A record's path: ``_connector.AgencyConnector.publish`` → ``_outbound`` (policy, validation, codec,
 envelope, signature) → Kafka → ``_subscriber.Subscription`` (verification, dedup, ``_inbound``
