@@ -1,8 +1,9 @@
 """The agencies on the bus: fiscal services, CRM, citizen portal and transparency.
 
-Each agency is a package with a mapping module (its native format <-> shared records), a desk (its
-business, exactly-once through its SQLite ledger) and a ``__main__`` that runs it as a process on
-the agency connector with a health endpoint on 127.0.0.1.
+Each agency is a package with a mapping module (its native format <-> shared records' models), a
+desk (its business: handlers that read typed records and write and emit through the connector's
+transaction, exactly once) and a ``__main__`` that runs it as a process on the agency connector with
+a health endpoint on 127.0.0.1.
 """
 
 from adapters._runtime import AgencySpec, run_agency
