@@ -36,8 +36,11 @@ class EnlaceSettings(BaseSettings):
             the repository's ``schemas/`` folder beside the ``bus`` package.
         trust_topic: the compacted topic of agency public keys.
         topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
-        processed_db: the connector's processed-id SQLite file; unset means
-            ``$XDG_DATA_HOME/enlace/processed-<agency>.sqlite3``.
+        store_path: the agency store, the connector's SQLite file (processed ids, dead-lettered
+            positions, the outbox, the agency's own tables); unset means
+            ``$XDG_DATA_HOME/enlace/<agency>.sqlite3``.
+        store_retention_s: how long the store keeps processed ids, dead-lettered positions and sent
+            outbox rows before pruning them.
         handler_attempts: how many times a failing handler is called before its record is dead-lettered.
         retry_backoff_s: the first retry's delay; each further retry waits twice as long.
     """
@@ -57,7 +60,11 @@ class EnlaceSettings(BaseSettings):
     schemas_dir: str | None = None
     trust_topic: str = "enlace.trust"
     topic_prefix: str = ""
-    processed_db: str | None = None
+    store_path: str | None = None
+    # 14 days: longer than Kafka's default topic retention (7 days, log.retention.hours=168), so a
+    # record is forgotten only after Kafka itself can no longer redeliver it (a consumer group reset
+    # to the earliest offset replays at most 7 days; every id from then is still known).
+    store_retention_s: float = Field(default=14 * 24 * 3600.0, gt=0)
     handler_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
 

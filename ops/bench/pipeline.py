@@ -52,7 +52,7 @@ from bus.identity import TrustedKey, TrustStore, generate_key, publish_trusted_k
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, Topics
-from connectors import AgencyConnector, ProcessedStore
+from connectors import AgencyConnector, AgencyStore
 from ops.kafka import start_cluster
 
 CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
@@ -84,7 +84,7 @@ class _Bench:
             key=self.keys[agency],
             settings=settings,
             schema_source=self.source,
-            processed_db=self.workdir / f"{prefix}{agency.rsplit(':', 1)[-1]}.sqlite3",
+            store_path=self.workdir / f"{prefix}{agency.rsplit(':', 1)[-1]}.sqlite3",
             signatures=signatures,
         )
 
@@ -182,7 +182,7 @@ def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int,
         update={"bootstrap_servers": bootstrap, "trust_topic": trust_topic, "topic_prefix": prefix}
     )
     receiver = AgencyConnector(
-        PORTAL, settings=settings, schema_source=source, processed_db=Path(workdir) / "latency-portal.sqlite3"
+        PORTAL, settings=settings, schema_source=source, store_path=Path(workdir) / "latency-portal.sqlite3"
     )
     latencies: list[float] = []
 
@@ -261,10 +261,10 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
     headers = [new_envelope(CASES, source=CRM, subject=s).to_headers() for s in subjects]
     signed = [sign_headers(key, h, s.encode(), v) for h, s, v in zip(headers, subjects, values, strict=True)]
 
-    processed = ProcessedStore(bench.workdir / "steps.sqlite3")
+    processed = AgencyStore(bench.workdir / "steps.sqlite3").batch()
 
     def claim_all() -> float:
-        """The processed-id store's part: a claim and an end per record, one commit for them all."""
+        """The agency store's part: a claim and an end per record, one commit for them all."""
         started = time.perf_counter()
         processed.begin_batch()
         for i in range(len(records)):
@@ -292,7 +292,7 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
         ("consume: Ed25519 verify", per_record(lambda i: store.verify(signed[i], subjects[i].encode(), values[i]))),
         ("consume: codec.decode", per_record(lambda i: codec.decode(values[i], CASES))),
         ("consume: model.from_avro (validates)", per_record(lambda i: CaseOpened.from_avro(datas[i]))),
-        ("consume: processed-id store (claim, end, commit)", claim_all()),
+        ("consume: agency store (claim, end, commit)", claim_all()),
     ]
 
 
