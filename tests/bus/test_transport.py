@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kafka import TopicPartition
-
-from bus.transport import Consumer, Producer, Topics
+from bus.transport import Consumer, Partition, Producer, Topics
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +42,7 @@ def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name):
         seen += consumer.poll(500)
         if len(seen) >= 10:
             break
-    consumer.commit({TopicPartition(topic, 0): 4})
+    consumer.commit({Partition(topic, 0): 4})
     consumer.close()
     again = Consumer(kafka.bootstrap_servers, group=group)
     again.subscribe([topic])
