@@ -185,7 +185,7 @@ class KafkaSchemaLog:
                     last = self._commit(producer, records)
                 except TransportError as exc:
                     # Fenced by another instance (or a broker hiccup): decide again on fresh state.
-                    log.info("registry write to %s retried after %s", self.topic, type(exc).__name__)
+                    log.info("registry write to %s retried after %s", self.topic, type(exc.__cause__ or exc).__name__)
                     self._drop_producer()
                     time.sleep(0.05 * (attempt + 1))
                     continue

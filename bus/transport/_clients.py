@@ -434,12 +434,12 @@ class Topics:
         if topic in self._max_bytes:
             return self._max_bytes[topic]
         resource = ConfigResource(ConfigResourceType.TOPIC, topic, ["max.message.bytes"])
-        try:
-            described = self._call(
-                f"describe {topic}", lambda a: a.describe_configs([resource], config_filter="all"), topic
-            )
-        except TransportError:
-            return None  # unknown topic: the broker default applies once it is auto-created
+        with self._lock:
+            admin = self._client()  # an unreachable cluster is a TransportError, as for every other call
+            try:
+                described = admin.describe_configs([resource], config_filter="all")
+            except KafkaError:
+                return None  # unknown topic: the broker default applies once it is auto-created
         entry = described.get("topic", {}).get(topic, {}).get("max.message.bytes")
         if not entry or entry.get("value") is None:
             return None
