@@ -34,6 +34,14 @@ class EnlaceSettings(BaseSettings):
         registry_token: one agency's token for registry writes (a secret: never logged).
         schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
             the repository's ``schemas/`` folder beside the ``bus`` package.
+        kafka_config: a Kafka client properties file in the Java client's key names
+            (``bootstrap.servers``, ``security.protocol``, ``sasl.mechanism``, ``sasl.jaas.config``,
+            ``ssl.truststore.type=PEM``, ``ssl.truststore.location``), read by every Kafka client.
+        kafka_security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+        kafka_sasl_mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+        kafka_sasl_username: the SASL principal.
+        kafka_sasl_password: its password (a secret: never logged).
+        kafka_ssl_cafile: PEM file of the CA certificates that sign the brokers' certificates.
         trust_topic: the compacted topic of agency public keys.
         topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
         store_path: the agency store, the connector's SQLite file (processed ids, dead-lettered
@@ -52,6 +60,12 @@ class EnlaceSettings(BaseSettings):
     kafka: KafkaMode = "auto"
     kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    kafka_config: str | None = None
+    kafka_security_protocol: str | None = None
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = Field(default=None, repr=False)
+    kafka_ssl_cafile: str | None = None
     registry_topic: str = Field(default="_schemas", min_length=1)
     registry_policy: str | None = None
     registry_credentials: str | None = None

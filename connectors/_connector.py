@@ -17,7 +17,15 @@ from bus.codec import Codec, SchemaSource
 from bus.identity import AgencyKey, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
 from bus.tracing import SendSpan, Telemetry, configure_from_env
-from bus.transport import Consumer, Producer, Topics
+from bus.transport import (
+    Acknowledged,
+    Consumer,
+    KafkaClientConfig,
+    Producer,
+    Topics,
+    check_consumer_config,
+    check_producer_config,
+)
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound
 from connectors._outbound import Outbound
@@ -52,17 +60,15 @@ class _Outcome:
         self.topic, self.ce_id, self.span = topic, ce_id, span
         self.delivery: Future[Delivery] = Future()
 
-    def acknowledged(self, meta: Any) -> None:
+    def acknowledged(self, meta: Acknowledged) -> None:
         self.span.finish(partition=meta.partition, offset=meta.offset)
         self.delivery.set_result(Delivery(meta.topic, meta.partition, meta.offset, self.ce_id))
 
-    def failed(self, exc: BaseException) -> None:
+    def failed(self, exc: TransportError) -> None:
         self.span.finish(error=exc)
         self.delivery.set_exception(
             TransportError(
-                f"{self.topic} did not acknowledge {self.ce_id}: {exc}",
-                retriable=getattr(exc, "retriable", False),
-                topic=self.topic,
+                f"{self.topic} did not acknowledge {self.ce_id}: {exc}", retriable=exc.retriable, topic=self.topic
             )
         )
 
@@ -85,10 +91,12 @@ class AgencyConnector:
         signatures: sign on publish and verify on receipt. Turn off only to measure their cost.
         tracer_provider, meter_provider: OpenTelemetry providers; the global ones (configured from
             ``OTEL_*``) by default.
-        producer_config, consumer_config: kafka-python settings overriding Enlace's defaults.
+        producer_config, consumer_config: kafka-python settings overriding Enlace's defaults (checked
+            here: an unknown key, or a connection setting, is a ConfigError naming it).
 
     Raises:
-        ConfigError: the URN is malformed, the key file unusable, or no Kafka is configured.
+        ConfigError: the URN is malformed, the key file unusable, an override unknown, or no Kafka is
+            configured (``ENLACE_BOOTSTRAP_SERVERS`` or ``ENLACE_KAFKA_CONFIG``).
     """
 
     def __init__(
@@ -109,9 +117,10 @@ class AgencyConnector:
     ) -> None:
         self.agency = check_agency_urn(agency)
         self.settings = settings or load_settings()
-        if not self.settings.bootstrap_servers:
-            raise ConfigError("the connector needs ENLACE_BOOTSTRAP_SERVERS (settings.bootstrap_servers)")
-        self.bootstrap_servers = self.settings.bootstrap_servers
+        self.kafka = KafkaClientConfig.from_settings(self.settings)
+        self.bootstrap_servers = self.kafka.bootstrap_servers
+        self._producer_config = check_producer_config(producer_config or {})
+        self._consumer_config = check_consumer_config(consumer_config or {})
         self._key = load_key(agency, key) if isinstance(key, (str, os.PathLike)) else key
         if self._key is not None and self._key.agency != agency:
             raise ConfigError(f"the key given is {self._key.agency}'s, not {agency}'s")
@@ -125,10 +134,8 @@ class AgencyConnector:
         self._store_schema = store_schema
         self._store: AgencyStore | None = None
         self._publisher: OutboxPublisher | None = None
-        self._producer_config = producer_config or {}
-        self._consumer_config = consumer_config or {}
         self._producer: Producer | None = None
-        self._topics = Topics(self.bootstrap_servers)
+        self._topics = Topics(self.kafka)
         self._outbound: Outbound | None = None
         self._trust: TrustStore | None = None
         self._trust_reader: TrustTopicReader | None = None
@@ -198,7 +205,7 @@ class AgencyConnector:
             if self._outbound is None:
                 if self.signatures and self._key is None:
                     raise ConfigError(f"{self.agency} has no signing key: pass key= to publish")
-                self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
+                self._producer = self._producer or Producer(self.kafka, **self._producer_config)
                 self._outbound = Outbound(
                     agency=self.agency,
                     codec=self._codec,
@@ -242,7 +249,7 @@ class AgencyConnector:
     def _store_ready(self) -> AgencyStore:
         with self._lock:
             if self._store is None:
-                self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
+                self._producer = self._producer or Producer(self.kafka, **self._producer_config)
                 self._store = AgencyStore(
                     self._store_path,
                     schema=self._store_schema,
@@ -294,10 +301,8 @@ class AgencyConnector:
         topics, readers = self._topics_of(what)
         trust = self._trust_ready() if self.signatures else None
         store = self._store_ready()
-        producer = self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
-        consumer = Consumer(
-            self.bootstrap_servers, group=group, client_id=f"{self.agency}/{group}", **self._consumer_config
-        )
+        producer = self._producer = self._producer or Producer(self.kafka, **self._producer_config)
+        consumer = Consumer(self.kafka, group=group, client_id=f"{self.agency}/{group}", **self._consumer_config)
         subscription = Subscription(
             consumer=consumer,
             topics=topics,
@@ -343,9 +348,7 @@ class AgencyConnector:
         with self._lock:
             if self._trust is None:
                 self._trust = TrustStore()
-                self._trust_reader = TrustTopicReader(
-                    self.bootstrap_servers, self._trust, topic=self.settings.trust_topic
-                ).start()
+                self._trust_reader = TrustTopicReader(self.kafka, self._trust, topic=self.settings.trust_topic).start()
             return self._trust
 
     def run(self, *, max_records: int | None = None, idle_timeout_s: float | None = None) -> None:

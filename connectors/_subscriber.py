@@ -17,13 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kafka import TopicPartition
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
-
 from bus import SignatureError, TransportError
 from bus.identity import TrustStore
 from bus.tracing import Telemetry
-from bus.transport import Consumer
+from bus.transport import Consumer, Partition, Record, SendFuture
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound, Refused
 from connectors._received import Received
@@ -62,8 +59,8 @@ class Subscription:
         self._attempts, self._backoff_s, self._commit_interval_s = attempts, backoff_s, commit_interval_s
         self._stop = threading.Event()
         self._pause = threading.Event()  # waited on between retries; set by stop() to cut the wait short
-        self._pending_dead: list[Any] = []
-        self._positions: dict[TopicPartition, int] = {}  # next offsets of the open batch's records
+        self._pending_dead: list[SendFuture] = []
+        self._positions: dict[Partition, int] = {}  # next offsets of the open batch's records
         self._batch_started: float | None = None
         self.applied = self.duplicates = self.dead_lettered = 0
 
@@ -115,7 +112,7 @@ class Subscription:
         return limit if max_records is None else max(1, min(limit, max_records - handled))
 
     # -- batches -----------------------------------------------------------------------------------
-    def _apply_records(self, records: list) -> int:
+    def _apply_records(self, records: list[Record]) -> int:
         """Apply records inside the open batch, committing it every ``commit_interval_s``."""
         handled = 0
         for record in records:
@@ -125,7 +122,7 @@ class Subscription:
             if not self._apply(record):
                 break  # stopped between two attempts: this record and the rest of the poll are redelivered
             handled += 1
-            self._positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            self._positions[Partition(record.topic, record.partition)] = record.offset + 1
             if self._stop.is_set():
                 break  # the record in hand is finished; the rest of the poll is redelivered later
             if time.monotonic() - self._batch_started >= self._commit_interval_s:
@@ -149,7 +146,7 @@ class Subscription:
             _log.warning("offset commit failed for group %s, records will be redelivered: %s", self.group, exc)
 
     # -- one record --------------------------------------------------------------------------------
-    def _apply(self, record) -> bool:
+    def _apply(self, record: Record) -> bool:
         """Apply, skip or dead-letter one record; False if stopped before its handler succeeded."""
         headers = record.headers or []
         try:
@@ -185,7 +182,7 @@ class Subscription:
                 return self._dead_letter(record, exc.reason, exc.error, 0)
             return self._call_handler(record, envelope, sender, key_id, value)
 
-    def _call_handler(self, record, envelope, sender: str, key_id: str | None, value: Any) -> bool:
+    def _call_handler(self, record: Record, envelope, sender: str, key_id: str | None, value: Any) -> bool:
         store = self._store
         for attempt in range(1, self._attempts + 1):
             received = Received(
@@ -228,7 +225,7 @@ class Subscription:
             return True
         return True
 
-    def _dead_letter(self, record, reason: str, error: BaseException, attempts: int) -> bool:
+    def _dead_letter(self, record: Record, reason: str, error: BaseException, attempts: int) -> bool:
         if self._store.dead_lettered(self.group, record.topic, record.partition, record.offset):
             return True  # dead-lettered before a crash: its dead letter is already stored
         self._pending_dead.append(self._dead_letters.send(record, reason=reason, error=error, attempts=attempts))
@@ -247,17 +244,17 @@ class Subscription:
         return True
 
 
-class _CommitBeforeRevoke(ConsumerRebalanceListener):
+class _CommitBeforeRevoke:
     """Commits the open batch before the group takes partitions away, so their next owner starts
     after what this consumer applied."""
 
     def __init__(self, subscription: Subscription) -> None:
         self._subscription = subscription
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        # kafka-python 3 calls this on its I/O thread, which must not block on itself: the offsets go
+    def on_partitions_revoked(self, revoked: list[Partition]) -> None:
+        # This runs on the Kafka client's I/O thread, which must not block on itself: the offsets go
         # out without waiting, ahead of the group's JoinGroup on the same coordinator connection.
         self._subscription._commit(wait=False)
 
-    def on_partitions_assigned(self, assigned: Any) -> None:
+    def on_partitions_assigned(self, assigned: list[Partition]) -> None:
         pass

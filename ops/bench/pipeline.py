@@ -51,7 +51,7 @@ from bus.envelope import Envelope, new_envelope
 from bus.identity import TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
 from bus.records import catalog
 from bus.records.models import CaseOpened
-from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, Topics
+from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics
 from connectors import AgencyConnector, AgencyStore
 from ops.kafka import start_cluster
 
@@ -68,12 +68,13 @@ def _records(count: int) -> list[CaseOpened]:
 class _Bench:
     def __init__(self, bootstrap: str, workdir: Path) -> None:
         self.bootstrap, self.workdir = bootstrap, workdir
+        self.kafka = KafkaClientConfig(bootstrap_servers=bootstrap)  # Enlace's side; (a) uses kafka-python itself
         self.run_id = uuid.uuid4().hex[:8]
         self.trust_topic = f"bench-trust-{self.run_id}"
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         for key in self.keys.values():
-            publish_trusted_key(bootstrap, TrustedKey.for_key(key), topic=self.trust_topic)
+            publish_trusted_key(self.kafka, TrustedKey.for_key(key), topic=self.trust_topic)
 
     def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
         settings = load_settings({}).model_copy(
@@ -89,7 +90,7 @@ class _Bench:
         )
 
     def prefix(self, name: str) -> str:
-        topics = Topics(self.bootstrap)
+        topics = Topics(self.kafka)
         prefix = f"bench-{name}-{self.run_id}."
         topics.ensure(prefix + CASES_TOPIC, partitions=1)
         topics.close()

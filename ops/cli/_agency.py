@@ -9,7 +9,7 @@ import typer
 
 from bus import ConfigError, load_settings
 from bus.identity import TrustedKey, TrustStore, TrustTopicReader, generate_key, load_key, publish_trusted_key
-from ops.cli._bus import bootstrap_servers
+from ops.cli._bus import client_config
 
 agency_app = typer.Typer(help="An agency's signing keys and the trust topic.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ def publish_key(
     settings = load_settings()
     key = load_key(agency, key_file)
     trusted = TrustedKey.for_key(key, valid_days=valid_days)
-    offset = publish_trusted_key(bootstrap_servers(settings), trusted, topic=settings.trust_topic)
+    offset = publish_trusted_key(client_config(settings), trusted, topic=settings.trust_topic)
     typer.echo(
         f"published {key.key_id} of {agency} to {settings.trust_topic} at offset {offset}, "
         f"valid until {trusted.not_after.isoformat()}"
@@ -54,10 +54,10 @@ def revoke_key(
     settings = load_settings()
     key = load_key(agency, key_file)
     store = TrustStore()
-    reader = TrustTopicReader(bootstrap_servers(settings), store, topic=settings.trust_topic).start()
+    reader = TrustTopicReader(client_config(settings), store, topic=settings.trust_topic).start()
     reader.stop()
     current = store.get(key.key_id)
     if current is None:
         raise ConfigError(f"key {key.key_id} is not in {settings.trust_topic}; nothing to revoke")
-    publish_trusted_key(bootstrap_servers(settings), current.revoked(reason), topic=settings.trust_topic)
+    publish_trusted_key(client_config(settings), current.revoked(reason), topic=settings.trust_topic)
     typer.echo(f"revoked {key.key_id} of {agency}: {reason}")

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bus import TransportError
+from bus import ConfigError, TransportError
+from bus.transport import KafkaClientConfig, Topics
 from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
 
 __all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
@@ -88,41 +89,41 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def wait_for_brokers(bootstrap: str, expected: int, *, timeout: float, is_alive=None) -> None:
+def wait_for_brokers(kafka: KafkaClientConfig | str, expected: int, *, timeout: float, is_alive=None) -> None:
     """Wait until the cluster's metadata lists ``expected`` unfenced brokers.
 
+    Args:
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
+        expected: how many unfenced brokers make the cluster ready.
+        timeout: seconds to wait in all.
+        is_alive: called between attempts; false means the nodes died, so waiting is pointless.
+
     Raises:
+        ConfigError: the client configuration is unusable (waiting would not help).
         TransportError: the deadline passed, or ``is_alive()`` turned false meanwhile.
     """
-    from kafka.admin import KafkaAdminClient
-    from kafka.errors import KafkaConfigurationError
-
+    client = KafkaClientConfig.of(kafka)
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         if is_alive is not None and not is_alive():
             raise TransportError("a Kafka node exited while starting")
+        topics = Topics(client, timeout_s=max(0.1, min(5.0, deadline - time.monotonic())))
         try:
-            remaining_ms = max(100, int((deadline - time.monotonic()) * 1000))
-            admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap,
-                request_timeout_ms=min(5000, remaining_ms),
-                bootstrap_timeout_ms=min(5000, remaining_ms),
-            )
-            try:
-                brokers = admin.describe_cluster()["brokers"]
-            finally:
-                admin.close()
-            ready = [b for b in brokers if not b.get("is_fenced")]
+            ready = [b for b in topics.brokers() if not b.fenced]
             if len(ready) >= expected:
                 return
             last_error = TransportError(f"{len(ready)} of {expected} brokers registered")
-        except KafkaConfigurationError:
+        except ConfigError:
             raise
         except Exception as exc:  # not listening yet, or metadata still empty
             last_error = exc
+        finally:
+            topics.close()
         time.sleep(0.3)
-    raise TransportError(f"Kafka at {bootstrap} not ready after {timeout:.0f}s: {last_error}", retriable=True)
+    raise TransportError(
+        f"Kafka at {client.bootstrap_servers} not ready after {timeout:.0f}s: {last_error}", retriable=True
+    )
 
 
 @dataclass
