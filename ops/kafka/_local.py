@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from bus import TransportError
 from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
+from ops.kafka._security import OPERATOR_PRINCIPAL, ClusterSecurity
 
 __all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
 
@@ -88,8 +89,26 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def wait_for_brokers(bootstrap: str, expected: int, *, timeout: float, is_alive=None) -> None:
+def _kafka_python_security(security: ClusterSecurity | None) -> dict[str, Any]:
+    """The operator's sign-in, in kafka-python's names, for the readiness wait."""
+    if security is None:
+        return {}
+    return {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": OPERATOR_PRINCIPAL,
+        "sasl_plain_password": security.password(OPERATOR_PRINCIPAL),
+        "ssl_cafile": str(security.ca_file),
+    }
+
+
+def wait_for_brokers(
+    bootstrap: str, expected: int, *, timeout: float, is_alive=None, security: ClusterSecurity | None = None
+) -> None:
     """Wait until the cluster's metadata lists ``expected`` unfenced brokers.
+
+    Args:
+        security: a secured cluster's secrets (the wait signs in as the operator).
 
     Raises:
         TransportError: the deadline passed, or ``is_alive()`` turned false meanwhile.
@@ -108,6 +127,7 @@ def wait_for_brokers(bootstrap: str, expected: int, *, timeout: float, is_alive=
                 bootstrap_servers=bootstrap,
                 request_timeout_ms=min(5000, remaining_ms),
                 bootstrap_timeout_ms=min(5000, remaining_ms),
+                **_kafka_python_security(security),
             )
             try:
                 brokers = admin.describe_cluster()["brokers"]
@@ -180,6 +200,11 @@ class LocalCluster:
         tied_to_parent: the kernel kills the nodes if this Python process dies (tests);
             false for a cluster meant to outlive its starter (``enlace kafka up``).
         broker_config: extra ``server.properties`` entries for every node.
+        secured: TLS listeners, SASL/SCRAM-SHA-512 sign-in, deny-by-default ACLs (see
+            ``ops.kafka._security``); false for a plaintext development cluster that anyone on
+            this machine can use, which says so when it starts.
+        principals: the SCRAM principals to create besides the operator, the registry and the
+            brokers (one per agency: its URN).
     """
 
     nodes: int = 1
@@ -188,6 +213,9 @@ class LocalCluster:
     tied_to_parent: bool = True
     broker_config: dict[str, str] = field(default_factory=dict)
     distribution: KafkaDistribution | None = None
+    secured: bool = False
+    principals: tuple[str, ...] = ()
+    security: ClusterSecurity | None = None
     _nodes: list[_Node] = field(default_factory=list, init=False, repr=False)
     _owns_workdir: bool = field(default=False, init=False, repr=False)
     mode: ClassVar[str] = "local"
@@ -216,6 +244,8 @@ class LocalCluster:
             self.workdir = Path(tempfile.mkdtemp(prefix="enlace-kafka-"))
             self._owns_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.secured and self.security is None:
+            self.security = ClusterSecurity.create(self.workdir / "security", self.principals)
         for attempt in range(1, _START_ATTEMPTS + 1):
             try:
                 self._start_once(timeout=timeout)
@@ -252,6 +282,7 @@ class LocalCluster:
                 expected or len(running),
                 timeout=timeout,
                 is_alive=lambda: all(n.alive() for n in running),
+                security=self.security,
             )
         except TransportError as exc:
             tails = "\n".join(n.log_tail() for n in running)
@@ -300,12 +331,24 @@ class LocalCluster:
             }
             for n in self._nodes
         ]
-        return {"nodes": nodes, "workdir": str(self.workdir), "bootstrap_servers": self.bootstrap_servers}
+        return {
+            "nodes": nodes,
+            "workdir": str(self.workdir),
+            "bootstrap_servers": self.bootstrap_servers,
+            "security": str(self.security.directory) if self.security else None,
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> LocalCluster:
         """Re-attach to a cluster another process started (its nodes are known by pid)."""
-        cluster = cls(nodes=len(state["nodes"]), workdir=Path(state["workdir"]), tied_to_parent=False)
+        security = ClusterSecurity.load(state["security"]) if state.get("security") else None
+        cluster = cls(
+            nodes=len(state["nodes"]),
+            workdir=Path(state["workdir"]),
+            tied_to_parent=False,
+            secured=security is not None,
+            security=security,
+        )
         cluster._nodes = [
             _Node(n["node_id"], n["port"], n["controller_port"], Path(n["directory"]), pid=n["pid"])
             for n in state["nodes"]
@@ -333,12 +376,13 @@ class LocalCluster:
     def _properties(self, node: _Node) -> dict[str, str]:
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self._nodes)
         replication = "3" if self.nodes == 3 else "1"
+        client = "CLIENT" if self.security else "PLAINTEXT"
         props = {
             "process.roles": "broker,controller",
             "node.id": str(node.node_id),
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
+            "listeners": f"{client}://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"{client}://127.0.0.1:{node.port}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
@@ -360,6 +404,8 @@ class LocalCluster:
             "num.recovery.threads.per.data.dir": "1",
             "background.threads": "2",
         }
+        if self.security is not None:
+            props.update(self.security.broker_properties(client_listener=client, controller_listener="CONTROLLER"))
         props.update(self.broker_config)
         return props
 
@@ -394,6 +440,7 @@ class LocalCluster:
             cluster_id,
             "-c",
             str(node.directory / "server.properties"),
+            *(self.security.scram_arguments() if self.security else []),
         )
         done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
