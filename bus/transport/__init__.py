@@ -5,6 +5,16 @@ replicas without reordering or duplicates on retry, offsets are committed only o
 Kafka's errors become :class:`bus.TransportError`.
 """
 
+from bus.transport._acls import AclBinding, ClusterAdmin, NewTopicSpec
 from bus.transport._kafka import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, Consumer, Producer, Topics
 
-__all__ = ["CONSUMER_DEFAULTS", "PRODUCER_DEFAULTS", "Consumer", "Producer", "Topics"]
+__all__ = [
+    "CONSUMER_DEFAULTS",
+    "PRODUCER_DEFAULTS",
+    "AclBinding",
+    "ClusterAdmin",
+    "Consumer",
+    "NewTopicSpec",
+    "Producer",
+    "Topics",
+]

@@ -45,11 +45,28 @@ __all__ = [
     "REGISTRY_PRINCIPAL",
     "SCRAM_MECHANISM",
     "ClusterSecurity",
+    "principal_for",
 ]
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
+
+
+def principal_for(agency: str) -> str:
+    """An agency's Kafka principal name: its URN without ``urn:``, colons as dots (``mx.gob.crm``).
+
+    Not the URN itself because a principal is also a Kubernetes resource's name where Strimzi runs
+    the cluster (a ``KafkaUser``'s name is its SCRAM username), and those allow no colons.
+    """
+    if not agency.startswith("urn:"):
+        raise ConfigError(f"{agency!r} is not an agency URN (urn:mx:gob:...)")
+    name = agency[len("urn:") :].replace(":", ".").lower()
+    if not name or not all(part and part.replace("-", "").isalnum() and part.isascii() for part in name.split(".")):
+        raise ConfigError(f"{agency!r} does not map to a Kafka principal (letters, digits, '-' between colons)")
+    return name
+
+
 # The interoperability authority operates the bus: its principal is the cluster's super user.
-OPERATOR_PRINCIPAL = "urn:mx:gob:interop"
+OPERATOR_PRINCIPAL = principal_for("urn:mx:gob:interop")
 REGISTRY_PRINCIPAL = "enlace-registry"
 BROKER_PRINCIPAL = "enlace-broker"  # brokers among themselves, on the SASL_SSL listener
 _NODE_CN = "enlace-kafka-node"
@@ -175,7 +192,7 @@ class ClusterSecurity:
         Args:
             directory: the folder (created 0700); files already there are replaced.
             principals: the SCRAM usernames besides the operator, the registry and the brokers
-                (one per agency, its URN).
+                (one per agency: :func:`principal_for` its URN).
 
         Raises:
             ConfigError: a principal's name cannot be written in Kafka's credential syntax.
