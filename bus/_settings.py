@@ -35,6 +35,11 @@ class EnlaceSettings(BaseSettings):
         schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
             the repository's ``schemas/`` folder beside the ``bus`` package.
         trust_topic: the compacted topic of agency public keys.
+        trust_anchor: the interoperability authority's pinned public key file(s) (``.pub``,
+            comma-separated): only trust records they signed are believed. Receivers refuse to start
+            without it.
+        authority_key: the interoperability authority's private key file, for the operator's acts
+            (publishing and revoking agency keys); never needed by an agency.
         topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
         processed_db: the connector's processed-id SQLite file; unset means
             ``$XDG_DATA_HOME/enlace/processed-<agency>.sqlite3``.
@@ -56,6 +61,8 @@ class EnlaceSettings(BaseSettings):
     registry_token: str | None = Field(default=None, repr=False)
     schemas_dir: str | None = None
     trust_topic: str = "enlace.trust"
+    trust_anchor: str | None = None
+    authority_key: str | None = None
     topic_prefix: str = ""
     processed_db: str | None = None
     handler_attempts: int = Field(default=4, ge=1, le=20)

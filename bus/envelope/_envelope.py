@@ -260,6 +260,8 @@ def new_event_id() -> str:
     """A fresh CloudEvents ``id``, from the same cheap source :func:`new_envelope` uses (no system call
     per record). For callers that need the id before the envelope exists, e.g. to name a span."""
     return _IDS.next()
+
+
 _CLOCK = _Clock()
 
 

@@ -48,7 +48,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from bus import load_settings
 from bus.codec import Codec, InMemorySchemaSource
 from bus.envelope import Envelope, new_envelope
-from bus.identity import TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
+from bus.identity import AUTHORITY, TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, Topics
@@ -72,12 +72,19 @@ class _Bench:
         self.trust_topic = f"bench-trust-{self.run_id}"
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
+        authority = generate_key(AUTHORITY)
+        self.anchor = str(authority.save(workdir / "authority").with_suffix(".pub"))
         for key in self.keys.values():
-            publish_trusted_key(bootstrap, TrustedKey.for_key(key), topic=self.trust_topic)
+            publish_trusted_key(bootstrap, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
     def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
         settings = load_settings({}).model_copy(
-            update={"bootstrap_servers": self.bootstrap, "trust_topic": self.trust_topic, "topic_prefix": prefix}
+            update={
+                "bootstrap_servers": self.bootstrap,
+                "trust_topic": self.trust_topic,
+                "trust_anchor": self.anchor,
+                "topic_prefix": prefix,
+            }
         )
         return AgencyConnector(
             agency,

@@ -27,9 +27,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a
 
 def _envelope(**extensions: str) -> Envelope:
     case = catalog().get("CaseOpened")
-    return new_envelope(
-        case, source="urn:mx:gob:crm", subject="CRM-2025-000123", traceparent=TRACEPARENT, **extensions
-    )
+    return new_envelope(case, source="urn:mx:gob:crm", subject="CRM-2025-000123", traceparent=TRACEPARENT, **extensions)
 
 
 def test_new_envelope_fills_the_cloudevents_attributes() -> None:
@@ -174,9 +172,7 @@ def test_a_header_named_like_a_core_attribute_but_not_one_is_refused() -> None:
 def test_explicit_time_id_and_dataschema_are_kept() -> None:
     case = catalog().get("CaseOpened", 1)
     when = dt.datetime(2025, 6, 2, 15, 4, 5, 123456, tzinfo=dt.UTC)
-    envelope = new_envelope(
-        case, source="urn:mx:gob:crm", subject="s", id="e-1", time=when, dataschema="urn:x"
-    )
+    envelope = new_envelope(case, source="urn:mx:gob:crm", subject="s", id="e-1", time=when, dataschema="urn:x")
     assert (envelope.id, envelope.time, envelope.dataschema) == ("e-1", "2025-06-02T15:04:05.123Z", "urn:x")
     with pytest.raises(EnvelopeError, match="needs a time zone"):
         new_envelope(case, source="urn:mx:gob:crm", subject="s", time=dt.datetime(2025, 1, 1))

@@ -40,7 +40,17 @@ def _effects(db) -> list[str]:
 
 
 def _worker(bus: Bus, registry_url, db, group, *, delay_s=0.002, idle_s=4.0) -> subprocess.Popen:
-    args = [bus.bootstrap_servers, bus.trust_topic, bus.prefix, registry_url, str(db), group, str(delay_s), str(idle_s)]
+    args = [
+        bus.bootstrap_servers,
+        bus.trust_topic,
+        bus.prefix,
+        registry_url,
+        str(db),
+        group,
+        str(delay_s),
+        str(idle_s),
+        bus.authority.anchor,
+    ]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.connectors.effects_worker", *args],
         env={**os.environ, "PYTHONPATH": os.getcwd()},
@@ -107,9 +117,15 @@ def test_sigterm_finishes_the_record_in_hand_commits_and_exits_cleanly(
 
 
 @pytest.fixture
-def bus3(kafka3, unique_name, tmp_path) -> Bus:
+def bus3(kafka3, unique_name, tmp_path, authority) -> Bus:
     return Bus(
-        kafka3.bootstrap_servers, unique_name("trust"), tmp_path, InMemorySchemaSource(), {}, unique_name("t3") + "."
+        kafka3.bootstrap_servers,
+        unique_name("trust"),
+        tmp_path,
+        InMemorySchemaSource(),
+        {},
+        unique_name("t3") + ".",
+        authority,
     )
 
 
