@@ -2,17 +2,11 @@
 
 Each agency is a package with a mapping module (its native format <-> shared records), a desk (its
 business, exactly-once through its SQLite ledger) and a ``__main__`` that runs it as a process on
-the agency connector with a health endpoint on 127.0.0.1.
+the agency connector with a health endpoint on 127.0.0.1. The package's ``__init__`` declares the
+agency once (``AGENCY``, an :class:`Agency`); :func:`agencies` finds every declaration, in start order.
 """
 
+from adapters._agencies import Agency, DemoCitizen, Option, agencies, agency
 from adapters._runtime import AgencySpec, run_agency
 
-__all__ = ["AGENCY_MODULES", "AgencySpec", "run_agency"]
-
-# Short name -> (URN, module run with ``python -m``), in start order: receivers before senders.
-AGENCY_MODULES = {
-    "fiscal": ("urn:mx:gob:sat", "adapters.fiscal"),
-    "crm": ("urn:mx:gob:crm", "adapters.crm"),
-    "transparencia": ("urn:mx:gob:transparencia", "adapters.transparencia"),
-    "portal": ("urn:mx:gob:portal", "adapters.portal"),
-}
+__all__ = ["Agency", "AgencySpec", "DemoCitizen", "Option", "agencies", "agency", "run_agency"]

@@ -212,14 +212,19 @@ class _Agency:
 
 
 def _arguments(spec: AgencySpec, argv: list[str] | None) -> argparse.Namespace:
+    """The command line every agency takes, plus the options its declaration adds (fiscal's ``--register``)."""
+    from adapters._agencies import agency
+
+    declared = agency(spec.urn)
     parser = argparse.ArgumentParser(
-        prog=f"python -m adapters.{spec.name}", description=f"Run {spec.urn} on the Enlace bus."
+        prog=f"python -m {declared.module}", description=f"Run {spec.urn} on the Enlace bus."
     )
     parser.add_argument("--key-file", required=True, help="the agency's private key (enlace agency keygen)")
     parser.add_argument("--data-dir", required=True, help="folder of the agency's SQLite files")
     parser.add_argument("--port", type=int, required=True, help="HTTP port of the health endpoint (and web page)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    parser.add_argument("--register", help="fiscal services: a fixed-width register export to load at start")
+    for option in declared.options:
+        parser.add_argument(option.flag, dest=option.dest, help=option.help)
     return parser.parse_args(argv)
 
 

@@ -1,7 +1,8 @@
 """Enlace's core: errors and configuration shared by every layer.
 
-Sub-packages are doors of their own (``bus.records``, ``bus.codec``, ``bus.envelope``,
-``bus.registry``, ``bus.identity``, ``bus.transport``, ``bus.tracing``).
+Sub-packages are doors of their own (``bus.records``, ``bus.policy``, ``bus.avsc``, ``bus.codec``,
+``bus.envelope``, ``bus.registry`` with ``bus.registry.server``/``.compatibility``/``.checks``,
+``bus.identity``, ``bus.transport``, ``bus.tracing``).
 """
 
 from bus._errors import (

@@ -138,7 +138,8 @@ class AgencyConnector:
 
         Args:
             record: a generated record model instance (e.g. ``CaseOpened(...)``).
-            ce_id: the record's CloudEvents id; a new UUID when omitted. An outbox that may resend a
+            ce_id: the record's CloudEvents id; the next of ``bus.envelope.new_event_id`` when
+                omitted (unique per process, not random per record). An outbox that may resend a
                 record after a crash passes the same id each time, so receivers apply it once.
             timeout: seconds to wait for the acknowledgement.
 

@@ -7,12 +7,15 @@ Its native format is the fixed-width register export (``_legacy``), kept as-is i
 
 from pathlib import Path
 
+from adapters._agencies import Agency, Option
 from adapters._runtime import AgencySpec
+from adapters.fiscal._demo import register_export
 from adapters.fiscal._desk import RECORDS_READ, FiscalDesk
 from adapters.fiscal._legacy import LINE_WIDTH, LegacyTaxpayer, format_line, parse_export, parse_line
 from adapters.fiscal._store import SCHEMA
 
 __all__ = [
+    "AGENCY",
     "LINE_WIDTH",
     "RECORDS_READ",
     "SPEC",
@@ -21,7 +24,25 @@ __all__ = [
     "format_line",
     "parse_export",
     "parse_line",
+    "register_export",
 ]
+
+AGENCY = Agency(
+    urn="urn:mx:gob:sat",
+    name="fiscal",
+    module=__name__,
+    title="Fiscal services (SAT)",
+    reads=RECORDS_READ,
+    publishes=("mx.gob.sat.TaxpayerStatusReported", "mx.gob.sat.TaxpayerStatusChanged"),
+    options=(
+        Option(
+            "--register",
+            help="a fixed-width register export to load at start",
+            demo_input=register_export,
+        ),
+    ),
+    answers_information_requests=True,
+)
 
 
 def _desk(ledger, args) -> FiscalDesk:  # type: ignore[no-untyped-def]
@@ -32,8 +53,8 @@ def _desk(ledger, args) -> FiscalDesk:  # type: ignore[no-untyped-def]
 
 
 SPEC = AgencySpec(
-    urn="urn:mx:gob:sat",
-    name="fiscal",
+    urn=AGENCY.urn,
+    name=AGENCY.name,
     schema=SCHEMA,
     make_desk=_desk,
     describe=lambda desk: {"taxpayers": desk.register.count()},  # type: ignore[attr-defined]

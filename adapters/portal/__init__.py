@@ -11,13 +11,35 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from adapters._agencies import Agency
 from adapters._runtime import AgencySpec
 from adapters.portal._desk import RECORDS_READ, PortalDesk
-from adapters.portal._forms import AGENCIES, SERVICES, FieldProblem
+from adapters.portal._forms import SERVICES, FieldProblem, addressable_agencies
 from adapters.portal._store import SCHEMA
 from adapters.portal._web import create_app, current_trace_id
 
-__all__ = ["AGENCIES", "RECORDS_READ", "SERVICES", "SPEC", "FieldProblem", "PortalDesk", "create_app"]
+__all__ = [
+    "AGENCY",
+    "RECORDS_READ",
+    "SERVICES",
+    "SPEC",
+    "FieldProblem",
+    "PortalDesk",
+    "addressable_agencies",
+    "create_app",
+]
+
+AGENCY = Agency(
+    urn="urn:mx:gob:portal",
+    name="portal",
+    module=__name__,
+    title="Citizen's portal",
+    reads=RECORDS_READ,
+    publishes=("mx.gob.portal.ServiceRequestSubmitted", "mx.gob.portal.InformationRequestSubmitted"),
+    # Citizens' requests enter here: the agencies that take them are listening first.
+    starts_after=("crm", "transparencia"),
+    answers_information_requests=True,
+)
 
 
 def _desk(ledger, args) -> PortalDesk:  # type: ignore[no-untyped-def]
@@ -34,6 +56,4 @@ def _describe(desk: Any) -> dict[str, Any]:
     return {"requests": desk.store.count_by_status(), "waiting": desk.store.waiting_count()}
 
 
-SPEC = AgencySpec(
-    urn="urn:mx:gob:portal", name="portal", schema=SCHEMA, make_desk=_desk, make_app=_app, describe=_describe
-)
+SPEC = AgencySpec(urn=AGENCY.urn, name=AGENCY.name, schema=SCHEMA, make_desk=_desk, make_app=_app, describe=_describe)

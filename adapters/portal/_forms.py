@@ -14,11 +14,11 @@ from typing import Any
 from bus import ValidationError
 
 __all__ = [
-    "AGENCIES",
     "SERVICES",
     "FieldProblem",
     "InformationRequestForm",
     "ServiceRequestForm",
+    "addressable_agencies",
     "check_curp",
     "read_information_request",
     "read_service_request",
@@ -30,12 +30,6 @@ SERVICES = {
     "SAT-CONSTANCIA-SITUACION-FISCAL": "Tax status certificate (constancia de situación fiscal)",
     "SE-LICENCIA-FUNCIONAMIENTO": "Business operating licence",
     "RENAPO-CAMBIO-DOMICILIO": "Change of address on record",
-}
-# Agencies a citizen may address an information request to.
-AGENCIES = {
-    "urn:mx:gob:sat": "Fiscal services (SAT)",
-    "urn:mx:gob:crm": "Citizen services (CRM)",
-    "urn:mx:gob:portal": "Citizen's portal",
 }
 # The same patterns as mx.gob.common.Contact, so what the portal accepts the record accepts.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,6 +72,16 @@ class InformationRequestForm:
     question: str
     consent: bool
     email: str = ""
+
+
+def addressable_agencies() -> dict[str, str]:
+    """The agencies a citizen may address an information request to: URN -> the name citizens know.
+
+    Read from the agencies' declarations (``answers_information_requests``), in start order.
+    """
+    from adapters._agencies import agencies  # at call time: discovery imports this package too
+
+    return {a.urn: a.title for a in agencies() if a.answers_information_requests}
 
 
 def check_curp(value: str) -> FieldProblem | None:
@@ -172,7 +176,7 @@ def read_information_request(
     problems: list[FieldProblem] = []
     curp, email = _curp_and_email(payload, problems)
     agency = _text(payload, "agency", problems, required=True, label="agency")
-    if agency and agency not in AGENCIES:
+    if agency and agency not in addressable_agencies():
         problems.append(FieldProblem("agency", f"{agency!r} is not an agency you can ask", "form.agency"))
     question = _text(payload, "question", problems, required=True, label="question", max_len=4000)
     consent = _consent(payload, problems)

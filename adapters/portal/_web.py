@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry import trace
 
 from adapters.portal._desk import PortalDesk, Submission
-from adapters.portal._forms import AGENCIES, SERVICES
+from adapters.portal._forms import SERVICES, addressable_agencies
 
 __all__ = ["create_app", "current_trace_id"]
 
@@ -79,7 +79,7 @@ def create_app(
 
     @app.get("/api/catalog")
     def catalog() -> dict[str, Any]:
-        return {"services": SERVICES, "agencies": AGENCIES}
+        return {"services": SERVICES, "agencies": addressable_agencies()}
 
     @app.post("/api/service-requests")
     async def submit_service_request(request: Request) -> JSONResponse:

@@ -5,11 +5,13 @@
 ``python -m adapters.transparencia --key-file K --data-dir D --port P``.
 """
 
+from adapters._agencies import Agency
 from adapters._runtime import AgencySpec
 from adapters.transparencia._deadlines import add_business_days, business_days_between, legal_deadline
 from adapters.transparencia._desk import RECORDS_READ, SCHEMA, TransparencyDesk
 
 __all__ = [
+    "AGENCY",
     "RECORDS_READ",
     "SPEC",
     "TransparencyDesk",
@@ -18,9 +20,22 @@ __all__ = [
     "legal_deadline",
 ]
 
-SPEC = AgencySpec(
+AGENCY = Agency(
     urn="urn:mx:gob:transparencia",
     name="transparencia",
+    module=__name__,
+    title="Transparency office",
+    reads=RECORDS_READ,
+    publishes=(
+        "mx.gob.transparencia.InformationRequestFiled",
+        "mx.gob.transparencia.InformationRequestAnswered",
+        "mx.gob.transparencia.DataAccessLogged",
+    ),
+)
+
+SPEC = AgencySpec(
+    urn=AGENCY.urn,
+    name=AGENCY.name,
     schema=SCHEMA,
     make_desk=lambda ledger, args: TransparencyDesk(ledger),
     describe=lambda desk: {"deadlines": desk.deadlines()},  # type: ignore[attr-defined]

@@ -75,7 +75,7 @@ class Envelope:
     """The CloudEvents attributes of one record on the bus.
 
     Attributes:
-        id: unique per ``source`` (a UUID from :func:`new_envelope`).
+        id: unique per ``source`` (from :func:`new_event_id` unless the sender fixed it).
         source: the sending agency's URN, e.g. ``urn:mx:gob:crm``.
         type: the record's full name and version, e.g. ``mx.gob.crm.CaseOpened.v2``.
         time: when the record was produced, RFC 3339 with an offset.
@@ -285,7 +285,8 @@ def new_envelope(
         subject: the record's key (``RecordType.key_of(data)`` or ``model.key()``).
         traceparent: W3C trace context to continue, if any.
         tracestate: W3C vendor trace state, if any.
-        id: the event id; a random UUID when None.
+        id: the event id; when None, the next of :func:`new_event_id` (one random UUID per process
+            numbered by a counter: unique per source, but not unguessable).
         time: when the record was produced; now (UTC) when None.
         dataschema: the schema URI; :func:`dataschema_uri` when None (pass one naming the registry's
             schema id if you have it).

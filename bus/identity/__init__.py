@@ -11,6 +11,7 @@ the key's agency, or whose bytes were altered.
 from bus.identity._anchor import AUTHORITY, MAX_VALIDITY, TrustAnchor, TrustStatement, UntrustedRecord
 from bus.identity._errors import (
     BadSignature,
+    DuplicateHeader,
     ExpiredKey,
     MissingSignature,
     RevokedKey,
@@ -36,6 +37,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "AgencyKey",
     "BadSignature",
+    "DuplicateHeader",
     "ExpiredKey",
     "MissingSignature",
     "RevokedKey",

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from bus._errors import SignatureError
 
-__all__ = ["BadSignature", "ExpiredKey", "MissingSignature", "RevokedKey", "SenderMismatch", "UnknownKey"]
+__all__ = [
+    "BadSignature",
+    "DuplicateHeader",
+    "ExpiredKey",
+    "MissingSignature",
+    "RevokedKey",
+    "SenderMismatch",
+    "UnknownKey",
+]
 
 
 class MissingSignature(SignatureError):
-    """The record carries no signature or key id, or its signed headers are ambiguous."""
+    """The record carries no signature or no key id: it is unsigned."""
 
     reason = "missing-signature"
+
+
+class DuplicateHeader(SignatureError):
+    """A signed header occurs twice, so the receiver cannot know which value the signature covers."""
+
+    reason = "duplicate-header"
 
 
 class UnknownKey(SignatureError):

@@ -26,7 +26,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 
-from bus.identity._errors import MissingSignature
+from bus.identity._errors import DuplicateHeader
 from bus.identity._keys import AgencyKey
 
 __all__ = ["KEY_ID_HEADER", "SIGNATURE_HEADER", "canonical_form", "is_signed_header", "sign_headers"]
@@ -53,7 +53,7 @@ def canonical_form(headers: Iterable[tuple[str, bytes]], key: bytes | None, valu
     """The bytes a signature covers (see the module docstring).
 
     Raises:
-        MissingSignature: a signed header occurs twice (the receiver could not know which one counts).
+        DuplicateHeader: a signed header occurs twice (the receiver could not know which one counts).
     """
     signed: dict[bytes, bytes] = {}
     for name, header_value in headers:
@@ -61,7 +61,7 @@ def canonical_form(headers: Iterable[tuple[str, bytes]], key: bytes | None, valu
             continue
         encoded = name.encode()
         if encoded in signed:
-            raise MissingSignature(f"header {name!r} occurs twice; a signed header must be unique", header=name)
+            raise DuplicateHeader(f"header {name!r} occurs twice; a signed header must be unique", header=name)
         signed[encoded] = header_value or b""
     parts = [_MAGIC, _U32.pack(len(signed))]
     for encoded in sorted(signed):

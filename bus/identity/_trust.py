@@ -210,8 +210,8 @@ class TrustStore:
             The trusted key, whose ``agency`` is the verified sender.
 
         Raises:
-            MissingSignature, UnknownKey, RevokedKey, ExpiredKey, SenderMismatch, BadSignature: each a
-                SignatureError whose ``reason`` names the failure.
+            MissingSignature, DuplicateHeader, UnknownKey, RevokedKey, ExpiredKey, SenderMismatch,
+                BadSignature: each a SignatureError whose ``reason`` names the failure.
         """
         headers = list(headers)
         found = {name: v for name, v in headers if name in (KEY_ID_HEADER, SIGNATURE_HEADER, _SOURCE_HEADER)}

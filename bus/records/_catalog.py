@@ -9,247 +9,42 @@ shared types evolve only compatibly (FULL_TRANSITIVE).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import fastavro
-import yaml
 
-from bus._errors import SchemaError, ValidationError
+from bus._errors import ConfigError, SchemaError
 from bus._settings import load_settings
+from bus.policy import Policy, load_policy
+from bus.records._loader import CatalogProblem, SchemaFile, read_schema_files
+from bus.records._record_type import SHARED_NAMESPACE, RecordType
+from bus.records._validate import record_from_json
 
 if TYPE_CHECKING:
     from bus.records._model_base import RecordModel
 
-__all__ = [
-    "CLASSIFICATIONS",
-    "SHARED_NAMESPACE",
-    "Catalog",
-    "RecordType",
-    "catalog",
-    "default_schemas_dir",
-    "load_catalog",
-]
+__all__ = ["Catalog", "catalog", "default_schemas_dir", "load_catalog"]
 
-SHARED_NAMESPACE = "mx.gob.common"
-# Least to most protected; a record's classification is the highest of its fields'.
-CLASSIFICATIONS = ("public", "personal", "sensitive")
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-_NAMED_KINDS = frozenset({"record", "error", "enum", "fixed"})
 _FILE_NAME = re.compile(r"v([1-9][0-9]*)\.avsc")
-
-
-@dataclass(frozen=True, eq=False)
-class RecordType:
-    """One version of one shared record (or shared type), as its ``.avsc`` file defines it.
-
-    Attributes:
-        full_name: the Avro full name, e.g. ``mx.gob.crm.CaseOpened``.
-        version: the catalog version (``N`` of ``vN.avsc``).
-        schema: the ``.avsc`` JSON as a dict; shared types appear in it by full name
-            (``"mx.gob.common.Person"``) and :attr:`parsed` resolves them.
-        path: the ``.avsc`` file.
-        owner: the owning agency's URN from ``policy.yaml``; None when the policy names no owner.
-    """
-
-    full_name: str
-    version: int
-    schema: dict[str, Any]
-    path: Path
-    owner: str | None
-    _catalog: Catalog = field(repr=False)
-
-    def __repr__(self) -> str:
-        return f"RecordType({self.full_name!r}, v{self.version})"
-
-    @property
-    def name(self) -> str:
-        """The record's short name, e.g. ``CaseOpened``."""
-        return self.full_name.rsplit(".", 1)[1]
-
-    @property
-    def namespace(self) -> str:
-        """The Avro namespace, which names the owner, e.g. ``mx.gob.crm``."""
-        return self.full_name.rsplit(".", 1)[0]
-
-    @property
-    def kind(self) -> str:
-        """The Avro type: ``record`` or, for a shared enumeration such as ``State``, ``enum``."""
-        return str(self.schema["type"])
-
-    @property
-    def shared(self) -> bool:
-        """True for shared types (``mx.gob.common``): referenced by records, never sent alone."""
-        return self.namespace == SHARED_NAMESPACE
-
-    @property
-    def subject(self) -> str:
-        """The registry subject: the full name (RecordNameStrategy), the same for every version."""
-        return self.full_name
-
-    @property
-    def topic(self) -> str | None:
-        """The Kafka topic, e.g. ``mx.gob.crm.case-opened``; None for shared types."""
-        if self.shared:
-            return None
-        return f"{self.namespace}.{_kebab(self.name)}"
-
-    @property
-    def key_field(self) -> str | None:
-        """The field whose value is the Kafka key and the CloudEvents subject (the record's
-        ``keyField`` attribute, dotted for a nested field: ``applicant.curp``); None for shared types."""
-        return self.schema.get("keyField")
-
-    @property
-    def doc(self) -> str:
-        """The record's documentation."""
-        return str(self.schema.get("doc", ""))
-
-    @functools.cached_property
-    def parsed(self) -> dict[str, Any]:
-        """The schema parsed by fastavro, shared types resolved; parsed once, then cached."""
-        return self._catalog._parse(self)
-
-    @functools.cached_property
-    def fingerprint(self) -> str:
-        """SHA-256 of the schema and the fingerprints of the shared types it references."""
-        content = {
-            "schema": self.schema,
-            "references": [[r.full_name, r.version, r.fingerprint] for r in self.references()],
-        }
-        text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    @functools.cached_property
-    def model(self) -> type[RecordModel] | None:
-        """The generated pydantic model for this version (None for a shared enumeration).
-
-        Raises:
-            SchemaError: ``bus/records/models.py`` has no model for this version, or the model was
-                generated from another schema (run ``enlace records generate``).
-        """
-        if self.kind != "record":
-            return None
-        from bus.records import models  # generated from this catalog; imported late to avoid a cycle
-
-        class_name = model_class_name(self.name, self.version)
-        cls: type[RecordModel] | None = getattr(models, class_name, None)
-        if cls is None:
-            raise SchemaError(
-                f"{self.full_name} v{self.version} has no generated model {class_name}: run `enlace records generate`"
-            )
-        if cls.avro_fingerprint != self.fingerprint:
-            raise SchemaError(f"model {class_name} is out of date with {self.path}: run `enlace records generate`")
-        return cls
-
-    def references(self, *, transitive: bool = False) -> list[RecordType]:
-        """The shared types this schema refers to by name, dependencies first.
-
-        Args:
-            transitive: also list the types those refer to (e.g. ``State`` through ``Person``).
-
-        Returns:
-            RecordTypes at their latest versions; register these before this schema.
-        """
-        direct = [self._catalog.get(name) for name in sorted(_external_names(self.schema))]
-        if not transitive:
-            return direct
-        seen: dict[str, RecordType] = {}
-        for ref in direct:
-            for dep in [*ref.references(transitive=True), ref]:
-                seen.setdefault(dep.full_name, dep)
-        return list(seen.values())
-
-    def field_classifications(self) -> dict[str, str]:
-        """The classification of every field, nested ones included, by JSON pointer.
-
-        Array items appear as ``*`` (``/attachments/*/uri``), map values as ``*`` too.
-        """
-        found: dict[str, str] = {}
-        if self.kind == "record":
-            _collect_classifications(self.parsed, self.parsed["__named_schemas"], "", found, set())
-        return found
-
-    @functools.cached_property
-    def classification(self) -> str:
-        """The highest classification of any of the record's fields (``public`` when it has none)."""
-        levels = [CLASSIFICATIONS.index(c) for c in self.field_classifications().values() if c in CLASSIFICATIONS]
-        return CLASSIFICATIONS[max(levels, default=0)]
-
-    @property
-    def example_path(self) -> Path:
-        """The example record beside the schema: ``vN.example.json``, in the JSON form
-        :func:`bus.records.from_json` reads."""
-        return self.path.with_name(f"v{self.version}.example.json")
-
-    def example(self) -> dict[str, Any]:
-        """The example record, as the Avro dict (a fresh copy on every call).
-
-        Raises:
-            SchemaError: the version has no example file or it is not valid JSON.
-            ValidationError: the example breaks the schema's rules.
-        """
-        from bus.records._validate import from_json  # the validator builds on this module
-
-        try:
-            data = json.loads(self.example_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SchemaError(f"{self.full_name} v{self.version}: no usable example: {exc}") from exc
-        return from_json(self, data)
-
-    @functools.cached_property
-    def _key_path(self) -> tuple[str, ...]:
-        return tuple(self.key_field.split(".")) if self.key_field else ()
-
-    def key_of(self, data: Mapping[str, Any]) -> str:
-        """The Kafka key (and CloudEvents subject) of a record of this type.
-
-        Args:
-            data: the record as the Avro dict (what ``Codec.encode`` takes).
-
-        Returns:
-            The value of :attr:`key_field`, e.g. the case id or the citizen's CURP.
-
-        Raises:
-            ValidationError: this type has no key field, or the record lacks a value for it.
-        """
-        if not self._key_path:
-            raise ValidationError(
-                f"{self.full_name} is a shared type without a key; send it inside a record",
-                record=self.full_name,
-                rule="record.key",
-            )
-        value: Any = data
-        try:
-            for part in self._key_path:
-                value = value[part]
-        except (KeyError, TypeError):  # the field, or a record on its path, is absent or not a record
-            value = None
-        if not isinstance(value, str) or not value:
-            pointer = "/" + "/".join(self._key_path)
-            raise ValidationError(
-                f"{self.full_name}: the key field {pointer} must hold a non-empty string, got {value!r}",
-                record=self.full_name,
-                path=pointer,
-                rule="record.key",
-                value=value,
-            )
-        return value
+_CATALOG_KINDS = frozenset({"record", "enum"})
 
 
 class Catalog:
     """Every version of every shared record, loaded from one ``schemas/`` folder.
 
     Use :func:`catalog` for the configured one (loaded once) or :func:`load_catalog` for another.
+
+    Attributes:
+        root: the ``schemas/`` folder.
+        policy: its ``policy.yaml`` as ``bus.policy`` parses it (no owners when the file is absent).
     """
 
-    def __init__(self, root: Path, policy: dict[str, Any]) -> None:
+    def __init__(self, root: Path, policy: Policy) -> None:
         self.root = root
         self.policy = policy
         self._types: list[RecordType] = []
@@ -333,7 +128,21 @@ class Catalog:
     def _known(self) -> str:
         return ", ".join(self.names()) or "(none)"
 
-    def _parse(self, record_type: RecordType) -> dict[str, Any]:
+    def example(self, record_type: RecordType) -> dict[str, Any]:
+        """A record type's example (``RecordType.example``), read and converted from its JSON form.
+
+        Raises:
+            SchemaError: the version has no example file or it is not valid JSON.
+            ValidationError: the example breaks the schema's rules.
+        """
+        try:
+            data = json.loads(record_type.example_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SchemaError(f"{record_type.full_name} v{record_type.version}: no usable example: {exc}") from exc
+        return record_from_json(record_type, data)
+
+    def parse(self, record_type: RecordType) -> dict[str, Any]:
+        """A record type's schema parsed by fastavro, shared types resolved (``RecordType.parsed``)."""
         named = dict(self._named_shared())  # a copy: parse_schema adds this schema's own names to it
         try:
             return cast(dict[str, Any], fastavro.parse_schema(record_type.schema, named))
@@ -375,122 +184,99 @@ def catalog() -> Catalog:
 def load_catalog(root: str | os.PathLike[str]) -> Catalog:
     """Load a catalog from a ``schemas/`` folder (not cached; :func:`catalog` is).
 
+    The files are read by the same reader as ``enlace schemas check`` (every problem collected);
+    the catalog then adds its own rules: the folder layout, references only to known shared types,
+    a key field on every record.
+
     Args:
         root: the folder holding ``<namespace>/<Name>/v<N>.avsc`` files and ``policy.yaml``.
 
     Raises:
-        SchemaError: the folder is missing, a file is not valid JSON or Avro, a file's place does not
-            match its name and namespace, a reference names an unknown type, or a key field is wrong.
+        SchemaError: listing every problem (one per line, each naming its file): a file that is not
+            valid JSON or Avro, a file whose place does not match its name and namespace, a reference
+            to an unknown type, a missing or wrong key field, an unreadable policy.
     """
     root = Path(root)
     if not root.is_dir():
         raise SchemaError(f"schemas folder {root} does not exist (set ENLACE_SCHEMAS_DIR)")
-    policy = _load_policy(root / "policy.yaml")
-    owners: dict[str, str] = policy.get("owners") or {}
-    cat = Catalog(root, policy)
-    for path in sorted(root.glob("*/*/v*.avsc")):
-        schema, version = _read_schema_file(path)
-        full_name = _full_name(schema)
-        namespace = full_name.rsplit(".", 1)[0]
-        cat._add(RecordType(full_name, version, schema, path, owners.get(namespace), cat))
-    for record_type in cat._types:
-        _check_references(cat, record_type)
+    files, problems = read_schema_files(root)
+    problems += [problem for file in files for problem in _layout_problems(file)]
+    known = {file.full_name for file in files}
+    problems += [problem for file in files for problem in _reference_problems(file, known)]
+    _refuse(problems)
+    cat = Catalog(root, _policy(root / "policy.yaml"))
+    owner_of = cat.policy.owner_of
+    for file in files:
+        namespace = file.full_name.rpartition(".")[0]
+        record_type = RecordType(
+            file.full_name, file.version, file.schema, file.path, owner_of(namespace), file.uses, cat
+        )
+        cat._add(record_type)
     for record_type in cat.records():
-        _ = record_type.parsed  # parse every schema now, so a broken one fails at load, naming its file
+        try:
+            _ = record_type.parsed  # parse every schema now, so a broken one fails at load, naming its file
+        except SchemaError as exc:
+            message = str(exc).removeprefix(f"{record_type.path}: ")
+            problems.append(CatalogProblem(str(record_type.path), "", "schema.invalid", message))
+            continue
         if not record_type.shared:
-            _check_key_field(record_type)
+            problems += _key_field_problems(record_type)
+    _refuse(problems)
     return cat
 
 
-def model_class_name(name: str, version: int) -> str:
-    """The generated model's class name for one version, e.g. ``CaseOpenedV2``."""
-    return f"{name}V{version}"
+def _refuse(problems: list[CatalogProblem]) -> None:
+    if problems:
+        raise SchemaError("\n".join(f"{p.file}: {p.message}" for p in problems))
 
 
-def _load_policy(path: Path) -> dict[str, Any]:
+def _policy(path: Path) -> Policy:
     if not path.exists():
-        return {}
+        return Policy(owners={}, source=str(path))
     try:
-        policy = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SchemaError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(policy, dict):
-        raise SchemaError(f"{path}: the policy must be a mapping, got {type(policy).__name__}")
-    return policy
+        return load_policy(path)
+    except ConfigError as exc:
+        raise SchemaError(str(exc)) from exc
 
 
-def _read_schema_file(path: Path) -> tuple[dict[str, Any], int]:
-    match = _FILE_NAME.fullmatch(path.name)
-    if not match:
-        raise SchemaError(f"{path}: schema files are named v<N>.avsc with N = 1, 2, ...")
-    try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{path}: not valid JSON: {exc}") from exc
-    if not isinstance(schema, dict) or schema.get("type") not in _NAMED_KINDS or "name" not in schema:
-        raise SchemaError(f"{path}: a catalog schema must be a named record or enum")
-    full_name = _full_name(schema)
-    namespace, name = full_name.rsplit(".", 1)
-    if (path.parent.parent.name, path.parent.name) != (namespace, name):
-        raise SchemaError(f"{path}: defines {full_name}, so it belongs in {namespace}/{name}/{path.name}")
-    return schema, int(match.group(1))
-
-
-def _full_name(schema: dict[str, Any], enclosing: str = "") -> str:
-    name = str(schema["name"])
-    if "." in name:
-        return name
-    namespace = schema.get("namespace", enclosing)
-    return f"{namespace}.{name}" if namespace else name
-
-
-def _external_names(schema: Any) -> set[str]:
-    """Full names a schema uses but does not define: its references to shared types."""
-    defined: set[str] = set()
-    used: set[str] = set()
-
-    def walk(node: Any, namespace: str) -> None:
-        if isinstance(node, list):
-            for branch in node:
-                walk(branch, namespace)
-        elif isinstance(node, str):
-            if node not in _PRIMITIVES:
-                used.add(node if "." in node or not namespace else f"{namespace}.{node}")
-        elif isinstance(node, dict):
-            kind = node.get("type")
-            if kind in _NAMED_KINDS:
-                full = _full_name(node, namespace)
-                defined.add(full)
-                for member in node.get("fields", []):
-                    walk(member["type"], full.rsplit(".", 1)[0] if "." in full else "")
-            elif kind == "array":
-                walk(node["items"], namespace)
-            elif kind == "map":
-                walk(node["values"], namespace)
-            else:
-                walk(kind, namespace)
-
-    walk(schema, "")
-    return used - defined
-
-
-def _check_references(cat: Catalog, record_type: RecordType) -> None:
-    for name in sorted(_external_names(record_type.schema)):
-        if not name.startswith(SHARED_NAMESPACE + "."):
-            raise SchemaError(
-                f"{record_type.path}: refers to {name}, but records may only refer to shared types "
-                f"({SHARED_NAMESPACE}.*); define it inside the record or add it to {SHARED_NAMESPACE}"
+def _layout_problems(file: SchemaFile) -> Iterator[CatalogProblem]:
+    path = file.path
+    if not _FILE_NAME.fullmatch(path.name):
+        yield CatalogProblem(str(path), "", "catalog.layout", "schema files are named v<N>.avsc with N = 1, 2, ...")
+    elif file.schema["type"] not in _CATALOG_KINDS:
+        yield CatalogProblem(str(path), "/type", "catalog.layout", "a catalog schema must be a named record or enum")
+    else:
+        namespace, _, name = file.full_name.rpartition(".")
+        if (path.parent.parent.name, path.parent.name) != (namespace, name):
+            yield CatalogProblem(
+                str(path),
+                "/name",
+                "catalog.layout",
+                f"defines {file.full_name}, so it belongs in {namespace}/{name}/{path.name}",
             )
-        if name not in cat._by_name:
-            raise SchemaError(f"{record_type.path}: refers to unknown shared type {name}")
 
 
-def _check_key_field(record_type: RecordType) -> None:
+def _reference_problems(file: SchemaFile, known: set[str]) -> Iterator[CatalogProblem]:
+    for name in sorted(file.uses):
+        if not name.startswith(SHARED_NAMESPACE + "."):
+            yield CatalogProblem(
+                str(file.path),
+                "",
+                "catalog.reference",
+                f"refers to {name}, but records may only refer to shared types ({SHARED_NAMESPACE}.*); "
+                f"define it inside the record or add it to {SHARED_NAMESPACE}",
+            )
+        elif name not in known:
+            yield CatalogProblem(str(file.path), "", "catalog.reference", f"refers to unknown shared type {name}")
+
+
+def _key_field_problems(record_type: RecordType) -> list[CatalogProblem]:
     key_field = record_type.key_field
     if not key_field:
-        raise SchemaError(
-            f'{record_type.path}: a record needs a "keyField" attribute naming the field whose value '
-            "is its Kafka key (its subject: a CURP, an RFC, a case id)"
+        return _key_problem(
+            record_type,
+            'a record needs a "keyField" attribute naming the field whose value '
+            "is its Kafka key (its subject: a CURP, an RFC, a case id)",
         )
     node: Any = record_type.parsed
     named = record_type.parsed["__named_schemas"]
@@ -498,34 +284,12 @@ def _check_key_field(record_type: RecordType) -> None:
         node = named.get(node, node) if isinstance(node, str) else node
         fields = {f["name"]: f for f in node.get("fields", [])} if isinstance(node, dict) else {}
         if part not in fields:
-            raise SchemaError(f"{record_type.path}: keyField {key_field!r} names no field ({part!r} is missing)")
+            return _key_problem(record_type, f"keyField {key_field!r} names no field ({part!r} is missing)")
         node = fields[part]["type"]
     if not (node == "string" or (isinstance(node, dict) and node.get("type") == "string")):
-        raise SchemaError(f"{record_type.path}: keyField {key_field!r} must name a non-null string field")
+        return _key_problem(record_type, f"keyField {key_field!r} must name a non-null string field")
+    return []
 
 
-def _collect_classifications(
-    node: Any, named: dict[str, Any], pointer: str, found: dict[str, str], seen: set[str]
-) -> None:
-    if isinstance(node, str):
-        if node in named and node not in seen:
-            _collect_classifications(named[node], named, pointer, found, seen | {node})
-    elif isinstance(node, list):
-        for branch in node:
-            _collect_classifications(branch, named, pointer, found, seen)
-    elif isinstance(node, dict):
-        kind = node.get("type")
-        if kind in ("record", "error"):
-            for member in node["fields"]:
-                child = f"{pointer}/{member['name']}"
-                if "classification" in member:
-                    found[child] = member["classification"]
-                _collect_classifications(member["type"], named, child, found, seen)
-        elif kind == "array":
-            _collect_classifications(node["items"], named, pointer + "/*", found, seen)
-        elif kind == "map":
-            _collect_classifications(node["values"], named, pointer + "/*", found, seen)
-
-
-def _kebab(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+def _key_problem(record_type: RecordType, message: str) -> list[CatalogProblem]:
+    return [CatalogProblem(str(record_type.path), "/keyField", "catalog.key-field", message)]

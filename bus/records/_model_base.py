@@ -8,24 +8,34 @@ pydantic validators whose error types are Enlace's rule ids.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
-import json
-import re
 import typing
+import uuid
 from typing import Annotated, Any, ClassVar, Self
 
 import pydantic
 import pydantic.fields
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Strict
 from pydantic_core import PydanticCustomError
 
 from bus._errors import ValidationError
-from bus.records._identifiers import curp_problems, rfc_problems
+from bus.records._rules import (
+    FIELD_RULES,
+    INT_RANGE,
+    LONG_RANGE,
+    decimal_problems,
+    integer_problems,
+    shared_type_has_no_key,
+    timestamp_problems,
+    uuid_problems,
+)
 
 __all__ = [
     "Bool",
     "Const",
     "Curp",
+    "DecimalDigits",
     "Int",
     "Long",
     "Maximum",
@@ -35,26 +45,18 @@ __all__ = [
     "Rfc",
     "RfcLenient",
     "Timestamp",
+    "Uuid",
 ]
 
-_OWN_RULES = frozenset({"pattern", "range", "const"})
-# pydantic's error types, in Enlace's rule vocabulary (the same ids bus.records.validate uses).
-_RULES = {
+# pydantic reports a record's shape itself (a field missing, one the schema does not know, a symbol
+# no enum has); these are its names for them. Every other rule is one of ``_rules``' checks, raised
+# with Enlace's own rule id, so nothing else needs translating.
+# The ids of FIELD_RULES' checks; every other id of ours is dotted (avro.*, curp.*, rfc.*).
+_UNDOTTED_RULES = frozenset({"pattern", "range", "const"})
+_SHAPE_ERRORS = {
     "missing": "avro.required",
     "extra_forbidden": "avro.unknown_field",
     "literal_error": "avro.enum",
-    "timezone_aware": "avro.timestamp",
-    "decimal_max_places": "avro.decimal",
-    "decimal_max_digits": "avro.decimal",
-    "decimal_whole_digits": "avro.decimal",
-    "decimal_parsing": "avro.decimal",
-    "decimal_type": "avro.type",
-    "finite_number": "avro.decimal",
-    "uuid_parsing": "avro.uuid",
-    "uuid_type": "avro.type",
-    "date_from_datetime_inexact": "avro.date",
-    "greater_than_equal": "avro.range",
-    "less_than_equal": "avro.range",
 }
 
 
@@ -119,11 +121,7 @@ class RecordModel(BaseModel):
             ValidationError: the model is a shared type, which is never sent alone.
         """
         if not self.avro_key:
-            raise ValidationError(
-                f"{self.avro_name} is a shared type without a key; send it inside a record",
-                record=self.avro_name,
-                rule="record.key",
-            )
+            raise shared_type_has_no_key(self.avro_name)
         value: Any = self
         for attribute in self.avro_key:
             value = getattr(value, attribute)
@@ -134,7 +132,8 @@ def _as_enlace_error(cls: type[RecordModel], exc: pydantic.ValidationError) -> V
     problems = []
     for error in exc.errors(include_url=False):
         kind = error["type"]
-        rule = _RULES.get(kind) or (kind if kind in _OWN_RULES or "." in kind else "avro.type")
+        # A rule of ours is raised under its own id; anything else pydantic finds is a wrong type.
+        rule = _SHAPE_ERRORS.get(kind) or (kind if kind in _UNDOTTED_RULES or "." in kind else "avro.type")
         path = _avro_pointer(cls, error["loc"])
         problems.append(
             ValidationError(error["msg"], record=cls.avro_name, path=path, rule=rule, value=error.get("input"))
@@ -188,74 +187,86 @@ def _fail(problems: list[ValidationError]) -> None:
         raise PydanticCustomError(problems[0].rule or "domain", "{message}", {"message": message})
 
 
-def _curp(value: str) -> str:
-    _fail(curp_problems(value))
-    return value
+def _validator(attribute: str, argument: Any) -> AfterValidator:
+    """A pydantic validator running the check ``FIELD_RULES[attribute]`` builds from ``argument``."""
+    check = FIELD_RULES[attribute](argument)
+    assert check is not None, f"{attribute} {argument!r} declares no check"
+
+    def validate(value: Any) -> Any:
+        # The JSON pointer and record are added from pydantic's error location (_avro_pointer).
+        _fail(check(value, "", None))
+        return value
+
+    return AfterValidator(validate)
 
 
-def _rfc(value: str) -> str:
-    _fail(rfc_problems(value, strict=True))
-    return value
-
-
-def _rfc_lenient(value: str) -> str:
-    _fail(rfc_problems(value, strict=False))
-    return value
+# Per record, so each validator calls its rule's check only when the value breaks it (the check
+# then says so with the rule's own id and message).
 
 
 def _millis(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        _fail(timestamp_problems(value, "", None))
     # timestamp-millis keeps milliseconds: cut the rest here so a model equals its decoded self.
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-Curp = AfterValidator(_curp)
-Rfc = AfterValidator(_rfc)
-RfcLenient = AfterValidator(_rfc_lenient)
-Timestamp = Annotated[AwareDatetime, AfterValidator(_millis)]
+def _int(value: int) -> int:
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        _fail(integer_problems(value, "", None, kind="int"))
+    return value
+
+
+def _long(value: int) -> int:
+    if not LONG_RANGE[0] <= value <= LONG_RANGE[1]:
+        _fail(integer_problems(value, "", None, kind="long"))
+    return value
+
+
+def _uuid_text(value: Any) -> Any:
+    # Before pydantic parses it, so that a string that is no UUID is Enlace's avro.uuid.
+    if isinstance(value, str):
+        _fail(uuid_problems(value, "", None))
+    return value
+
+
+Curp = _validator("format", "curp")
+Rfc = _validator("format", "rfc")
+RfcLenient = _validator("format", "rfc-lenient")
+Timestamp = Annotated[dt.datetime, AfterValidator(_millis)]
 Bool = Annotated[bool, Strict()]
-Int = Annotated[int, Strict(), pydantic.Field(ge=-(2**31), le=2**31 - 1)]
-Long = Annotated[int, Strict(), pydantic.Field(ge=-(2**63), le=2**63 - 1)]
+Int = Annotated[int, Strict(), AfterValidator(_int)]
+Long = Annotated[int, Strict(), AfterValidator(_long)]
+Uuid = Annotated[uuid.UUID, BeforeValidator(_uuid_text)]
+
+
+@functools.cache
+def DecimalDigits(precision: int, scale: int) -> AfterValidator:  # capitalised: reads as a type annotation
+    """A validator: a finite decimal that ``decimal(precision, scale)`` holds (rule ``avro.decimal``)."""
+
+    def check(value: decimal.Decimal) -> decimal.Decimal:
+        _fail(decimal_problems(value, "", None, precision=precision, scale=scale))
+        return value
+
+    return AfterValidator(check)
 
 
 @functools.cache
 def Pattern(pattern: str) -> AfterValidator:  # capitalised: reads as a type annotation
     """A validator: the whole string must match ``pattern`` (rule ``pattern``)."""
-    compiled = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            _fail([ValidationError(f"{value!r} does not match {pattern}", rule="pattern")])
-        return value
-
-    return AfterValidator(check)
-
-
-def _bound(limit: float, *, below: bool) -> AfterValidator:
-    def check(value: Any) -> Any:
-        if (value < limit) if below else (value > limit):
-            word = "below the minimum" if below else "above the maximum"
-            _fail([ValidationError(f"{value} is {word} {limit}", rule="range")])
-        return value
-
-    return AfterValidator(check)
+    return _validator("pattern", pattern)
 
 
 def Minimum(limit: float) -> AfterValidator:
     """A validator: the number must be at least ``limit`` (rule ``range``)."""
-    return _bound(limit, below=True)
+    return _validator("minimum", limit)
 
 
 def Maximum(limit: float) -> AfterValidator:
     """A validator: the number must be at most ``limit`` (rule ``range``)."""
-    return _bound(limit, below=False)
+    return _validator("maximum", limit)
 
 
 def Const(expected: Any) -> AfterValidator:
     """A validator: the value must equal ``expected`` (rule ``const``)."""
-
-    def check(value: Any) -> Any:
-        if value != expected:
-            _fail([ValidationError(f"must be {json.dumps(expected)}, got {value!r}", rule="const")])
-        return value
-
-    return AfterValidator(check)
+    return _validator("const", expected)

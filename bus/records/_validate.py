@@ -1,11 +1,7 @@
 """Check a record against its schema and domain rules, collecting every problem.
 
-Avro types come from the parsed schema; domain rules from field attributes in the ``.avsc``:
-
-- ``"format": "curp"`` / ``"rfc"`` / ``"rfc-lenient"`` (RFC without the check digit),
-- ``"pattern"``: a regular expression the whole string must match,
-- ``"minimum"`` / ``"maximum"``: bounds of a number,
-- ``"const"``: the only value allowed (e.g. consent must be ``true``).
+Avro types come from the parsed schema; domain rules from field attributes in the ``.avsc``, as
+``_rules.FIELD_RULES`` defines them (the same checks the generated models run).
 
 Every problem names the field (a JSON pointer), the rule id, the value and what is wrong.
 """
@@ -14,28 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import functools
-import json
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from bus._errors import ValidationError
-from bus.records._catalog import RecordType, catalog
-from bus.records._identifiers import curp_problems, rfc_problems
+from bus.records._record_type import RecordType
+from bus.records._rules import (
+    decimal_problems,
+    field_checks,
+    integer_problems,
+    show,
+    timestamp_problems,
+    uuid_problems,
+)
 
-__all__ = ["check", "from_json", "validate"]
-
-_INT_RANGE = (-(2**31), 2**31 - 1)
-_LONG_RANGE = (-(2**63), 2**63 - 1)
+__all__ = ["check_record", "record_from_json", "validate_record"]
 
 
-def validate(record_type: RecordType | str, data: Any) -> list[ValidationError]:
+def validate_record(record_type: RecordType, data: Any) -> list[ValidationError]:
     """Every problem with a record: types from the schema, then the domain rules.
 
     Args:
-        record_type: the record's type, or its name (latest version).
+        record_type: the record's type.
         data: the record as the Avro dict (what ``Codec.encode`` takes: ``date``, ``datetime``,
             ``Decimal`` and ``UUID`` values), or a generated model instance.
 
@@ -43,7 +40,6 @@ def validate(record_type: RecordType | str, data: Any) -> list[ValidationError]:
         One ``ValidationError`` per problem (``path`` a JSON pointer, ``rule``, ``value``); empty when
         the record is valid. Fields the schema does not know are problems too: nothing is dropped.
     """
-    record_type = _resolve(record_type)
     if hasattr(data, "to_avro"):
         data = data.to_avro()
     walk = _Walk(record_type, from_json=False)
@@ -51,19 +47,18 @@ def validate(record_type: RecordType | str, data: Any) -> list[ValidationError]:
     return walk.problems
 
 
-def check(record_type: RecordType | str, data: Any) -> None:
-    """Raise when a record has any problem (see :func:`validate`).
+def check_record(record_type: RecordType, data: Any) -> None:
+    """Raise when a record has any problem (see :func:`validate_record`).
 
     Raises:
         ValidationError: the record is invalid; ``.problems`` lists every problem.
     """
-    record_type = _resolve(record_type)
-    problems = validate(record_type, data)
+    problems = validate_record(record_type, data)
     if problems:
         raise _summary(record_type, problems)
 
 
-def from_json(record_type: RecordType | str, data: Any) -> dict[str, Any]:
+def record_from_json(record_type: RecordType, data: Any) -> dict[str, Any]:
     """Turn a record read from JSON into the Avro dict, checking it on the way.
 
     JSON has no dates, timestamps, decimals or UUIDs: write a date as ``"2025-03-31"``, a timestamp
@@ -71,7 +66,7 @@ def from_json(record_type: RecordType | str, data: Any) -> dict[str, Any]:
     a number, a UUID as its string. A nullable field holds its value or null (no union wrapper).
 
     Args:
-        record_type: the record's type, or its name (latest version).
+        record_type: the record's type.
         data: the decoded JSON object.
 
     Returns:
@@ -80,16 +75,11 @@ def from_json(record_type: RecordType | str, data: Any) -> dict[str, Any]:
     Raises:
         ValidationError: the record is invalid; ``.problems`` lists every problem.
     """
-    record_type = _resolve(record_type)
     walk = _Walk(record_type, from_json=True)
     converted = walk.value(record_type.parsed, data, "")
     if walk.problems:
         raise _summary(record_type, walk.problems)
     return converted  # type: ignore[no-any-return]
-
-
-def _resolve(record_type: RecordType | str) -> RecordType:
-    return catalog().get(record_type) if isinstance(record_type, str) else record_type
 
 
 def _summary(record_type: RecordType, problems: list[ValidationError]) -> ValidationError:
@@ -116,16 +106,6 @@ def _describe(schema: Any) -> str:
     return str(schema["type"])
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 class _Walk:
     """One pass over a record; ``from_json`` also converts JSON values to the Avro dict's types."""
 
@@ -140,7 +120,7 @@ class _Walk:
         self.problems.append(ValidationError(message, record=self.record, path=path, rule=rule, value=value))
 
     def wrong_type(self, schema: Any, value: Any, path: str) -> None:
-        got = "null" if value is None else f"{type(value).__name__} {_show(value)}"
+        got = "null" if value is None else f"{type(value).__name__} {show(value)}"
         self.add(path, "avro.type", value, f"expected {_describe(schema)}, got {got}")
 
     def value(self, schema: Any, value: Any, path: str) -> Any:
@@ -176,7 +156,7 @@ class _Walk:
             converted = trial.value(branch, value, path)
             if not trial.problems:
                 return converted
-        self.add(path, "avro.union", value, f"expected {_describe(branches)}, got {_show(value)}")
+        self.add(path, "avro.union", value, f"expected {_describe(branches)}, got {show(value)}")
         return value
 
     def record_value(self, schema: dict[str, Any], value: Any, path: str) -> Any:
@@ -207,23 +187,8 @@ class _Walk:
         return out if self.from_json else value
 
     def field_rules(self, member: dict[str, Any], value: Any, path: str) -> None:
-        fmt = member.get("format")
-        if fmt == "curp":
-            self.problems += curp_problems(value, path=path, record=self.record)
-        elif fmt in ("rfc", "rfc-lenient"):
-            self.problems += rfc_problems(value, path=path, record=self.record, strict=fmt == "rfc")
-        pattern = member.get("pattern")
-        if pattern is not None and isinstance(value, str) and not _compiled(pattern).fullmatch(value):
-            self.add(path, "pattern", value, f"{_show(value)} does not match {pattern}")
-        low, high = member.get("minimum"), member.get("maximum")
-        if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
-            if low is not None and value < low:
-                self.add(path, "range", value, f"{value} is below the minimum {low}")
-            if high is not None and value > high:
-                self.add(path, "range", value, f"{value} is above the maximum {high}")
-        if "const" in member and value != member["const"]:
-            expected = json.dumps(member["const"])
-            self.add(path, "const", value, f"must be {expected}, got {_show(value)}")
+        for check in field_checks(member):
+            self.problems += check(value, path, self.record)
 
     def enum(self, schema: dict[str, Any], value: Any, path: str) -> Any:
         if not isinstance(value, str):
@@ -246,7 +211,7 @@ class _Walk:
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                self.add(_pointer(path, key), "avro.type", key, f"map keys must be strings, got {_show(key)}")
+                self.add(_pointer(path, key), "avro.type", key, f"map keys must be strings, got {show(key)}")
             out[key] = self.value(schema["values"], item, _pointer(path, key))
         return out
 
@@ -256,7 +221,7 @@ class _Walk:
                 path,
                 "avro.type",
                 value,
-                f"expected {schema['size']} bytes ({schema['name']}), got {_show(value)}",
+                f"expected {schema['size']} bytes ({schema['name']}), got {show(value)}",
             )
         return value
 
@@ -288,9 +253,7 @@ class _Walk:
             self.wrong_type(schema, value, path)
             return value
         kind = schema if isinstance(schema, str) else schema["type"]
-        low, high = _INT_RANGE if kind == "int" else _LONG_RANGE
-        if not low <= value <= high:
-            self.add(path, "avro.range", value, f"{value} does not fit an Avro {kind} ({low}..{high})")
+        self.problems += integer_problems(value, path, self.record, kind=kind)
         return value
 
     def floating(self, schema: Any, value: Any, path: str) -> Any:
@@ -332,8 +295,8 @@ class _Walk:
                 return value
         if not isinstance(value, dt.datetime):
             self.wrong_type(schema, value, path)
-        elif value.tzinfo is None or value.utcoffset() is None:
-            self.add(path, "avro.timestamp", value, f"{value.isoformat()} has no time zone; give one (UTC: Z)")
+        else:
+            self.problems += timestamp_problems(value, path, self.record)
         return value
 
     def uuid_value(self, schema: Any, value: Any, path: str) -> Any:
@@ -342,12 +305,11 @@ class _Walk:
         if not isinstance(value, str):
             self.wrong_type(schema, value, path)
             return value
-        try:
-            parsed = uuid.UUID(value)
-        except ValueError:
-            self.add(path, "avro.uuid", value, f"{value!r} is not a UUID")
+        problems = uuid_problems(value, path, self.record)
+        if problems:
+            self.problems += problems
             return value
-        return parsed if self.from_json else value
+        return uuid.UUID(value) if self.from_json else value
 
     def decimal_value(self, schema: Mapping[str, Any], value: Any, path: str) -> Any:
         if self.from_json and isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -360,22 +322,7 @@ class _Walk:
             self.wrong_type(schema, value, path)
             return value
         precision, scale = schema.get("precision"), schema.get("scale", 0)
-        if not value.is_finite():
-            self.add(path, "avro.decimal", value, f"{value} is not a finite number")
-            return value
-        exponent = value.as_tuple().exponent
-        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-        if places > scale:
-            self.add(path, "avro.decimal", value, f"{value} has {places} decimal places, at most {scale} allowed")
-        whole_digits = value.adjusted() + 1 if value else 0  # digits before the decimal point
-        if precision is not None and whole_digits > precision - scale:
-            self.add(
-                path,
-                "avro.decimal",
-                value,
-                f"{value} has {whole_digits} digits before the decimal point, at most {precision - scale} "
-                f"allowed by decimal({precision},{scale})",
-            )
+        self.problems += decimal_problems(value, path, self.record, precision=precision, scale=scale)
         return value
 
 

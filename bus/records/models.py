@@ -7,7 +7,6 @@ checks types and domain rules and raises ``bus.ValidationError`` with every prob
 """
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
@@ -17,6 +16,7 @@ from bus.records._model_base import (
     Bool,
     Const,
     Curp,
+    DecimalDigits,
     Int,
     Long,
     Maximum,
@@ -26,6 +26,7 @@ from bus.records._model_base import (
     Rfc,
     RfcLenient,
     Timestamp,
+    Uuid,
 )
 
 
@@ -204,7 +205,7 @@ class CaseOpenedV1(RecordModel):
         alias="openedAt",
         description="When the case was opened (UTC).",
     )
-    service_request_id: uuid.UUID | None = Field(
+    service_request_id: Uuid | None = Field(
         None,
         alias="serviceRequestId",
         description=(
@@ -289,7 +290,7 @@ class CaseOpenedV2(RecordModel):
         alias="openedAt",
         description="When the case was opened (UTC).",
     )
-    service_request_id: uuid.UUID | None = Field(
+    service_request_id: Uuid | None = Field(
         None,
         alias="serviceRequestId",
         description=(
@@ -382,7 +383,7 @@ class TaxpayerStatusRequestedV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "696b699ae9af45c28140c2f38efd2b2302fafd7064bb9b2671a4db3cbc7df998"
     avro_key: ClassVar[tuple[str, ...]] = ("citizen_curp",)
 
-    request_id: uuid.UUID = Field(
+    request_id: Uuid = Field(
         alias="requestId",
         description="The CRM's id for this question; the answer carries it back.",
     )
@@ -423,7 +424,7 @@ class InformationRequestSubmittedV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "dcb520b6b867ee9934f87b7408ccfc7412d076006456397ca2a5d4792efcbb0f"
     avro_key: ClassVar[tuple[str, ...]] = ("requester_curp",)
 
-    request_id: uuid.UUID = Field(
+    request_id: Uuid = Field(
         alias="requestId",
         description=(
             "The portal's id for this request; the transparency system carries it as "
@@ -507,7 +508,7 @@ class ServiceRequestSubmittedV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "0a0ccedb4c667c923055ce44898a16974bc6765fceb51d706dd26258fb237ec3"
     avro_key: ClassVar[tuple[str, ...]] = ("applicant", "curp",)
 
-    request_id: uuid.UUID = Field(
+    request_id: Uuid = Field(
         alias="requestId",
         description="The request's identifier, given by the portal.",
     )
@@ -580,7 +581,7 @@ class InvoiceIssuedV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "ed94bd4fa34d3597c4aea4cad123d45a687722b244b6e05c3e4ab5b9dd61292a"
     avro_key: ClassVar[tuple[str, ...]] = ("issuer_rfc",)
 
-    folio: uuid.UUID = Field(
+    folio: Uuid = Field(
         description="The CFDI's fiscal folio (folio fiscal), the UUID given when the invoice was stamped.",
     )
     issuer_rfc: Annotated[str, Rfc] = Field(
@@ -602,20 +603,20 @@ class InvoiceIssuedV1(RecordModel):
         alias="issuedAt",
         description="When the invoice was issued (UTC).",
     )
-    subtotal: Annotated[Decimal, Field(max_digits=18, decimal_places=2)] = Field(
+    subtotal: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 2)] = Field(
         description="Amount before taxes and discounts, in the invoice currency.",
     )
-    taxes: Annotated[Decimal, Field(max_digits=18, decimal_places=2)] = Field(
+    taxes: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 2)] = Field(
         description="Taxes transferred minus taxes withheld, in the invoice currency.",
     )
-    total: Annotated[Decimal, Field(max_digits=18, decimal_places=2)] = Field(
+    total: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 2)] = Field(
         description="Total amount, in the invoice currency.",
     )
     currency: Annotated[str, Pattern(r"^[A-Z]{3}$")] = Field(
         "MXN",
         description="ISO 4217 currency code of the amounts.",
     )
-    exchange_rate: Annotated[Decimal, Field(max_digits=18, decimal_places=6)] | None = Field(
+    exchange_rate: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 6)] | None = Field(
         None,
         alias="exchangeRate",
         description="Pesos per unit of the currency, when the currency is not MXN.",
@@ -645,7 +646,7 @@ class TaxDeclarationFiledV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "51ff7e62e22476e9cd559738441be7c48ace1f0d881f53aa0be7afffc304f7f5"
     avro_key: ClassVar[tuple[str, ...]] = ("rfc",)
 
-    declaration_id: uuid.UUID = Field(
+    declaration_id: Uuid = Field(
         alias="declarationId",
         description="Identifier of this filing, unique across fiscal services.",
     )
@@ -663,15 +664,15 @@ class TaxDeclarationFiledV1(RecordModel):
         alias="declarationType",
         description="Whether this declaration is the first for the period or a complementary one.",
     )
-    tax_base: Annotated[Decimal, Field(max_digits=18, decimal_places=2)] = Field(
+    tax_base: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 2)] = Field(
         alias="taxBase",
         description="Taxable base, in Mexican pesos.",
     )
-    tax_due: Annotated[Decimal, Field(max_digits=18, decimal_places=2)] = Field(
+    tax_due: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 2)] = Field(
         alias="taxDue",
         description="Tax due for the period, in Mexican pesos.",
     )
-    tax_paid: Annotated[Decimal, Field(max_digits=18, decimal_places=2)] = Field(
+    tax_paid: Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits(18, 2)] = Field(
         alias="taxPaid",
         description=(
             "Tax paid with this declaration, in Mexican pesos (may be 0 when the amount is "
@@ -832,7 +833,7 @@ class TaxpayerStatusReportedV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "3a769a10c50dab120a7e929278fc3bc004e3e90bee16e614830637e399ba1735"
     avro_key: ClassVar[tuple[str, ...]] = ("citizen_curp",)
 
-    request_id: uuid.UUID = Field(
+    request_id: Uuid = Field(
         alias="requestId",
         description="The requestId of the TaxpayerStatusRequested answered.",
     )
@@ -897,7 +898,7 @@ class DataAccessLoggedV1(RecordModel):
     avro_fingerprint: ClassVar[str] = "60667ab8f32f2c422ea2adb0e6aea168018c5af44a3956a7226b6855e0bf20ff"
     avro_key: ClassVar[tuple[str, ...]] = ("data_subject_curp",)
 
-    access_id: uuid.UUID = Field(
+    access_id: Uuid = Field(
         alias="accessId",
         description="The log entry's identifier.",
     )
@@ -1142,7 +1143,7 @@ class InformationRequestFiledV2(RecordModel):
             "extended)."
         ),
     )
-    source_request_id: uuid.UUID | None = Field(
+    source_request_id: Uuid | None = Field(
         None,
         alias="sourceRequestId",
         description=(

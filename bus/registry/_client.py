@@ -10,8 +10,9 @@ from urllib.parse import quote
 
 import httpx
 
+from bus.avsc import NAMED_KINDS, named_types, referenced_names
+from bus.registry._canonical import Reference, canonical_json
 from bus.registry._errors import ErrorCode, RegistryError
-from bus.registry._schema import NAMED, PRIMITIVES, Reference, canonical_json
 
 __all__ = ["RegistryClient"]
 
@@ -194,7 +195,7 @@ class RegistryClient:
     def auto_references(self, schema: Any) -> list[Reference]:
         """References for the named types ``schema`` uses but does not define (latest versions)."""
         refs = []
-        for name in _undefined_names(schema):
+        for name in referenced_names(canonical_json(schema)):
             try:
                 latest = self.latest(name)
             except RegistryError as exc:
@@ -217,34 +218,6 @@ class RegistryClient:
         return _replace_first(canonical_json(schema), definitions, defined)
 
 
-def _undefined_names(schema: Any) -> list[str]:
-    defined: set[str] = set()
-    used: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, str):
-            if node not in PRIMITIVES and node not in defined and node not in used:
-                used.append(node)
-        elif isinstance(node, list):
-            for branch in node:
-                walk(branch)
-        elif isinstance(node, dict):
-            kind = node.get("type")
-            if kind in NAMED:
-                defined.add(node["name"])
-                for fld in node.get("fields") or []:
-                    walk(fld.get("type"))
-            elif kind == "array":
-                walk(node.get("items"))
-            elif kind == "map":
-                walk(node.get("values"))
-            elif isinstance(kind, dict | list):
-                walk(kind)
-
-    walk(canonical_json(schema))
-    return [name for name in used if name not in defined]
-
-
 def _replace_first(node: Any, definitions: dict[str, Any], defined: set[str]) -> Any:
     """Put each referenced definition where its name is first used (Avro needs a definition first)."""
     if isinstance(node, str):
@@ -259,7 +232,7 @@ def _replace_first(node: Any, definitions: dict[str, Any], defined: set[str]) ->
     if isinstance(node, dict):
         out = dict(node)
         kind = node.get("type")
-        if kind in NAMED:
+        if kind in NAMED_KINDS:
             defined.add(node["name"])
             if "fields" in node:
                 out["fields"] = [{**f, "type": _replace_first(f["type"], definitions, defined)} for f in node["fields"]]
@@ -277,10 +250,10 @@ def _named_once(node: Any, defined: set[str]) -> Any:
         return [_named_once(branch, defined) for branch in node]
     if isinstance(node, dict):
         kind = node.get("type")
-        if kind in NAMED and node["name"] in defined:
+        if kind in NAMED_KINDS and node["name"] in defined:
             return node["name"]
         out = dict(node)
-        if kind in NAMED and "fields" in node:
+        if kind in NAMED_KINDS and "fields" in node:
             out["fields"] = [{**f, "type": _named_once(f["type"], defined)} for f in node["fields"]]
         elif kind == "array":
             out["items"] = _named_once(node["items"], defined)
@@ -291,14 +264,4 @@ def _named_once(node: Any, defined: set[str]) -> Any:
 
 
 def _mark_defined(node: Any, defined: set[str]) -> None:
-    if isinstance(node, list):
-        for branch in node:
-            _mark_defined(branch, defined)
-    elif isinstance(node, dict):
-        if node.get("type") in NAMED:
-            defined.add(node["name"])
-            for fld in node.get("fields") or []:
-                _mark_defined(fld.get("type"), defined)
-        for key in ("items", "values"):
-            if key in node:
-                _mark_defined(node[key], defined)
+    defined.update(named.full_name for named in named_types(node) if named.defines)

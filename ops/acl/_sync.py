@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bus import EnlaceSettings
+from bus.policy import Policy
 from bus.records import Catalog
 from bus.transport import AclBinding, ClusterAdmin, NewTopicSpec
 from ops.acl._layout import TopicSpec, bus_layout, topic_specs
@@ -20,15 +20,15 @@ class Access:
     """The rights and topics one policy and catalog ask of a cluster."""
 
     layout: BusLayout
-    policy: dict[str, Any]
+    policy: Policy
 
     @classmethod
     def of(cls, catalog: Catalog, settings: EnlaceSettings) -> Access:
         """The access the catalog's policy (``policy.yaml`` beside its schemas) grants."""
-        return cls.of_policy(catalog, dict(catalog.policy), settings)
+        return cls.of_policy(catalog, catalog.policy, settings)
 
     @classmethod
-    def of_policy(cls, catalog: Catalog, policy: dict[str, Any], settings: EnlaceSettings) -> Access:
+    def of_policy(cls, catalog: Catalog, policy: Policy, settings: EnlaceSettings) -> Access:
         """The access another version of the policy grants over the same catalog."""
         return cls(bus_layout(catalog, policy, settings, registry_principal=REGISTRY_PRINCIPAL), policy)
 

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bus import load_settings
-from bus.registry import CompatibilityLevel, check_compatibility, parse_schema
+from bus.registry.compatibility import CompatibilityLevel, check_compatibility, parse_schema
 from ops.kafka import free_ports, start_cluster
 from ops.registry import RegistryProcess
 
@@ -35,7 +35,7 @@ _BASELINE_BODY = {"schema": ""}
 def baseline_app(body: str):  # the trivial route: same framework, same response class, no registry
     from fastapi import FastAPI
 
-    from bus.registry._service import RegistryResponse
+    from bus.registry.server import RegistryResponse
 
     app = FastAPI(default_response_class=RegistryResponse)
     answer = {"schema": body}

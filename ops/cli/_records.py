@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from bus import SchemaError, ValidationError
-from bus.records import CLASSIFICATIONS, Catalog, catalog, from_json, load_catalog, write_models
+from bus.records import CLASSIFICATIONS, Catalog, catalog, from_json, load_catalog
+from bus.records.generate import write_models
 
 records_app = typer.Typer(help="The shared records: validate, list, regenerate the models.", no_args_is_help=True)
 

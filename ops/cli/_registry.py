@@ -11,19 +11,9 @@ import typer
 import yaml
 
 from bus import ConfigError, EnlaceSettings, load_settings
-from bus.registry import (
-    AgencyCredentials,
-    CatalogProblem,
-    KafkaSchemaLog,
-    Policy,
-    RegistryClient,
-    SchemaRegistry,
-    add_agency_token,
-    check_catalog,
-    create_app,
-    load_policy,
-    register_catalog,
-)
+from bus.policy import Policy, load_policy
+from bus.registry import RegistryClient
+from bus.registry.checks import CatalogProblem, check_catalog, register_catalog
 
 registry_app = typer.Typer(help="Run the schema registry and manage agency credentials.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Check and register the schema catalog (for integrators' CI).", no_args_is_help=True)
@@ -65,6 +55,8 @@ def serve(
     """Serve the registry's REST API, storing everything in the Kafka topic ENLACE_REGISTRY_TOPIC."""
     import uvicorn
 
+    from bus.registry.server import AgencyCredentials, KafkaSchemaLog, SchemaRegistry, create_app
+
     settings = load_settings()
     chosen = _policy(policy, settings)
     credentials = AgencyCredentials.load(settings.registry_credentials)
@@ -88,6 +80,8 @@ def token(
     ),
 ) -> None:
     """Make a token for an agency: its hash goes to the credentials file, the token is printed once."""
+    from bus.registry.server import add_agency_token
+
     target = file or load_settings().registry_credentials
     if not target:
         raise ConfigError("say where the credentials file is: --file or ENLACE_REGISTRY_CREDENTIALS")

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from bus import TransportError
-from bus.registry import add_agency_token
+from bus.registry.server import add_agency_token
 from ops.kafka import free_ports
 
 __all__ = ["RegistryProcess", "write_credentials"]

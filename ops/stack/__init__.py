@@ -1,7 +1,7 @@
 """The whole bus on one machine: ``enlace up``, ``down``, ``status``, ``demo`` and ``trace``."""
 
 from ops.stack._demo import DemoResult, run_demo
-from ops.stack._population import Citizen, citizens, register_export
+from ops.stack._population import Citizen, citizens
 from ops.stack._stack import DEMO_CITIZENS, Stack, require_stack, stack_dir
 from ops.stack._status import bus_status, format_table, status_tables
 from ops.stack._trace import Hop, find_trace_id, hops, parent_chain, trace_report
@@ -18,7 +18,6 @@ __all__ = [
     "format_table",
     "hops",
     "parent_chain",
-    "register_export",
     "require_stack",
     "run_demo",
     "stack_dir",

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.portal import SERVICES
+from adapters.portal import SERVICES, addressable_agencies
 from ops.stack._population import Citizen, citizens
 from ops.stack._stack import DEMO_CITIZENS
 
 __all__ = ["DemoResult", "run_demo"]
 
 _SERVICE_CODES = list(SERVICES)
-_AGENCIES = ["urn:mx:gob:sat", "urn:mx:gob:crm", "urn:mx:gob:portal"]
 _QUESTIONS = [
     "What is SAT's budget for 2026?",
     "How many cases did you open last month, by channel?",
@@ -95,6 +94,7 @@ def run_demo(
     base = portal_url.rstrip("/")
     result = DemoResult()
     population = citizens(DEMO_CITIZENS)[: min(people, DEMO_CITIZENS)]
+    asked = list(addressable_agencies())  # information requests go round the agencies that answer them
     for i, person in enumerate(population):
         attempts = [("/api/service-requests", _service_body(person, _SERVICE_CODES[i % len(_SERVICE_CODES)]))]
         if i % 3 == 0:
@@ -103,7 +103,7 @@ def run_demo(
                     "/api/information-requests",
                     {
                         "curp": person.curp,
-                        "agency": _AGENCIES[i % len(_AGENCIES)],
+                        "agency": asked[i % len(asked)],
                         "question": _QUESTIONS[i % len(_QUESTIONS)],
                         "consent": True,
                     },

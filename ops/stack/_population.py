@@ -1,4 +1,4 @@
-"""The demo's citizens: valid CURPs and RFCs, and fiscal services' register export for them.
+"""The demo's citizens: valid CURPs and RFCs, and whether fiscal services hold them as taxpayers.
 
 Deterministic (a seed), so a demo run and its tests see the same people. Identifiers are built the
 way RENAPO and SAT build them (letters from the names, birth date, sex, state, internal consonants,
@@ -11,10 +11,9 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from adapters.fiscal import LegacyTaxpayer, format_line
 from bus.records import curp_check_digit, rfc_check_digit
 
-__all__ = ["Citizen", "citizens", "register_export"]
+__all__ = ["Citizen", "citizens"]
 
 _GIVEN = {
     "H": ["JUAN", "LUIS", "CARLOS", "MIGUEL", "JOSE", "PEDRO", "RAUL", "DIEGO"],
@@ -96,23 +95,3 @@ def citizens(count: int, *, seed: int = 2026) -> list[Citizen]:
         status = "A" if roll < 0.70 else "S" if roll < 0.85 else None
         people.append(Citizen(curp, rfc, given.title(), first.title(), second.title(), status))
     return people
-
-
-def register_export(people: list[Citizen], *, since: dt.date = dt.date(2020, 1, 1)) -> str:
-    """Fiscal services' fixed-width register export holding the registered ones among ``people``."""
-    lines = [
-        format_line(
-            LegacyTaxpayer(
-                rfc=p.rfc,
-                curp=p.curp,
-                name=p.full_name.upper(),
-                regime_code="612" if i % 2 else "605",
-                status_code=p.tax_status,
-                status_since=since,
-                obligations=("ISR-PF", "IVA-MENSUAL") if i % 2 else ("ISR-SYS",),
-            )
-        )
-        for i, p in enumerate(people)
-        if p.tax_status
-    ]
-    return "\n".join(lines) + "\n"

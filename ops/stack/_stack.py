@@ -1,10 +1,11 @@
 """``enlace up`` / ``enlace down``: the whole bus on one machine, started in order, stopped cleanly.
 
 Order: Kafka (the configured one, or the local background cluster), Zipkin, the schema registry,
-the schemas, the agencies' keys, then the four agencies. A component that does not come up stops
-everything started before it and names itself with the tail of its log. The state file
-(``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status`` find every
-process again; ``down`` stops only what ``up`` started.
+the schemas, the agencies' keys, then every agency ``adapters.agencies()`` finds, in start order and
+with its own options (fiscal services' register export of the demo's citizens). A component that
+does not come up stops everything started before it and names itself with the tail of its log. The
+state file (``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status``
+find every process again; ``down`` stops only what ``up`` started.
 """
 
 from __future__ import annotations
@@ -19,20 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import AGENCY_MODULES
+from adapters import Agency, agencies
 from bus import EnlaceSettings, TransportError
 from bus.identity import AUTHORITY
-from bus.records import default_schemas_dir
+from bus.records import catalog, default_schemas_dir
 from ops.kafka import BackgroundCluster, wait_for_brokers
 from ops.process import ManagedProcess, StartError, free_port
-from ops.stack._population import citizens, register_export
+from ops.stack._population import citizens
 from ops.zipkin import ZipkinServer
 
 __all__ = ["DEMO_CITIZENS", "Stack", "stack_dir"]
 
 DEMO_CITIZENS = 40
-# Every namespace owner, for registry tokens (mx.gob.common belongs to the coordination body).
-_OWNERS = ("urn:mx:gob:interop", "urn:mx:gob:sat", "urn:mx:gob:crm", "urn:mx:gob:portal", "urn:mx:gob:transparencia")
+
+
+def _owners() -> list[str]:
+    """Every namespace owner with records in the catalog, for registry tokens (mx.gob.common's
+    shared types belong to the coordination body, which is no agency process)."""
+    return sorted({t.owner for t in catalog().records() if t.owner})
 
 
 def stack_dir() -> Path:
@@ -173,7 +178,7 @@ class Stack:
         say("registry: starting the schema registry")
         credentials, tokens = self.root / "registry-credentials", self.root / "registry-tokens.yaml"
         lines = []
-        for owner in _OWNERS:
+        for owner in _owners():
             token = self._run(
                 "registry token", _cli("registry", "token", "--agency", owner, "--file", str(credentials))
             )
@@ -207,7 +212,8 @@ class Stack:
     def _keys(self, say: Callable[[str], None]) -> dict[str, Path]:
         self._run("authority key", _cli("agency", "keygen", AUTHORITY, "--out", str(self.root / "keys" / "interop")))
         keys: dict[str, Path] = {}
-        for name, (urn, _) in AGENCY_MODULES.items():
+        for each in agencies():
+            name, urn = each.name, each.urn
             out = self._run(f"{name} key", _cli("agency", "keygen", urn, "--out", str(self.root / "keys" / name)))
             keys[name] = Path(out.strip().splitlines()[-1])
             self._run(f"{name} key", _cli("agency", "publish-key", "--agency", urn, "--key-file", str(keys[name])))
@@ -215,9 +221,7 @@ class Stack:
         return keys
 
     def _agencies(self, keys: dict[str, Path], say: Callable[[str], None], demo_citizens: int) -> None:
-        register = self.root / "data" / "fiscal-register.txt"
-        register.parent.mkdir(parents=True, exist_ok=True)
-        register.write_text(register_export(citizens(demo_citizens)), encoding="ascii")
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
         tracing = {
             "OTEL_TRACES_EXPORTER": "zipkin_json",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.urls['zipkin']}/api/v2/spans",
@@ -225,22 +229,22 @@ class Stack:
             # Spans reach the dashboard within a second instead of the SDK's default five.
             "OTEL_BSP_SCHEDULE_DELAY": "500",
         }
-        for name, (urn, module) in AGENCY_MODULES.items():
+        for each in agencies():
+            name = each.name
             port = free_port()
             argv = [
                 sys.executable,
                 "-m",
-                module,
+                each.module,
                 "--key-file",
                 str(keys[name]),
                 "--data-dir",
                 str(self.root / "data"),
                 "--port",
                 str(port),
+                *self._demo_options(each, demo_citizens),
             ]
-            if name == "fiscal":
-                argv += ["--register", str(register)]
-            say(f"{name}: starting {urn}")
+            say(f"{name}: starting {each.urn}")
             process = ManagedProcess(
                 name=name,
                 argv=argv,
@@ -254,6 +258,17 @@ class Stack:
             self.urls[name] = f"http://127.0.0.1:{port}"
             self.save()
         self.urls["portal"] = self.urls["portal"] + "/"
+
+    def _demo_options(self, agency: Agency, demo_citizens: int) -> list[str]:
+        """The agency's own options with the demo inputs they name, each written to a data file."""
+        argv: list[str] = []
+        for option in agency.options:
+            if option.demo_input is None:
+                continue
+            path = self.root / "data" / f"{agency.name}-{option.dest}.txt"
+            path.write_text(option.demo_input(citizens(demo_citizens)), encoding="utf-8")
+            argv += [option.flag, str(path)]
+        return argv
 
     def _run(self, what: str, argv: list[str], *, env: dict[str, str] | None = None) -> str:
         log = self.root / "logs" / "setup.log"
@@ -298,7 +313,7 @@ class Stack:
         report: dict[str, dict[str, Any]] = {}
         for process in self.processes:
             body: Any = None
-            if process.alive() and process.health_url and process.name in AGENCY_MODULES:
+            if process.alive() and process.health_url and process.name in {a.name for a in agencies()}:
                 body = _json(process.health_url)
             healthy = process.alive() and (process.health_url is None or http_ok(process.health_url, timeout=5))
             report[process.name] = {"pid": process.pid, "alive": process.alive(), "healthy": healthy, "detail": body}

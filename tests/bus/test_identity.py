@@ -13,6 +13,7 @@ from bus.identity import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
     BadSignature,
+    DuplicateHeader,
     ExpiredKey,
     MissingSignature,
     RevokedKey,
@@ -96,8 +97,9 @@ def test_an_added_ce_header_fails_but_an_unsigned_one_does_not(sat_key, store):
 
 def test_a_duplicated_signed_header_is_refused(sat_key, store):
     headers, key, value = _signed(sat_key)
-    with pytest.raises(MissingSignature, match="twice"):
+    with pytest.raises(DuplicateHeader, match="twice") as refused:
         store.verify([*headers, ("ce_subject", b"other")], key, value)
+    assert refused.value.reason == "duplicate-header"
 
 
 def test_an_unsigned_record_is_refused(store):

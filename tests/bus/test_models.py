@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import shutil
 from pathlib import Path
 
+import pydantic
 import pytest
 
 from bus import SchemaError, ValidationError
-from bus.records import catalog, generate_models_source, load_catalog, models_path
-from bus.records._generate import python_name
+from bus.records import catalog, load_catalog
+from bus.records.generate import generate_models_source, models_path, python_name
 from bus.records.models import CaseOpened, CaseOpenedV1, CaseOpenedV2, PersonV1, ServiceRequestSubmitted
 
 RECORDS = [t for t in catalog().records() if t.kind == "record"]
@@ -84,7 +86,8 @@ def test_timestamps_keep_millisecond_precision_like_the_schema() -> None:
 
 def test_models_are_immutable() -> None:
     case = CaseOpened(**_case_fields())
-    with pytest.raises(Exception, match="frozen"):
+    # pydantic's own error (not Enlace's ValidationError): assigning to a frozen model is a bug, not bad data
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         case.status = "CLOSED"  # type: ignore[misc]
 
 
@@ -138,3 +141,29 @@ def test_python_names_are_snake_case_of_avro_names() -> None:
     assert python_name("citizenCurp") == "citizen_curp"
     assert python_name("sha256") == "sha256"
     assert python_name("from") == "from_"
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "value"),
+    [
+        ("CaseOpened", "openedAt", dt.datetime(2025, 1, 1, 12, 0)),  # naive
+        ("CaseOpened", "serviceRequestId", "not-a-uuid"),
+        ("CaseOpened", "caseId", "CASE-1"),
+        ("ServiceRequestSubmitted", "consentGiven", False),
+        ("TaxDeclarationFiled", "taxDue", decimal.Decimal("1.234")),
+        ("TaxDeclarationFiled", "taxDue", decimal.Decimal("NaN")),
+        ("TaxDeclarationFiled", "fiscalYear", 1999),
+        ("TaxDeclarationFiled", "fiscalYear", 2**40),
+    ],
+)
+def test_models_and_the_validator_report_a_rule_the_same_way(record: str, field: str, value: object) -> None:
+    from bus.records import validate
+
+    record_type = catalog().get(record)
+    data = record_type.example() | {field: value}
+    expected = [(p.path, p.rule, p.message) for p in validate(record_type, data)]
+    with pytest.raises(ValidationError) as raised:
+        record_type.model.from_avro(data)
+    got = [(p.path, p.rule, p.message) for p in raised.value.problems]
+    # An int too wide for Avro breaks its minimum too; pydantic stops at the first check of a field.
+    assert got == expected[:1] and expected

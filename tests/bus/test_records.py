@@ -321,3 +321,36 @@ def test_schemas_dir_comes_from_the_environment(schemas_copy: Path, monkeypatch)
 
     monkeypatch.setenv("ENLACE_SCHEMAS_DIR", str(schemas_copy))
     assert default_schemas_dir() == schemas_copy
+
+
+def test_the_records_door_does_not_offer_the_code_generator() -> None:
+    import bus.records
+
+    assert not {"generate_models_source", "models_path", "write_models"} & set(bus.records.__all__)
+
+
+def test_every_problem_of_a_catalog_is_listed_at_once(schemas_copy: Path) -> None:
+    (schemas_copy / "mx.gob.crm" / "CaseUpdated" / "v1.avsc").write_text("{")
+    case = schemas_copy / "mx.gob.crm" / "CaseOpened" / "v1.avsc"
+    schema = json.loads(case.read_text())
+    del schema["keyField"]
+    case.write_text(json.dumps(schema))
+    stray = schemas_copy / "mx.gob.crm" / "CaseOpened" / "latest.avsc"
+    stray.write_text(json.dumps(schema))
+    with pytest.raises(SchemaError) as raised:
+        load_catalog(schemas_copy)
+    lines = str(raised.value).splitlines()
+    assert any("CaseUpdated/v1.avsc: not valid JSON" in line for line in lines)
+    assert any("latest.avsc: schema files are named v<N>.avsc" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "text", ['{"type": ["record"], "name": "X"}', "[]", '"string"', '{"type": "record", "name": 7}']
+)
+def test_a_file_that_is_not_a_named_type_is_one_problem_not_a_crash(tmp_path: Path, text: str) -> None:
+    from bus.records import read_schema_files
+
+    (tmp_path / "v1.avsc").write_text(text)
+    files, problems = read_schema_files(tmp_path)
+    assert files == []
+    assert [(p.pointer, p.rule) for p in problems] == [("/type", "schema.invalid")]

@@ -1,4 +1,6 @@
-"""Fixtures for the agency connector: agencies with published keys, connectors on the real broker."""
+"""Fixtures for the agency connector: agencies with published keys, connectors on the real broker and
+the real schema registry (the session's ``registry`` service, every record of the catalog registered
+by its owner). In-memory schema sources are for pure-logic unit tests only."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bus import load_settings
-from bus.codec import InMemorySchemaSource
 from bus.identity import AgencyKey, TrustedKey, generate_key, publish_trusted_key
 from connectors import AgencyConnector
 from tests.conftest import Authority
@@ -17,12 +18,12 @@ from tests.conftest import Authority
 
 @dataclass
 class Bus:
-    """One test's corner of the bus: its own trust topic, keys and processed-id files."""
+    """One test's corner of the bus: its own trust topic, keys and processed-id files; the session's registry."""
 
     bootstrap_servers: str
     trust_topic: str
     directory: Path
-    schema_source: InMemorySchemaSource
+    registry_url: str
     keys: dict[str, AgencyKey]
     prefix: str
     authority: Authority
@@ -35,6 +36,7 @@ class Bus:
         return load_settings({}).model_copy(
             update={
                 "bootstrap_servers": self.bootstrap_servers,
+                "registry_url": self.registry_url,
                 "trust_topic": self.trust_topic,
                 "trust_anchor": self.authority.anchor,
                 "retry_backoff_s": 0.05,
@@ -56,15 +58,9 @@ class Bus:
 
 
 @pytest.fixture
-def bus(kafka, unique_name, tmp_path, authority) -> Bus:
+def bus(kafka, registered, unique_name, tmp_path, authority) -> Bus:
     return Bus(
-        kafka.bootstrap_servers,
-        unique_name("trust"),
-        tmp_path,
-        InMemorySchemaSource(),
-        {},
-        unique_name("t") + ".",
-        authority,
+        kafka.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t") + ".", authority
     )
 
 
@@ -81,7 +77,7 @@ def connector(bus) -> Iterator[Callable[..., AgencyConnector]]:
             agency,
             key=key or bus.key(agency),
             settings=bus.settings(**settings),
-            schema_source=schema_source or bus.schema_source,
+            schema_source=schema_source,  # None: a RegistryClient on the session's registry (read-only)
             processed_db=bus.directory / f"{name}-{len(made)}.sqlite3",
             tracer_provider=tracer_provider,
         )
@@ -95,14 +91,12 @@ def connector(bus) -> Iterator[Callable[..., AgencyConnector]]:
 
 @pytest.fixture(scope="session")
 def registered(registry) -> str:
-    """The real registry's URL, with CaseOpened and the shared types it uses registered by their owners."""
+    """The real registry's URL, with every version of every record in the catalog registered by its
+    owner, as ``enlace up`` does; connectors then only look schemas up, as agencies do."""
     from bus.records import catalog
     from bus.registry import RegistryClient
 
-    cases = catalog().get("CaseOpened")
-    needed = {cases.full_name} | {r.full_name for r in cases.references(transitive=True)}
-    for record_type in catalog().records():  # shared types first: the order to register them in
-        if record_type.full_name in needed:
-            client = RegistryClient(registry.url, credential=registry.token(record_type.owner))
+    for record_type in catalog().records():  # shared types first, versions in order: the order to register them in
+        with RegistryClient(registry.url, credential=registry.token(record_type.owner)) as client:
             client.id_for(record_type.subject, record_type.schema)
     return registry.url

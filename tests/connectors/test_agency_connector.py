@@ -287,18 +287,25 @@ def test_the_trace_continues_from_a_publisher_process_to_a_consumer_process(
     assert format(process.parent.span_id, "016x") == sent["span_id"], "process is a child of the send span"
 
 
-def test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double(connector, unique_name):
+def test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double(connector, bus, unique_name):
+    from bus.transport import Topics
+
+    # Two partitions, so the group's rebalance must hand one of the first consumer's partitions
+    # (with its batch still open) to the second: with one, the second might be given nothing.
+    topics = Topics(bus.bootstrap_servers)
+    topics.ensure(bus.topic(CASES), partitions=2)
+    topics.close()
     crm = connector(CRM)
     sent = [crm.publish(case(1000)).ce_id]
     group = unique_name("portal")
     handled: dict[str, list[str]] = {"first": [], "second": []}
     failures: list[BaseException] = []
-    first_started = threading.Event()
+    started = {"first": threading.Event(), "second": threading.Event()}
 
     def consume(name: str) -> None:
         def keep(record, received):
             handled[name].append(received.ce_id)
-            first_started.set()
+            started[name].set()
 
         try:
             # A long commit interval keeps a batch open when the group takes the partition away.
@@ -309,16 +316,23 @@ def test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double(c
 
     first = threading.Thread(target=consume, args=("first",))
     first.start()
-    assert first_started.wait(60)
+    assert started["first"].wait(60)
     second = threading.Thread(target=consume, args=("second",))
     second.start()
-    for i in range(1, 300):  # records keep flowing while the group rebalances
+    # Records keep flowing while the group rebalances: at least 300, and on until the second
+    # consumer has handled one (its share arrived), whenever the rebalance happens to finish.
+    deadline = time.monotonic() + 90
+    i = 0
+    while i < 300 or not started["second"].is_set():
+        assert time.monotonic() < deadline, "the second consumer was never given a partition"
+        i += 1
         sent.append(crm.publish(case(1000 + i)).ce_id)
-        time.sleep(0.01)
+        time.sleep(0.01)  # a steady stream, not a wait for anything
     first.join(120)
     second.join(120)
 
     assert failures == []
+    assert handled["first"] and handled["second"], "both consumers applied records"
     together = handled["first"] + handled["second"]
     assert set(together) == set(sent), "every record handled"
     assert len(together) == len(set(together)), "the group's hand-over repeated records"

@@ -13,7 +13,6 @@ import time
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from bus.codec import InMemorySchemaSource
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.registry import RegistryClient
@@ -117,15 +116,10 @@ def test_sigterm_finishes_the_record_in_hand_commits_and_exits_cleanly(
 
 
 @pytest.fixture
-def bus3(kafka3, unique_name, tmp_path, authority) -> Bus:
+def bus3(kafka3, registered, unique_name, tmp_path, authority) -> Bus:
+    # Records on the three-node cluster, schemas in the session's registry (ids do not depend on the cluster).
     return Bus(
-        kafka3.bootstrap_servers,
-        unique_name("trust"),
-        tmp_path,
-        InMemorySchemaSource(),
-        {},
-        unique_name("t3") + ".",
-        authority,
+        kafka3.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t3") + ".", authority
     )
 
 
@@ -137,7 +131,6 @@ def test_one_broker_of_three_killed_mid_stream_loses_nothing(bus3, kafka3, uniqu
             agency,
             key=bus3.key(agency),
             settings=bus3.settings(),
-            schema_source=bus3.schema_source,
             processed_db=bus3.directory / f"{agency.rsplit(':', 1)[-1]}.sqlite3",
         )
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
 
 import pytest
 import yaml
 
 from bus import ConfigError, load_settings
+from bus.policy import parse_policy
 from bus.records import catalog
 from bus.transport import AclBinding
 from ops.acl import Access, plan_changes, policy_readers, render_strimzi, strimzi_users
@@ -54,10 +56,9 @@ def test_trust_topic_and_registry_log_are_written_by_their_principals_alone(acce
 
 
 def test_removing_a_reader_from_the_policy_removes_its_bindings(access: Access) -> None:
-    policy = dict(access.policy)
-    readers = {k: dict(v) for k, v in policy["readers"].items()}
+    readers = {k: dict(v) for k, v in access.policy.readers.items()}
     del readers["mx.gob.crm.CaseUpdated"]["urn:mx:gob:portal"]
-    smaller = Access.of_policy(catalog(), {**policy, "readers": readers}, load_settings({}))
+    smaller = Access.of_policy(catalog(), replace(access.policy, readers=readers), load_settings({}))
     plan = plan_changes(smaller.bindings(), access.bindings())
     assert not plan.add
     removed = {(b.principal, b.resource_name, b.operation) for b in plan.remove}
@@ -91,22 +92,34 @@ def test_plan_table_and_json_name_each_change(access: Access) -> None:
 @pytest.mark.parametrize(
     ("readers", "problem"),
     [
-        ({"mx.gob.nowhere.Thing": {"urn:mx:gob:crm": ["case-management"]}}, "neither a record"),
         ({"mx.gob.crm.CaseOpened": {"crm": ["case-management"]}}, "not an agency URN"),
         ({"mx.gob.crm.CaseOpened": {"urn:mx:gob:portal": []}}, "one or more purposes"),
         ({"mx.gob.crm.CaseOpened": {"urn:mx:gob:portal": ["curiosity"]}}, "unknown purpose"),
         ({"mx.gob.crm.CaseOpened": ["urn:mx:gob:portal"]}, "expected agency URN"),
-        (["not", "a", "mapping"], "must be mappings"),
+        (["not", "a", "mapping"], "readers must map"),
     ],
 )
 def test_bad_readers_are_refused_naming_the_problem(readers: object, problem: str) -> None:
-    policy = {**catalog().policy, "readers": readers}
+    data = yaml.safe_load((catalog().root / "policy.yaml").read_text())
     with pytest.raises(ConfigError, match=problem):
+        parse_policy({**data, "readers": readers})
+
+
+def test_readers_of_a_record_the_catalog_does_not_have_are_refused() -> None:
+    policy = replace(catalog().policy, readers={"mx.gob.nowhere.Thing": {"urn:mx:gob:crm": ("case-management",)}})
+    with pytest.raises(ConfigError, match="neither a record"):
         policy_readers(policy, catalog())
 
 
+@pytest.mark.parametrize("purposes", [{"x": "text only"}, {"x": {"text": "t"}}, ["x"]])
+def test_purposes_need_words_and_a_legal_ground(purposes: object) -> None:
+    data = yaml.safe_load((catalog().root / "policy.yaml").read_text())
+    with pytest.raises(ConfigError, match="purpose"):
+        parse_policy({**data, "purposes": purposes, "readers": {}})
+
+
 def test_a_namespace_grant_covers_every_record_of_it() -> None:
-    policy = {**catalog().policy, "readers": {"mx.gob.crm": {"urn:mx:gob:sat": ["tax-status-check"]}}}
+    policy = replace(catalog().policy, readers={"mx.gob.crm": {"urn:mx:gob:sat": ("tax-status-check",)}})
     readers = policy_readers(policy, catalog())
     assert {name for name, grants in readers.items() if "urn:mx:gob:sat" in grants} == {
         "mx.gob.crm.CaseOpened",
@@ -119,6 +132,14 @@ def test_a_namespace_grant_covers_every_record_of_it() -> None:
 def test_principal_names_refuse_what_kafka_or_kubernetes_cannot_hold(urn: str) -> None:
     with pytest.raises(ConfigError):
         principal_for(urn)
+
+
+def test_may_read_checks_the_reader_and_its_purpose() -> None:
+    policy = catalog().policy
+    assert policy.may_read("urn:mx:gob:crm", "mx.gob.sat.TaxpayerStatusReported", "tax-status-check")
+    assert not policy.may_read("urn:mx:gob:crm", "mx.gob.sat.TaxpayerStatusReported", "access-log")
+    assert not policy.may_read("urn:mx:gob:portal", "mx.gob.sat.TaxpayerStatusReported")
+    assert policy.purposes["access-log"].text.startswith("To record who received")
 
 
 def test_principal_names_are_kubernetes_names() -> None:

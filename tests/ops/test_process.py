@@ -11,8 +11,12 @@ from ops.process import ManagedProcess, StartError, free_port, http_ok
 
 def _http_server(tmp_path, port: int, *, tied: bool = True) -> ManagedProcess:
     return ManagedProcess(
-        name="web", argv=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        log=tmp_path / "web.log", health_url=f"http://127.0.0.1:{port}/", cwd=tmp_path, tied_to_parent=tied,
+        name="web",
+        argv=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        log=tmp_path / "web.log",
+        health_url=f"http://127.0.0.1:{port}/",
+        cwd=tmp_path,
+        tied_to_parent=tied,
     )
 
 
@@ -54,7 +58,8 @@ def test_a_program_that_exits_at_start_is_named_with_its_log_tail(tmp_path):
     process = ManagedProcess(
         name="registry",
         argv=[sys.executable, "-c", "import sys; print('no Kafka at 127.0.0.1:1'); sys.exit(3)"],
-        log=tmp_path / "registry.log", health_url=f"http://127.0.0.1:{free_port()}/",
+        log=tmp_path / "registry.log",
+        health_url=f"http://127.0.0.1:{free_port()}/",
     )
     with pytest.raises(StartError) as caught:
         process.start(timeout=20)
@@ -68,7 +73,8 @@ def test_a_program_that_never_gets_healthy_is_stopped_after_the_deadline(tmp_pat
     process = ManagedProcess(
         name="slow",
         argv=[sys.executable, "-c", "import time; print('warming up', flush=True); time.sleep(60)"],
-        log=tmp_path / "slow.log", health_url=f"http://127.0.0.1:{free_port()}/",
+        log=tmp_path / "slow.log",
+        health_url=f"http://127.0.0.1:{free_port()}/",
     )
     with pytest.raises(StartError, match=r"slow did not start: .* did not answer within 1s") as caught:
         process.start(timeout=1)

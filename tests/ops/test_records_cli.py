@@ -82,7 +82,7 @@ def test_generate_check_passes_on_the_committed_models() -> None:
 
 
 def test_generate_check_fails_on_stale_models_and_generate_rewrites_them(tmp_path: Path, monkeypatch) -> None:
-    import bus.records._generate as generate
+    import bus.records.generate as generate
 
     stale = tmp_path / "models.py"
     stale.write_text("# stale\n")

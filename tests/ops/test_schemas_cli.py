@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -42,11 +41,12 @@ def broken_catalog(tmp_path: Path) -> Path:
     return tmp_path / "schemas"
 
 
-def test_the_projects_catalog_passes_offline_in_a_few_seconds() -> None:
-    started = time.monotonic()
-    result = enlace("schemas", "check", "schemas")
+def test_the_projects_catalog_passes_offline_with_no_kafka_or_registry_to_reach() -> None:
+    # Offline is what keeps it fast and CI-safe: were it to call Kafka or a registry, these closed
+    # ports would fail it (rather than a wall-clock bound that a loaded machine could break).
+    nowhere = {"ENLACE_BOOTSTRAP_SERVERS": "127.0.0.1:9", "ENLACE_REGISTRY_URL": "http://127.0.0.1:9"}
+    result = enlace("schemas", "check", "schemas", env=nowhere)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert time.monotonic() - started < 10
     assert "0 problem(s)" in result.stderr
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -140,10 +141,9 @@ def test_sync_is_idempotent_and_takes_away_what_the_policy_no_longer_grants(
     secured: LocalCluster, operator: ClusterAdmin, access: Access
 ) -> None:
     assert access.plan(operator).empty
-    policy = dict(access.policy)
-    readers = {k: dict(v) for k, v in policy["readers"].items()}
+    readers = {k: dict(v) for k, v in access.policy.readers.items()}
     del readers["mx.gob.portal.ServiceRequestSubmitted"]["urn:mx:gob:crm"]
-    narrower = Access.of_policy(catalog(), {**policy, "readers": readers}, load_settings({}))
+    narrower = Access.of_policy(catalog(), replace(access.policy, readers=readers), load_settings({}))
     try:
         applied, _ = narrower.sync(operator)
         assert applied.remove and not applied.add

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from adapters.fiscal import parse_export
+from adapters.fiscal import parse_export, register_export
 from bus.records import validate_curp, validate_rfc
 from ops.process import ManagedProcess, free_port
-from ops.stack import Stack, citizens, format_table, hops, parent_chain, register_export
+from ops.stack import Stack, citizens, format_table, hops, parent_chain
 
 
 def test_demo_citizens_have_valid_distinct_identifiers_and_a_register_export():

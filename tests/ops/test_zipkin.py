@@ -25,11 +25,25 @@ def test_zipkin_takes_json_v2_spans_and_returns_them_by_trace_id(zipkin):
     trace_id = f"{int(time.time() * 1e6):032x}"
     now_us = int(time.time() * 1e6)
     spans = [
-        {"traceId": trace_id, "id": "00000000000000a1", "name": "send portal.requests", "kind": "PRODUCER",
-         "timestamp": now_us, "duration": 100, "localEndpoint": {"serviceName": "urn:mx:gob:portal"}},
-        {"traceId": trace_id, "id": "00000000000000a2", "parentId": "00000000000000a1",
-         "name": "process portal.requests", "kind": "CONSUMER", "timestamp": now_us + 200, "duration": 50,
-         "localEndpoint": {"serviceName": "urn:mx:gob:crm"}},
+        {
+            "traceId": trace_id,
+            "id": "00000000000000a1",
+            "name": "send portal.requests",
+            "kind": "PRODUCER",
+            "timestamp": now_us,
+            "duration": 100,
+            "localEndpoint": {"serviceName": "urn:mx:gob:portal"},
+        },
+        {
+            "traceId": trace_id,
+            "id": "00000000000000a2",
+            "parentId": "00000000000000a1",
+            "name": "process portal.requests",
+            "kind": "CONSUMER",
+            "timestamp": now_us + 200,
+            "duration": 50,
+            "localEndpoint": {"serviceName": "urn:mx:gob:crm"},
+        },
     ]
     assert _post_spans(zipkin.spans_endpoint, spans) == 202
 

@@ -17,8 +17,10 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
 from bus.codec import Codec  # noqa: E402
+from bus.policy import load_policy  # noqa: E402
 from bus.records import catalog  # noqa: E402
-from bus.registry import RegistryClient, load_policy, register_catalog  # noqa: E402
+from bus.registry import RegistryClient  # noqa: E402
+from bus.registry.checks import register_catalog  # noqa: E402
 from tests.conftest import _POLICY  # noqa: E402
 
 CONTEXT = SerializationContext("mx.gob.crm.cases", MessageField.VALUE)

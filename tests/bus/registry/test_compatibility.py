@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bus.registry import CompatibilityLevel, RegistryError, check_compatibility, parse_schema, reader_writer_problems
+from bus.registry import RegistryError
+from bus.registry.compatibility import CompatibilityLevel, check_compatibility, parse_schema, reader_writer_problems
 
 
 def schema(value: object) -> object:

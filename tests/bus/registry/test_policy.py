@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bus import ConfigError
-from bus.registry import RULES, load_policy
+from bus.policy import RULES, load_policy
 
 POLICY = load_policy(Path(__file__).parent / "data" / "policy.yaml")
 REPO_SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
@@ -141,7 +141,7 @@ def test_a_policy_file_with_unknown_rules_or_no_reason_is_refused(tmp_path: Path
 
 @pytest.mark.skipif(not (REPO_SCHEMAS / "policy.yaml").exists(), reason="the project's schemas/ has not landed yet")
 def test_the_projects_own_schemas_pass_the_policy() -> None:
-    from bus.registry import check_catalog
+    from bus.registry.checks import check_catalog
 
     policy = load_policy(REPO_SCHEMAS / "policy.yaml")
     assert [str(p) for p in check_catalog(REPO_SCHEMAS, policy)] == []

@@ -6,8 +6,8 @@ from __future__ import annotations
 import fastavro
 
 from bus.records import catalog
+from bus.registry import canonical_json
 from bus.registry._client import _replace_first
-from bus.registry._schema import canonical_json
 
 
 def _inlined(record_name: str) -> dict:

@@ -1,7 +1,10 @@
 """Generate ``bus/records/models.py`` from the catalog: one pydantic model per record version.
 
-Run ``enlace records generate`` (or ``python -m bus.records._generate``) after changing a ``.avsc``;
-``--check`` exits 1 when the committed models differ from what the schemas produce.
+Run ``enlace records generate`` (or ``python -m bus.records.generate``) after changing a ``.avsc``;
+``--check`` exits 1 when the committed models differ from what the schemas produce. A door of its
+own, apart from ``bus.records``: only the ``enlace`` CLI and the tests need the generator::
+
+    from bus.records.generate import generate_models_source, models_path, write_models
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from bus._errors import SchemaError
-from bus.records._catalog import Catalog, RecordType, catalog, model_class_name
+from bus.records._catalog import Catalog, catalog
+from bus.records._record_type import RecordType, model_class_name
 
-__all__ = ["generate_models_source", "main", "models_path", "write_models"]
+__all__ = ["generate_models_source", "main", "models_path", "python_name", "write_models"]
 
 _HEADER = '''\
 """Typed shared records, generated from the catalog's .avsc files. Do not edit: run
@@ -32,7 +36,6 @@ checks types and domain rules and raises ``bus.ValidationError`` with every prob
 """
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
@@ -42,6 +45,7 @@ from bus.records._model_base import (
     Bool,
     Const,
     Curp,
+    DecimalDigits,
     Int,
     Long,
     Maximum,
@@ -51,6 +55,7 @@ from bus.records._model_base import (
     Rfc,
     RfcLenient,
     Timestamp,
+    Uuid,
 )
 '''
 _RESERVED = set(dir(BaseModel)) | {"key", "to_avro", "from_avro"}
@@ -68,7 +73,7 @@ _LOGICAL_TYPES = {
     ("int", "date"): "dt.date",
     ("long", "timestamp-millis"): "Timestamp",
     ("long", "timestamp-micros"): "dt.datetime",
-    ("string", "uuid"): "uuid.UUID",
+    ("string", "uuid"): "Uuid",
 }
 _FORMATS = {"curp": "Curp", "rfc": "Rfc", "rfc-lenient": "RfcLenient"}
 
@@ -124,7 +129,7 @@ def write_models(*, check: bool = False, cat: Catalog | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bus.records._generate [--check]``."""
+    """``python -m bus.records.generate [--check]``."""
     args = sys.argv[1:] if argv is None else argv
     check = "--check" in args
     matched = write_models(check=check)
@@ -245,7 +250,8 @@ class _Unit:
         logical = schema.get("logicalType")
         if logical == "decimal":
             precision, scale = schema["precision"], schema.get("scale", 0)
-            return f"Annotated[Decimal, Field(max_digits={precision}, decimal_places={scale})]"
+            # NaN and infinities reach DecimalDigits, which refuses them with Enlace's rule id.
+            return f"Annotated[Decimal, Field(allow_inf_nan=True), DecimalDigits({precision}, {scale})]"
         if (kind, logical) in _LOGICAL_TYPES:
             return _LOGICAL_TYPES[(kind, logical)]
         return self.base_annotation(kind)

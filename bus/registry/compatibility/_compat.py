@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import avro.schema
@@ -36,33 +35,10 @@ from avro.compatibility import (
     lookup_writer_field,
 )
 
-from bus.registry._schema import ParsedSchema
+from bus.policy import CompatibilityLevel
+from bus.registry.compatibility._schema import ParsedSchema
 
-__all__ = ["CompatibilityLevel", "Incompatibility", "check_compatibility", "reader_writer_problems"]
-
-
-class CompatibilityLevel(StrEnum):
-    """Confluent's compatibility levels."""
-
-    NONE = "NONE"
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-
-    @property
-    def transitive(self) -> bool:
-        return self.endswith("_TRANSITIVE")
-
-    @property
-    def backward(self) -> bool:
-        return self.startswith(("BACKWARD", "FULL"))
-
-    @property
-    def forward(self) -> bool:
-        return self.startswith(("FORWARD", "FULL"))
+__all__ = ["Incompatibility", "check_compatibility", "reader_writer_problems"]
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, RegistryError
-from bus.registry._registry import SchemaRegistry
-from bus.registry._schema import Reference
+from bus.registry.server._registry import SchemaRegistry
 
 __all__ = ["CONTENT_TYPE", "MAX_BODY_BYTES", "create_app"]
 

@@ -15,8 +15,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bus.registry._canonical import Reference, canonical_json, schema_json
 from bus.registry._errors import RegistryError
-from bus.registry._schema import Reference, canonical_json, schema_json
 
 __all__ = ["RegistryState", "SchemaEntry", "config_key", "id_watermark_key", "mode_key", "schema_key"]
 

@@ -1,32 +1,22 @@
-"""The Interoperability Policy as data (``schemas/policy.yaml``) and the rules it enforces on schemas.
-
-Each rule has an id, reports a JSON pointer into the schema's file and a sentence, and can be relaxed
-for one subject in the policy file with a written reason::
-
-    relaxations:
-      - subject: mx.gob.crm.CaseOpened
-        rules: [naming.field-camel-case]
-        reason: "fields mirror the CRM's legacy column names until v3"
+"""The policy's rules on schemas: each has an id, and reports a JSON pointer and a sentence.
 
 Ownership (who may write a subject) is checked by the registry with agency credentials; the rules
-here only need the schema.
+here only need the schema's JSON.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from bus._errors import PolicyViolation
+from bus.avsc import NAMED_KINDS, PRIMITIVES, full_name
 
-from bus._errors import ConfigError, PolicyViolation
-from bus.registry._compat import CompatibilityLevel
-from bus.registry._schema import NAMED, PRIMITIVES
+if TYPE_CHECKING:
+    from bus.policy._policy import Policy
 
-__all__ = ["RULES", "Policy", "load_policy"]
+__all__ = ["RULES", "schema_violations"]
 
 #: Every rule id, with the sentence that explains it.
 RULES: dict[str, str] = {
@@ -60,81 +50,11 @@ _PERSONAL_NAMES = {
 _PERSONAL_TYPES = r"^(curp|rfc|person|personname|fullname|address|contact)$"
 
 
-@dataclass(frozen=True)
-class Relaxation:
-    """Rules not enforced for one subject, and why."""
-
-    subject: str
-    rules: frozenset[str]
-    reason: str
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The Interoperability Policy.
-
-    Attributes:
-        owners: namespace → owning agency URN.
-        default_compatibility: the level every governed subject keeps.
-        classifications: the allowed values of a field's classification property.
-        public_classifications: the values that mean "not personal data".
-        classification_property: the field property holding the classification.
-        shared_namespace: the namespace of shared types every record references.
-        relaxations: subject → relaxation.
-        admins: agencies that may change the registry's global configuration and mode.
-        source: the file the policy came from.
-    """
-
-    owners: Mapping[str, str]
-    default_compatibility: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
-    classifications: frozenset[str] = frozenset({"public", "personal", "sensitive"})
-    public_classifications: frozenset[str] = frozenset({"public"})
-    classification_property: str = "classification"
-    shared_namespace: str = "mx.gob.common"
-    relaxations: Mapping[str, Relaxation] = field(default_factory=dict)
-    admins: frozenset[str] = frozenset()
-    source: str = "<memory>"
-
-    def owner_of(self, namespace: str | None) -> str | None:
-        """The agency owning a namespace (the longest owned prefix), or None."""
-        if not namespace:
-            return None
-        best = None
-        for owned, agency in self.owners.items():
-            if (namespace == owned or namespace.startswith(owned + ".")) and (
-                best is None or len(owned) > len(best[0])
-            ):
-                best = (owned, agency)
-        return best[1] if best else None
-
-    def relaxed(self, subject: str, rule: str) -> bool:
-        """Whether ``rule`` is relaxed for ``subject``."""
-        relaxation = self.relaxations.get(subject)
-        return relaxation is not None and rule in relaxation.rules
-
-    def level_for(self, subject: str) -> CompatibilityLevel:
-        """The compatibility level a governed subject must keep."""
-        return self.default_compatibility
-
-    def check(
-        self,
-        schema: Any,
-        *,
-        subject: str,
-        shared_types: Mapping[str, Any] | None = None,
-    ) -> list[PolicyViolation]:
-        """Check one schema's JSON against every rule not relaxed for its subject.
-
-        Args:
-            schema: the schema's JSON value (as in its file).
-            subject: the subject it is (or will be) registered under.
-            shared_types: full name → JSON of the shared types known (to catch copies).
-
-        Returns:
-            The violations, each with rule id, JSON pointer and sentence; empty when it conforms.
-        """
-        found = list(_SchemaWalk(self, subject, shared_types or {}).violations(schema))
-        return [v for v in found if not self.relaxed(subject, v.rule)]
+def schema_violations(
+    policy: Policy, schema: Any, *, subject: str, shared_types: Mapping[str, Any]
+) -> Iterator[PolicyViolation]:
+    """Every rule a schema's JSON breaks, relaxed or not (``Policy.check`` filters relaxations)."""
+    return _SchemaWalk(policy, subject, shared_types).violations(schema)
 
 
 class _SchemaWalk:
@@ -147,8 +67,8 @@ class _SchemaWalk:
         self.top_namespace: str | None = None
 
     def violations(self, schema: Any) -> Iterator[PolicyViolation]:
-        if isinstance(schema, dict) and schema.get("type") in NAMED:
-            fullname = _full(schema, None)
+        if isinstance(schema, dict) and schema.get("type") in NAMED_KINDS:
+            fullname = full_name(schema, None)
             self.top_namespace = fullname.rpartition(".")[0] or None
             if self.policy.owner_of(self.top_namespace) is None:
                 yield self._violation(
@@ -168,7 +88,7 @@ class _SchemaWalk:
                 yield from self._type(branch, f"{pointer}/{index}", namespace)
         elif isinstance(node, dict):
             kind = node.get("type")
-            if kind in NAMED:
+            if kind in NAMED_KINDS:
                 yield from self._named(node, pointer, namespace)
             elif kind == "array":
                 yield from self._type(node.get("items"), f"{pointer}/items", namespace)
@@ -178,7 +98,7 @@ class _SchemaWalk:
                 yield from self._type(kind, f"{pointer}/type", namespace)
 
     def _named(self, node: dict[str, Any], pointer: str, namespace: str | None) -> Iterator[PolicyViolation]:
-        fullname = _full(node, namespace)
+        fullname = full_name(node, namespace)
         space, _, short = fullname.rpartition(".")
         kind = node.get("type")
         if not _PASCAL.match(short):
@@ -279,7 +199,7 @@ def _type_names(type_: Any, namespace: str | None) -> Iterator[str]:
     elif isinstance(type_, list):
         for branch in type_:
             yield from _type_names(branch, namespace)
-    elif isinstance(type_, dict) and type_.get("type") in NAMED and isinstance(type_.get("name"), str):
+    elif isinstance(type_, dict) and type_.get("type") in NAMED_KINDS and isinstance(type_.get("name"), str):
         yield type_["name"].rpartition(".")[2]
 
 
@@ -292,76 +212,3 @@ def _field_names(node: Any) -> frozenset[str]:
 def _has_doc(node: dict[str, Any]) -> bool:
     doc = node.get("doc")
     return isinstance(doc, str) and bool(doc.strip())
-
-
-def _full(node: dict[str, Any], namespace: str | None) -> str:
-    name = str(node.get("name"))
-    if "." in name:
-        return name
-    space = node.get("namespace", namespace)
-    return f"{space}.{name}" if space else name
-
-
-def load_policy(path: str | Path) -> Policy:
-    """Read the Interoperability Policy from a YAML file.
-
-    Args:
-        path: the policy file, normally ``schemas/policy.yaml``.
-
-    Returns:
-        The policy.
-
-    Raises:
-        ConfigError: the file is missing, not YAML, or names an unknown rule, level or key.
-    """
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read the policy {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"policy {path}: expected a mapping at the top level")
-    owners = data.get("owners") or {}
-    if not isinstance(owners, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in owners.items()):
-        raise ConfigError(f"policy {path}: owners must map namespaces to agency URNs")
-    level = str(data.get("default_compatibility", "FULL_TRANSITIVE"))
-    if level not in CompatibilityLevel.__members__:
-        raise ConfigError(f"policy {path}: default_compatibility {level!r} is not one of {list(CompatibilityLevel)}")
-    classifications = data.get("classifications") or {"public": "", "personal": "", "sensitive": ""}
-    rules = data.get("rules") or {}
-    unknown = sorted(set(rules) - set(RULES)) if isinstance(rules, dict) else ["(rules must be a mapping)"]
-    if unknown:
-        raise ConfigError(f"policy {path}: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
-    return Policy(
-        owners=dict(owners),
-        default_compatibility=CompatibilityLevel(level),
-        classifications=frozenset(classifications),
-        public_classifications=frozenset(data.get("public_classifications") or ["public"]),
-        relaxations=_relaxations(path, data.get("relaxations") or []),
-        admins=frozenset(data.get("admins") or []),
-        shared_namespace=str(data.get("shared_namespace", "mx.gob.common")),
-        source=str(path),
-    )
-
-
-def _relaxations(path: Path, items: Any) -> dict[str, Relaxation]:
-    if not isinstance(items, list):
-        raise ConfigError(f"policy {path}: relaxations must be a list")
-    out: dict[str, Relaxation] = {}
-    for index, item in enumerate(items):
-        where = f"policy {path}: relaxations[{index}]"
-        if not isinstance(item, dict) or not isinstance(item.get("subject"), str):
-            raise ConfigError(f"{where}: needs a subject")
-        rules = item.get("rules")
-        if not isinstance(rules, list) or not rules:
-            raise ConfigError(f"{where}: needs a non-empty list of rules")
-        unknown = sorted(set(map(str, rules)) - set(RULES))
-        if unknown:
-            raise ConfigError(f"{where}: unknown rule(s) {', '.join(unknown)}")
-        reason = item.get("reason")
-        if not isinstance(reason, str) or len(reason.strip()) < 10:
-            raise ConfigError(f"{where}: a relaxation needs a written reason (a sentence)")
-        previous = out.get(item["subject"])
-        merged = frozenset(map(str, rules)) | (previous.rules if previous else frozenset())
-        out[item["subject"]] = Relaxation(item["subject"], merged, reason.strip())
-    return out

@@ -1,0 +1,164 @@
+"""What every part of the registry shares: the log, the in-memory state and parsed schemas.
+
+Reads answer from memory; when a read misses (404), the instance first catches up with the topic
+so that an id or version just registered through another instance is found. Writes decide on the
+latest state as the only writer (see ``bus.registry._log``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from bus._errors import PolicyViolation
+from bus.policy import Policy
+from bus.registry._canonical import Reference
+from bus.registry._errors import ErrorCode, RegistryError, not_found, unprocessable
+from bus.registry.compatibility import ParsedSchema, parse_schema
+from bus.registry.server._credentials import AgencyCredentials
+from bus.registry.server._state import RegistryState, SchemaEntry
+
+__all__ = ["RegistryCore", "SchemaLog", "Version", "parse_version", "policy_violation", "policy_violations"]
+
+T = TypeVar("T")
+Version = int | str
+
+
+class SchemaLog(Protocol):
+    """Where the registry's records live (``KafkaSchemaLog`` in production)."""
+
+    def start(self, apply: Callable[[bytes, bytes | None], None]) -> None: ...
+    def sync(self, target: int | None = None) -> None: ...
+    def write(self, decide: Callable[[], Sequence[tuple[bytes, bytes | None]]]) -> None: ...
+    def close(self) -> None: ...
+
+
+def parse_version(version: str | int) -> int | None:
+    """A path version as a number, or None for ``latest``/``-1``.
+
+    Raises:
+        RegistryError: 42202 for anything but a positive 32-bit integer, ``latest`` or -1.
+    """
+    text = str(version).strip()
+    if text.lower() == "latest" or text == "-1":
+        return None
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 2**31 - 1:  # "¹".isdigit() is true too
+        return int(text)
+    raise unprocessable(
+        ErrorCode.INVALID_VERSION,
+        f"The specified version '{version}' is not a valid version id. "
+        'Allowed values are between [1, 2^31-1] and the string "latest"',
+    )
+
+
+def policy_violations(violations: Sequence[Any]) -> RegistryError:
+    """The 422/42230 answer listing every policy rule a request breaks (rule, pointer, sentence)."""
+    return RegistryError(
+        "Schema violates the Interoperability Policy: " + "; ".join(str(v) for v in violations),
+        http_status=422,
+        error_code=ErrorCode.POLICY_VIOLATION,
+        details=[{"rule": v.rule, "pointer": v.pointer, "message": v.message} for v in violations],
+    )
+
+
+def policy_violation(rule: str, pointer: str, sentence: str) -> RegistryError:
+    """The 422/42230 answer for one broken policy rule."""
+    return policy_violations([PolicyViolation(sentence, rule=rule, pointer=pointer or "/")])
+
+
+class RegistryCore:
+    """The state one registry instance holds, and the reads every operation builds on.
+
+    Args:
+        log: the storage log.
+        policy: the policy to enforce, or None for a plain registry (no rules, no ownership).
+        credentials: agency credentials, required for writes when a policy is set.
+    """
+
+    def __init__(
+        self, log: SchemaLog, *, policy: Policy | None = None, credentials: AgencyCredentials | None = None
+    ) -> None:
+        self._log = log
+        self._policy = policy
+        self._credentials = credentials or AgencyCredentials({})
+        self._state = RegistryState()
+        self._lock = threading.RLock()
+        self._parsed: dict[int, ParsedSchema] = {}
+
+    @property
+    def policy(self) -> Policy | None:
+        return self._policy
+
+    def start(self) -> None:
+        """Replay the log into memory and follow it."""
+        self._log.start(self._apply)
+
+    def close(self) -> None:
+        self._log.close()
+
+    def _apply(self, key: bytes, value: bytes | None) -> None:
+        with self._lock:
+            self._state.apply(key, value)
+
+    def _read(self, read: Callable[[], T]) -> T:
+        try:
+            with self._lock:
+                return read()
+        except RegistryError as exc:
+            if exc.http_status != 404:
+                raise
+        self._log.sync()
+        with self._lock:
+            return read()
+
+    def _entries_or_404(self, subject: str, *, deleted: bool) -> list[SchemaEntry]:
+        entries = self._state.entries(subject, deleted=deleted)
+        if not entries:
+            raise not_found(ErrorCode.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
+        return entries
+
+    def _entry(self, subject: str, version: Version, *, deleted: bool) -> SchemaEntry:
+        number = parse_version(version)
+        if number is None:
+            return self._entries_or_404(subject, deleted=deleted)[-1]
+        if subject not in self._state.subjects:
+            raise not_found(ErrorCode.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
+        entry = self._state.subjects[subject].get(number)
+        if entry is None or (entry.deleted and not deleted):
+            raise not_found(ErrorCode.VERSION_NOT_FOUND, f"Version {number} not found.")
+        return entry
+
+    def _schema_or_404(self, schema_id: int) -> tuple[str, tuple[Reference, ...]]:
+        found = self._state.schemas.get(schema_id)
+        if found is None:
+            raise not_found(ErrorCode.SCHEMA_NOT_FOUND, f"Schema {schema_id} not found")
+        return found
+
+    def parsed(self, schema_id: int) -> ParsedSchema:
+        """The parsed schema of an id (parsed once, with its references)."""
+        with self._lock:
+            cached = self._parsed.get(schema_id)
+            if cached is None:
+                text, references = self._schema_or_404(schema_id)
+                cached = parse_schema(text, references=references, dependencies=self._dependencies(references))
+                self._parsed[schema_id] = cached
+            return cached
+
+    def _dependencies(self, references: Sequence[Reference]) -> list[ParsedSchema]:
+        deps = []
+        for ref in references:
+            entry = self._state.subjects.get(ref.subject, {}).get(ref.version)
+            if entry is None:
+                raise unprocessable(
+                    ErrorCode.INVALID_SCHEMA,
+                    f"Invalid schema: reference {ref.name!r} points to subject {ref.subject!r} "
+                    f"version {ref.version}, which does not exist",
+                )
+            deps.append(self.parsed(entry.id))
+        return deps
+
+    def parse(self, text: str, references: Sequence[Reference]) -> ParsedSchema:
+        """Parse a schema with its references resolved against this registry."""
+        with self._lock:
+            return parse_schema(text, references=references, dependencies=self._dependencies(references))
