@@ -34,6 +34,14 @@ class EnlaceSettings(BaseSettings):
         registry_token: one agency's token for registry writes (a secret: never logged).
         schemas_dir: the shared records' catalog (``.avsc`` files and ``policy.yaml``); unset means
             the repository's ``schemas/`` folder beside the ``bus`` package.
+        kafka_config: a Kafka client properties file in the Java client's key names
+            (``bootstrap.servers``, ``security.protocol``, ``sasl.mechanism``, ``sasl.jaas.config``,
+            ``ssl.truststore.type=PEM``, ``ssl.truststore.location``), read by every Kafka client.
+        kafka_security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+        kafka_sasl_mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+        kafka_sasl_username: the SASL principal.
+        kafka_sasl_password: its password (a secret: never logged).
+        kafka_ssl_cafile: PEM file of the CA certificates that sign the brokers' certificates.
         trust_topic: the compacted topic of agency public keys.
         trust_anchor: the interoperability authority's pinned public key file(s) (``.pub``,
             comma-separated): only trust records they signed are believed. Receivers refuse to start
@@ -41,8 +49,11 @@ class EnlaceSettings(BaseSettings):
         authority_key: the interoperability authority's private key file, for the operator's acts
             (publishing and revoking agency keys); never needed by an agency.
         topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
-        processed_db: the connector's processed-id SQLite file; unset means
-            ``$XDG_DATA_HOME/enlace/processed-<agency>.sqlite3``.
+        store_path: the agency store, the connector's SQLite file (processed ids, dead-lettered
+            positions, the outbox, the agency's own tables); unset means
+            ``$XDG_DATA_HOME/enlace/<agency>.sqlite3``.
+        store_retention_s: how long the store keeps processed ids, dead-lettered positions and sent
+            outbox rows before pruning them.
         handler_attempts: how many times a failing handler is called before its record is dead-lettered.
         retry_backoff_s: the first retry's delay; each further retry waits twice as long.
     """
@@ -54,6 +65,12 @@ class EnlaceSettings(BaseSettings):
     kafka: KafkaMode = "auto"
     kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    kafka_config: str | None = None
+    kafka_security_protocol: str | None = None
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = Field(default=None, repr=False)
+    kafka_ssl_cafile: str | None = None
     registry_topic: str = Field(default="_schemas", min_length=1)
     registry_policy: str | None = None
     registry_credentials: str | None = None
@@ -64,7 +81,11 @@ class EnlaceSettings(BaseSettings):
     trust_anchor: str | None = None
     authority_key: str | None = None
     topic_prefix: str = ""
-    processed_db: str | None = None
+    store_path: str | None = None
+    # 14 days: longer than Kafka's default topic retention (7 days, log.retention.hours=168), so a
+    # record is forgotten only after Kafka itself can no longer redeliver it (a consumer group reset
+    # to the earliest offset replays at most 7 days; every id from then is still known).
+    store_retention_s: float = Field(default=14 * 24 * 3600.0, gt=0)
     handler_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
 

@@ -2,21 +2,25 @@
 
 The agency connector, in a few lines::
 
-    from connectors import AgencyConnector
-    from bus.records.models import CaseOpened
+    from connectors import AgencyConnector, Received
+    from bus.records.models import CaseOpened, DataAccessLogged
 
     crm = AgencyConnector("urn:mx:gob:crm", key="keys/crm.key")
     delivery = crm.publish(CaseOpened(...))        # validated, encoded, signed, acked by all replicas
 
-    portal = AgencyConnector("urn:mx:gob:portal")
+    transparencia = AgencyConnector("urn:mx:gob:transparencia", key="keys/transparencia.key", store_schema=SCHEMA)
     def on_case(case: CaseOpened, received: Received) -> None:
-        received.transaction.execute("INSERT INTO cases VALUES (?, ?)", (case.case_id, received.sender))
-    portal.subscribe(CaseOpened, group="portal-cases", handler=on_case)
-    portal.run()                                    # until SIGTERM / Ctrl-C
+        received.transaction.execute("INSERT INTO seen_cases VALUES (?)", (case.case_id,))
+        received.transaction.emit(DataAccessLogged(...))   # sent after the commit, exactly once
+    transparencia.subscribe(CaseOpened, group="transparencia", handler=on_case)
+    transparencia.run()                                      # until SIGTERM / Ctrl-C
 
 A record's path: ``_connector.AgencyConnector.publish`` → ``_outbound`` (policy, validation, codec,
 envelope, signature) → Kafka → ``_subscriber.Subscription`` (verification, dedup, ``_inbound``
-decoding, handler with retries, commit) → your handler; refusals go to ``_dead_letters``.
+decoding, handler with retries, commit) → your handler; refusals go to ``_dead_letters``. What a
+handler (or ``connector.transaction()``) emits is prepared the same way, kept in the agency store's
+outbox (``_store``) and sent after the commit by ``_outbox``. Unit-test handlers with
+``connectors.testing``.
 """
 
 from connectors._connector import AgencyConnector
@@ -27,17 +31,18 @@ from connectors._dead_letters import (
     replay_dead_letters,
     replay_position,
 )
-from connectors._processed import ProcessedStore, Transaction
 from connectors._received import Delivery, Received
+from connectors._store import AgencyStore, Batch, Transaction
 from connectors._subscriber import Handler, Subscription
 
 __all__ = [
     "DLQ_SUFFIX",
     "AgencyConnector",
+    "AgencyStore",
+    "Batch",
     "DeadLetter",
     "Delivery",
     "Handler",
-    "ProcessedStore",
     "Received",
     "Subscription",
     "Transaction",

@@ -17,23 +17,34 @@ from bus.codec import Codec, SchemaSource
 from bus.identity import AgencyKey, TrustAnchor, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
 from bus.tracing import SendSpan, Telemetry, configure_from_env
-from bus.transport import Consumer, Producer, Topics
+from bus.transport import (
+    Acknowledged,
+    Consumer,
+    KafkaClientConfig,
+    Producer,
+    Topics,
+    check_consumer_config,
+    check_producer_config,
+)
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound
 from connectors._outbound import Outbound
-from connectors._processed import ProcessedStore
+from connectors._outbox import OutboxPublisher
 from connectors._received import Delivery
+from connectors._store import AgencyStore, Outgoing, Transaction
 from connectors._subscriber import Handler, Subscription
 
 __all__ = ["AgencyConnector"]
 
 # A broker's default max.message.bytes (1 MiB + 12), for a topic that does not exist yet.
 _BROKER_DEFAULT_MAX_BYTES = 1_048_588
+# How long run() and close() wait for the outbox to be sent; what is left is sent on the next start.
+_FLUSH_TIMEOUT_S = 10.0
 
 
-def _default_processed_db(agency: str) -> Path:
+def _default_store_path(agency: str) -> Path:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "enlace" / f"processed-{agency.rsplit(':', 1)[-1]}.sqlite3"
+    return base / "enlace" / f"{agency.rsplit(':', 1)[-1]}.sqlite3"
 
 
 class _Outcome:
@@ -49,17 +60,15 @@ class _Outcome:
         self.topic, self.ce_id, self.span = topic, ce_id, span
         self.delivery: Future[Delivery] = Future()
 
-    def acknowledged(self, meta: Any) -> None:
+    def acknowledged(self, meta: Acknowledged) -> None:
         self.span.finish(partition=meta.partition, offset=meta.offset)
         self.delivery.set_result(Delivery(meta.topic, meta.partition, meta.offset, self.ce_id))
 
-    def failed(self, exc: BaseException) -> None:
+    def failed(self, exc: TransportError) -> None:
         self.span.finish(error=exc)
         self.delivery.set_exception(
             TransportError(
-                f"{self.topic} did not acknowledge {self.ce_id}: {exc}",
-                retriable=getattr(exc, "retriable", False),
-                topic=self.topic,
+                f"{self.topic} did not acknowledge {self.ce_id}: {exc}", retriable=exc.retriable, topic=self.topic
             )
         )
 
@@ -74,15 +83,20 @@ class AgencyConnector:
         schema_source: where schemas and ids come from (the registry client); defaults to a
             ``RegistryClient`` on ``settings.registry_url``.
         records: the record catalog; the project's shared records by default.
-        processed_db: the processed-id SQLite file (``settings.processed_db`` or a per-agency file in
-            ``$XDG_DATA_HOME/enlace``). Handlers' own tables may live in it.
+        store_path: the agency store's SQLite file (``settings.store_path`` or a per-agency file in
+            ``$XDG_DATA_HOME/enlace``): processed ids, dead-lettered positions, the outbox and the
+            agency's own tables.
+        store_schema: the agency's own ``CREATE TABLE IF NOT EXISTS`` statements, run when the store
+            opens.
         signatures: sign on publish and verify on receipt. Turn off only to measure their cost.
         tracer_provider, meter_provider: OpenTelemetry providers; the global ones (configured from
             ``OTEL_*``) by default.
-        producer_config, consumer_config: kafka-python settings overriding Enlace's defaults.
+        producer_config, consumer_config: kafka-python settings overriding Enlace's defaults (checked
+            here: an unknown key, or a connection setting, is a ConfigError naming it).
 
     Raises:
-        ConfigError: the URN is malformed, the key file unusable, or no Kafka is configured.
+        ConfigError: the URN is malformed, the key file unusable, an override unknown, or no Kafka is
+            configured (``ENLACE_BOOTSTRAP_SERVERS`` or ``ENLACE_KAFKA_CONFIG``).
     """
 
     def __init__(
@@ -93,7 +107,8 @@ class AgencyConnector:
         settings: EnlaceSettings | None = None,
         schema_source: SchemaSource | None = None,
         records: Catalog | None = None,
-        processed_db: str | os.PathLike[str] | None = None,
+        store_path: str | os.PathLike[str] | None = None,
+        store_schema: str = "",
         signatures: bool = True,
         tracer_provider: Any = None,
         meter_provider: Any = None,
@@ -102,9 +117,10 @@ class AgencyConnector:
     ) -> None:
         self.agency = check_agency_urn(agency)
         self.settings = settings or load_settings()
-        if not self.settings.bootstrap_servers:
-            raise ConfigError("the connector needs ENLACE_BOOTSTRAP_SERVERS (settings.bootstrap_servers)")
-        self.bootstrap_servers = self.settings.bootstrap_servers
+        self.kafka = KafkaClientConfig.from_settings(self.settings)
+        self.bootstrap_servers = self.kafka.bootstrap_servers
+        self._producer_config = check_producer_config(producer_config or {})
+        self._consumer_config = check_consumer_config(consumer_config or {})
         self._key = load_key(agency, key) if isinstance(key, (str, os.PathLike)) else key
         if self._key is not None and self._key.agency != agency:
             raise ConfigError(f"the key given is {self._key.agency}'s, not {agency}'s")
@@ -114,11 +130,12 @@ class AgencyConnector:
         self.telemetry = Telemetry(agency, tracer_provider=tracer_provider, meter_provider=meter_provider)
         self.catalog = records or catalog()
         self._codec = Codec(schema_source or self._registry_client())
-        self._processed_db = Path(processed_db or self.settings.processed_db or _default_processed_db(agency))
-        self._producer_config = producer_config or {}
-        self._consumer_config = consumer_config or {}
+        self._store_path = Path(store_path or self.settings.store_path or _default_store_path(agency))
+        self._store_schema = store_schema
+        self._store: AgencyStore | None = None
+        self._publisher: OutboxPublisher | None = None
         self._producer: Producer | None = None
-        self._topics = Topics(self.bootstrap_servers)
+        self._topics = Topics(self.kafka)
         self._outbound: Outbound | None = None
         self._trust: TrustStore | None = None
         self._trust_reader: TrustTopicReader | None = None
@@ -188,7 +205,7 @@ class AgencyConnector:
             if self._outbound is None:
                 if self.signatures and self._key is None:
                     raise ConfigError(f"{self.agency} has no signing key: pass key= to publish")
-                self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
+                self._producer = self._producer or Producer(self.kafka, **self._producer_config)
                 self._outbound = Outbound(
                     agency=self.agency,
                     codec=self._codec,
@@ -205,15 +222,75 @@ class AgencyConnector:
         topic_limit = self._topics.max_message_bytes(topic) or _BROKER_DEFAULT_MAX_BYTES
         return min(topic_limit, self._producer.max_request_size)
 
+    # -- the agency store and its outbox ----------------------------------------------------------
+    @property
+    def store(self) -> AgencyStore:
+        """The agency store (opened on first use, with its outbox publisher started): read its tables
+        through ``store.reader()``."""
+        return self._store_ready()
+
+    def transaction(self) -> contextlib.AbstractContextManager[Transaction]:
+        """A write transaction not caused by a received record (a web submission, a register load).
+
+        ``execute``/``executemany`` write the agency's tables, ``emit(record)`` queues a record; all of
+        it commits on leaving the block (or none of it, on an error), then the outbox publisher sends
+        the records. Usage::
+
+            with connector.transaction() as tx:
+                tx.execute("UPDATE padron SET line = ? WHERE rfc = ?", (line, rfc))
+                tx.emit(TaxpayerStatusChanged(...))
+        """
+        return self._store_ready().transaction()
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows published (kept until pruned) and pending, for health pages."""
+        return self._store_ready().outbox_counts()
+
+    def _store_ready(self) -> AgencyStore:
+        with self._lock:
+            if self._store is None:
+                self._producer = self._producer or Producer(self.kafka, **self._producer_config)
+                self._store = AgencyStore(
+                    self._store_path,
+                    schema=self._store_schema,
+                    emitter=self._prepare_for_outbox,
+                    committed=self._wake_publisher,
+                )
+                self._publisher = OutboxPublisher(
+                    self._store,
+                    self._send_prepared,
+                    retention_s=self.settings.store_retention_s,
+                    name=f"outbox-{self.agency.rsplit(':', 1)[-1]}",
+                ).start()
+            return self._store
+
+    def _prepare_for_outbox(self, record: Any) -> Outgoing:
+        """Model → signed bytes, once, at emit time, in the caller's trace context."""
+        outbound = self._outbound_ready()
+        prepared = outbound.prepare(outbound.record_type(record), record.to_avro())
+        # The span ends when the record is stored: the send may happen in another process after a
+        # crash, and the consumer span of the receiver is a child of this one either way.
+        prepared.span.finish()
+        return Outgoing(prepared.topic, prepared.key, prepared.value, prepared.headers, prepared.ce_id)
+
+    def _send_prepared(self, outgoing: Outgoing) -> Any:
+        assert self._producer is not None
+        return self._producer.send(outgoing.topic, key=outgoing.key, value=outgoing.value, headers=outgoing.headers)
+
+    def _wake_publisher(self) -> None:
+        if self._publisher is not None:
+            self._publisher.wake()
+
     # -- receiving ---------------------------------------------------------------------------------
     def subscribe(self, what: Any, *, group: str, handler: Handler, commit_interval_s: float = 1.0) -> Subscription:
         """Register a handler for records of some types or topics, in a consumer group.
 
         Args:
             what: record types, record model classes, catalog names or topic names (one or a list).
-            group: the consumer group (the processed-id store is kept per group).
-            handler: ``handler(record, received)``; write effects through ``received.transaction`` to
-                apply them exactly once. An exception is retried with backoff
+            group: the consumer group (processed ids are kept per group).
+            handler: ``handler(record, received)``; write effects through ``received.transaction``
+                (``execute``, ``executemany``, ``emit``) to apply them exactly once. An exception is
+                retried with backoff
                 (``settings.handler_attempts`` calls in all), then the record is dead-lettered.
             commit_interval_s: how long records may be applied before their effects and offsets are
                 committed together (0 commits after each record).
@@ -223,10 +300,9 @@ class AgencyConnector:
         """
         topics, readers = self._topics_of(what)
         trust = self._trust_ready() if self.signatures else None
-        producer = self._producer = self._producer or Producer(self.bootstrap_servers, **self._producer_config)
-        consumer = Consumer(
-            self.bootstrap_servers, group=group, client_id=f"{self.agency}/{group}", **self._consumer_config
-        )
+        store = self._store_ready()
+        producer = self._producer = self._producer or Producer(self.kafka, **self._producer_config)
+        consumer = Consumer(self.kafka, group=group, client_id=f"{self.agency}/{group}", **self._consumer_config)
         subscription = Subscription(
             consumer=consumer,
             topics=topics,
@@ -234,7 +310,7 @@ class AgencyConnector:
             handler=handler,
             inbound=Inbound(codec=self._codec, catalog=self.catalog, readers=readers),
             trust=trust,
-            store=ProcessedStore(self._processed_db),
+            store=store.batch(),
             dead_letters=DeadLetterWriter(producer, self._topics, group=group, agency=self.agency),
             telemetry=self.telemetry,
             attempts=self.settings.handler_attempts,
@@ -278,7 +354,7 @@ class AgencyConnector:
                     )
                 self._trust = TrustStore()
                 self._trust_reader = TrustTopicReader(
-                    self.bootstrap_servers,
+                    self.kafka,
                     self._trust,
                     anchor=TrustAnchor.load(self.settings.trust_anchor),
                     topic=self.settings.trust_topic,
@@ -308,6 +384,8 @@ class AgencyConnector:
             self._subscriptions[0].run(max_records=max_records, idle_timeout_s=idle_timeout_s)
             for thread in threads:
                 thread.join()
+        if self._publisher is not None:
+            self._publisher.flush(_FLUSH_TIMEOUT_S)  # what the last batches emitted, before returning
 
     @contextlib.contextmanager
     def _stop_on_signals(self) -> Iterator[None]:
@@ -322,13 +400,19 @@ class AgencyConnector:
                 signal.signal(sig, handler)
 
     def stop(self) -> None:
-        """Ask every subscription to finish its record in hand, commit and return from :meth:`run`."""
+        """Ask every subscription to finish its record in hand, commit and return from :meth:`run`
+        (a handler waiting to be retried is not retried: its record is redelivered later)."""
         for subscription in self._subscriptions:
             subscription.stop()
 
     def close(self) -> None:
-        """Stop, flush what was published, and release every connection."""
+        """Stop, send what the outbox holds (waiting a bounded time), flush what was published, and
+        release every connection."""
         self.stop()
+        if self._publisher is not None:
+            self._publisher.stop(flush_timeout=_FLUSH_TIMEOUT_S)
+        if self._store is not None:
+            self._store.close()
         if self._trust_reader is not None:
             self._trust_reader.stop()
         if self._producer is not None:

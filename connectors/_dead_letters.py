@@ -13,10 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kafka import TopicPartition
-
 from bus import TransportError
-from bus.transport import Consumer, Producer, Topics
+from bus.transport import Consumer, KafkaClientConfig, Partition, Producer, Record, SendFuture, Topics
 
 __all__ = [
     "DLQ_SUFFIX",
@@ -54,7 +52,7 @@ class DeadLetter:
     original_headers: list[tuple[str, bytes]]
 
     @classmethod
-    def from_record(cls, record) -> DeadLetter:
+    def from_record(cls, record: Record) -> DeadLetter:
         meta = {n[len(_PREFIX) :]: v.decode("utf-8", "replace") for n, v in record.headers if n.startswith(_PREFIX)}
         original = [(n, v) for n, v in record.headers if not n.startswith(_PREFIX)]
         ce_id = next((v.decode("utf-8", "replace") for n, v in original if n == "ce_id"), "")
@@ -86,7 +84,7 @@ class DeadLetterWriter:
         self._group, self._agency = group, agency
         self._ready: set[str] = set()
 
-    def send(self, record, *, reason: str, error: BaseException, attempts: int):
+    def send(self, record: Record, *, reason: str, error: BaseException, attempts: int) -> SendFuture:
         """Queue the dead letter; returns the send future (the caller waits before committing)."""
         dlq = record.topic + DLQ_SUFFIX
         if dlq not in self._ready:
@@ -109,7 +107,7 @@ class DeadLetterWriter:
         return self._producer.send(dlq, key=record.key, value=record.value, headers=headers)
 
 
-def _read_all(consumer: Consumer, partitions: Sequence[TopicPartition], timeout_s: float) -> Iterator:
+def _read_all(consumer: Consumer, partitions: Sequence[Partition], timeout_s: float) -> Iterator[Record]:
     ends = consumer.end_offsets(partitions)
     deadline = time.monotonic() + timeout_s
     while any(consumer.position(tp) < end for tp, end in ends.items()):
@@ -118,10 +116,16 @@ def _read_all(consumer: Consumer, partitions: Sequence[TopicPartition], timeout_
         yield from consumer.poll(500)
 
 
-def list_dead_letters(bootstrap_servers: str, topic: str, *, timeout_s: float = 30) -> list[DeadLetter]:
-    """Every dead letter of ``topic`` (the original topic's name, or its ``.dlq``), oldest first."""
+def list_dead_letters(kafka: KafkaClientConfig | str, topic: str, *, timeout_s: float = 30) -> list[DeadLetter]:
+    """Every dead letter of ``topic`` (the original topic's name, or its ``.dlq``), oldest first.
+
+    Args:
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
+        topic: the original topic (or its ``.dlq``).
+        timeout_s: bound on reading the dead-letter topic.
+    """
     dlq = topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
-    consumer = Consumer(bootstrap_servers, group=None)
+    consumer = Consumer(kafka, group=None)
     try:
         partitions = consumer.partitions_for(dlq)
         if not partitions:
@@ -134,7 +138,7 @@ def list_dead_letters(bootstrap_servers: str, topic: str, *, timeout_s: float = 
 
 
 def replay_dead_letters(
-    bootstrap_servers: str,
+    kafka: KafkaClientConfig | str,
     topic: str,
     *,
     group: str | None = None,
@@ -147,7 +151,7 @@ def replay_dead_letters(
     ``enlace.dlq-replay.<topic>``), so replaying twice does not send a record twice.
 
     Args:
-        bootstrap_servers: the Kafka cluster.
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
         topic: the original topic (or its ``.dlq``).
         group: the replay's consumer group.
         only_offsets: replay only dead letters at these ``.dlq`` offsets (the others are skipped and
@@ -159,8 +163,8 @@ def replay_dead_letters(
     """
     dlq = topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
     group = group or f"enlace.dlq-replay.{dlq.removesuffix(DLQ_SUFFIX)}"
-    consumer = Consumer(bootstrap_servers, group=group)
-    producer = Producer(bootstrap_servers)
+    consumer = Consumer(kafka, group=group)
+    producer = Producer(kafka)
     replayed: list[DeadLetter] = []
     try:
         partitions = consumer.partitions_for(dlq)
@@ -175,7 +179,7 @@ def replay_dead_letters(
                 timeout=timeout_s
             )
             if only_offsets is None:  # a hand-picked replay leaves the group's progress alone
-                consumer.commit({TopicPartition(dlq, record.partition): record.offset + 1})
+                consumer.commit({Partition(dlq, record.partition): record.offset + 1})
             replayed.append(letter)
         return replayed
     finally:
@@ -183,15 +187,13 @@ def replay_dead_letters(
         consumer.close()
 
 
-def replay_position(bootstrap_servers: str, topic: str, *, group: str | None = None) -> dict[int, int]:
+def replay_position(kafka: KafkaClientConfig | str, topic: str, *, group: str | None = None) -> dict[int, int]:
     """Per ``.dlq`` partition, the offset up to which dead letters were replayed."""
     dlq = topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
     group = group or f"enlace.dlq-replay.{dlq.removesuffix(DLQ_SUFFIX)}"
-    from kafka.admin import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    topics = Topics(kafka)
     try:
-        offsets = admin.list_group_offsets(group).get(group, {})
+        committed = topics.committed(group)
     finally:
-        admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == dlq}
+        topics.close()
+    return {p.partition: offset for p, offset in committed.items() if p.topic == dlq}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connectors._processed import Transaction
+from connectors._store import Transaction
 
 __all__ = ["Delivery", "Received"]
 
@@ -32,7 +32,8 @@ class Received:
         topic, partition, offset, key: where the record was read from.
         group: the consumer group.
         attempt: 1 on the first call, 2 on the first retry, ...
-        transaction: write the handler's effects through this to get them exactly once.
+        transaction: write the handler's effects (``execute``, ``executemany``) and the records it
+            emits (``emit``) through this to get them exactly once.
     """
 
     sender: str

@@ -17,17 +17,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kafka import TopicPartition
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
-
 from bus import SignatureError, TransportError
 from bus.identity import TrustStore
 from bus.tracing import Telemetry
-from bus.transport import Consumer
+from bus.transport import Consumer, Partition, Record, SendFuture
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound, Refused
-from connectors._processed import ProcessedStore
 from connectors._received import Received
+from connectors._store import Batch
 
 __all__ = ["Handler", "Subscription"]
 
@@ -48,7 +45,7 @@ class Subscription:
         handler: Handler,
         inbound: Inbound,
         trust: TrustStore | None,
-        store: ProcessedStore,
+        store: Batch,
         dead_letters: DeadLetterWriter,
         telemetry: Telemetry,
         attempts: int,
@@ -61,15 +58,20 @@ class Subscription:
         self._telemetry = telemetry
         self._attempts, self._backoff_s, self._commit_interval_s = attempts, backoff_s, commit_interval_s
         self._stop = threading.Event()
-        self._pause = threading.Event()  # waited on between retries; never set, so it is a plain sleep
-        self._pending_dead: list[Any] = []
-        self._positions: dict[TopicPartition, int] = {}  # next offsets of the open batch's records
+        self._pause = threading.Event()  # waited on between retries; set by stop() to cut the wait short
+        self._pending_dead: list[SendFuture] = []
+        self._positions: dict[Partition, int] = {}  # next offsets of the open batch's records
         self._batch_started: float | None = None
         self.applied = self.duplicates = self.dead_lettered = 0
 
     def stop(self) -> None:
-        """Ask the loop to finish the record in hand, commit and return."""
+        """Ask the loop to finish the record in hand, commit and return.
+
+        A record waiting between two attempts of its handler is not tried again: it is left for
+        redelivery (its offset is not committed).
+        """
         self._stop.set()
+        self._pause.set()
 
     @property
     def stopping(self) -> bool:
@@ -110,16 +112,17 @@ class Subscription:
         return limit if max_records is None else max(1, min(limit, max_records - handled))
 
     # -- batches -----------------------------------------------------------------------------------
-    def _apply_records(self, records: list) -> int:
+    def _apply_records(self, records: list[Record]) -> int:
         """Apply records inside the open batch, committing it every ``commit_interval_s``."""
         handled = 0
         for record in records:
             if self._batch_started is None:
                 self._store.begin_batch()
                 self._batch_started = time.monotonic()
-            self._apply(record)
+            if not self._apply(record):
+                break  # stopped between two attempts: this record and the rest of the poll are redelivered
             handled += 1
-            self._positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            self._positions[Partition(record.topic, record.partition)] = record.offset + 1
             if self._stop.is_set():
                 break  # the record in hand is finished; the rest of the poll is redelivered later
             if time.monotonic() - self._batch_started >= self._commit_interval_s:
@@ -143,7 +146,8 @@ class Subscription:
             _log.warning("offset commit failed for group %s, records will be redelivered: %s", self.group, exc)
 
     # -- one record --------------------------------------------------------------------------------
-    def _apply(self, record) -> None:
+    def _apply(self, record: Record) -> bool:
+        """Apply, skip or dead-letter one record; False if stopped before its handler succeeded."""
         headers = record.headers or []
         try:
             envelope = self._inbound.envelope(headers, record)
@@ -159,7 +163,7 @@ class Subscription:
             return self._dead_letter(record, exc.reason, exc.error, 0)
         if not self._store.claim(self.group, sender, envelope.id, record.topic, record.partition, record.offset):
             self.duplicates += 1  # applied before a crash or a rebalance: its effects are already there
-            return
+            return True
         with self._telemetry.process(
             record.topic,
             traceparent=envelope.traceparent,
@@ -176,9 +180,9 @@ class Subscription:
             except Refused as exc:
                 self._store.undo_record()
                 return self._dead_letter(record, exc.reason, exc.error, 0)
-            self._call_handler(record, envelope, sender, key_id, value)
+            return self._call_handler(record, envelope, sender, key_id, value)
 
-    def _call_handler(self, record, envelope, sender: str, key_id: str | None, value: Any) -> None:
+    def _call_handler(self, record: Record, envelope, sender: str, key_id: str | None, value: Any) -> bool:
         store = self._store
         for attempt in range(1, self._attempts + 1):
             received = Received(
@@ -187,7 +191,7 @@ class Subscription:
                 ce_id=envelope.id,
                 ce_type=envelope.type,
                 subject=envelope.subject,
-                time=_text(envelope.time),
+                time=envelope.time,
                 traceparent=envelope.traceparent,
                 tracestate=envelope.tracestate,
                 topic=record.topic,
@@ -210,19 +214,20 @@ class Subscription:
                 _log.warning(
                     "handler failed on %s (attempt %d of %d), retrying: %r", envelope.id, attempt, self._attempts, exc
                 )
-                self._pause.wait(min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S))
+                if self._pause.wait(min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)):
+                    return False  # stop() during the backoff: left for redelivery, neither applied nor dead
                 continue
             except BaseException:
                 store.undo_record()
                 raise
             store.end_record()
             self.applied += 1
-            return None
-        return None
+            return True
+        return True
 
-    def _dead_letter(self, record, reason: str, error: BaseException, attempts: int) -> None:
+    def _dead_letter(self, record: Record, reason: str, error: BaseException, attempts: int) -> bool:
         if self._store.dead_lettered(self.group, record.topic, record.partition, record.offset):
-            return  # dead-lettered before a crash: its dead letter is already stored
+            return True  # dead-lettered before a crash: its dead letter is already stored
         self._pending_dead.append(self._dead_letters.send(record, reason=reason, error=error, attempts=attempts))
         self._store.mark_dead_lettered(self.group, record.topic, record.partition, record.offset, reason)
         self._telemetry.dead_lettered(record.topic, reason)
@@ -236,25 +241,20 @@ class Subscription:
             reason,
             error,
         )
+        return True
 
 
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-class _CommitBeforeRevoke(ConsumerRebalanceListener):
+class _CommitBeforeRevoke:
     """Commits the open batch before the group takes partitions away, so their next owner starts
     after what this consumer applied."""
 
     def __init__(self, subscription: Subscription) -> None:
         self._subscription = subscription
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        # kafka-python 3 calls this on its I/O thread, which must not block on itself: the offsets go
+    def on_partitions_revoked(self, revoked: list[Partition]) -> None:
+        # This runs on the Kafka client's I/O thread, which must not block on itself: the offsets go
         # out without waiting, ahead of the group's JoinGroup on the same coordinator connection.
         self._subscription._commit(wait=False)
 
-    def on_partitions_assigned(self, assigned: Any) -> None:
+    def on_partitions_assigned(self, assigned: list[Partition]) -> None:
         pass

@@ -15,7 +15,7 @@ AGENCY = Agency(
     name="crm",
     module=__name__,
     title="Citizen services (CRM)",
-    reads=RECORDS_READ,
+    reads=tuple(model.avro_name for model in RECORDS_READ),
     publishes=("mx.gob.crm.CaseOpened", "mx.gob.crm.CaseUpdated", "mx.gob.crm.TaxpayerStatusRequested"),
     starts_after=("fiscal",),  # it asks fiscal services about taxpayers
     answers_information_requests=True,
@@ -25,6 +25,6 @@ SPEC = AgencySpec(
     urn=AGENCY.urn,
     name=AGENCY.name,
     schema=SCHEMA,
-    make_desk=lambda ledger, args: CrmDesk(ledger),
+    make_desk=lambda store, args: CrmDesk(store),
     describe=lambda desk: {"cases": desk.counts()},  # type: ignore[attr-defined]
 )

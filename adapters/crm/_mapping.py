@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+
+from bus.records.models import CaseOpened, CaseUpdated, Contact, TaxpayerStatusRequested
 
 __all__ = [
     "CATALOGUE",
@@ -77,51 +78,59 @@ class CaseRow:
     phone: str | None = None
 
 
-def _contact(row: CaseRow) -> dict[str, Any] | None:
+def _contact(row: CaseRow) -> Contact | None:
     if not (row.email or row.phone):
         return None
-    return {"email": row.email, "phone": row.phone, "preferredChannel": "EMAIL" if row.email else "PHONE"}
+    return Contact.from_avro(
+        {"email": row.email, "phone": row.phone, "preferredChannel": "EMAIL" if row.email else "PHONE"}
+    )
 
 
-def case_opened_record(row: CaseRow) -> dict[str, Any]:
+def case_opened_record(row: CaseRow) -> CaseOpened:
     """``mx.gob.crm.CaseOpened`` v2 (v1 readers ignore ``priority``)."""
-    return {
-        "caseId": row.case_id,
-        "citizenCurp": row.curp,
-        "channel": "PORTAL",
-        "category": CATALOGUE.get(row.service_code, UNKNOWN_SERVICE).category,
-        "status": CRM_STATUS[row.status],
-        "priority": "NORMAL",
-        "slaDueDate": row.due,
-        "openedAt": row.opened_at,
-        "serviceRequestId": row.request_id,
-        "contact": _contact(row),
-    }
+    return CaseOpened.from_avro(
+        {
+            "caseId": row.case_id,
+            "citizenCurp": row.curp,
+            "channel": "PORTAL",
+            "category": CATALOGUE.get(row.service_code, UNKNOWN_SERVICE).category,
+            "status": CRM_STATUS[row.status],
+            "priority": "NORMAL",
+            "slaDueDate": row.due,
+            "openedAt": row.opened_at,
+            "serviceRequestId": row.request_id,
+            "contact": _contact(row),
+        }
+    )
 
 
-def case_updated_record(row: CaseRow, *, previous: str, at: dt.datetime, note: str | None) -> dict[str, Any]:
+def case_updated_record(row: CaseRow, *, previous: str, at: dt.datetime, note: str | None) -> CaseUpdated:
     """``mx.gob.crm.CaseUpdated`` v1: the case as it now stands, and the status it left."""
-    return {
-        "caseId": row.case_id,
-        "citizenCurp": row.curp,
-        "channel": "PORTAL",
-        "category": CATALOGUE.get(row.service_code, UNKNOWN_SERVICE).category,
-        "status": CRM_STATUS[row.status],
-        "previousStatus": CRM_STATUS[previous],
-        "slaDueDate": row.due,
-        "updatedAt": at,
-        "note": note,
-    }
+    return CaseUpdated.from_avro(
+        {
+            "caseId": row.case_id,
+            "citizenCurp": row.curp,
+            "channel": "PORTAL",
+            "category": CATALOGUE.get(row.service_code, UNKNOWN_SERVICE).category,
+            "status": CRM_STATUS[row.status],
+            "previousStatus": CRM_STATUS[previous],
+            "slaDueDate": row.due,
+            "updatedAt": at,
+            "note": note,
+        }
+    )
 
 
-def taxpayer_status_request_record(row: CaseRow, *, request_id: str, at: dt.datetime) -> dict[str, Any]:
+def taxpayer_status_request_record(row: CaseRow, *, request_id: str, at: dt.datetime) -> TaxpayerStatusRequested:
     """``mx.gob.crm.TaxpayerStatusRequested`` v1: the CRM asks fiscal services about the citizen."""
     rule = CATALOGUE[row.service_code]
-    return {
-        "requestId": request_id,
-        "caseId": row.case_id,
-        "citizenCurp": row.curp,
-        "purpose": rule.purpose,
-        "legalBasis": rule.legal_basis,
-        "requestedAt": at,
-    }
+    return TaxpayerStatusRequested.from_avro(
+        {
+            "requestId": request_id,
+            "caseId": row.case_id,
+            "citizenCurp": row.curp,
+            "purpose": rule.purpose,
+            "legalBasis": rule.legal_basis,
+            "requestedAt": at,
+        }
+    )

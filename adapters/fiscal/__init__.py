@@ -32,7 +32,7 @@ AGENCY = Agency(
     name="fiscal",
     module=__name__,
     title="Fiscal services (SAT)",
-    reads=RECORDS_READ,
+    reads=tuple(model.avro_name for model in RECORDS_READ),
     publishes=("mx.gob.sat.TaxpayerStatusReported", "mx.gob.sat.TaxpayerStatusChanged"),
     options=(
         Option(
@@ -45,8 +45,8 @@ AGENCY = Agency(
 )
 
 
-def _desk(ledger, args) -> FiscalDesk:  # type: ignore[no-untyped-def]
-    desk = FiscalDesk(ledger)
+def _desk(store, args) -> FiscalDesk:  # type: ignore[no-untyped-def]
+    desk = FiscalDesk(store)
     if getattr(args, "register", None):
         desk.load_register(Path(args.register).read_text(encoding="ascii"))
     return desk

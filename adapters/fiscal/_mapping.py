@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from adapters.fiscal._legacy import LegacyTaxpayer
+from bus.records.models import TaxpayerStatusChanged, TaxpayerStatusReported, TaxpayerStatusRequested
 
 __all__ = ["STATUS_SYMBOL", "status_changed_record", "status_reported_record", "taxpayer_type"]
 
@@ -18,23 +18,27 @@ def taxpayer_type(rfc: str) -> str:
     return "PERSON" if len(rfc) == 13 else "COMPANY"
 
 
-def status_changed_record(before: LegacyTaxpayer, after: LegacyTaxpayer, *, changed_at: dt.datetime) -> dict[str, Any]:
+def status_changed_record(
+    before: LegacyTaxpayer, after: LegacyTaxpayer, *, changed_at: dt.datetime
+) -> TaxpayerStatusChanged:
     """``mx.gob.sat.TaxpayerStatusChanged`` v2 (schemas/mx.gob.sat/TaxpayerStatusChanged/v2.avsc)."""
-    return {
-        "rfc": after.rfc,
-        "taxpayerType": taxpayer_type(after.rfc),
-        "regime": after.regime_code,
-        "status": STATUS_SYMBOL[after.status_code],
-        "previousStatus": STATUS_SYMBOL[before.status_code],
-        "obligations": list(after.obligations),
-        "effectiveDate": after.status_since,
-        "changedAt": changed_at,
-    }
+    return TaxpayerStatusChanged.from_avro(
+        {
+            "rfc": after.rfc,
+            "taxpayerType": taxpayer_type(after.rfc),
+            "regime": after.regime_code,
+            "status": STATUS_SYMBOL[after.status_code],
+            "previousStatus": STATUS_SYMBOL[before.status_code],
+            "obligations": list(after.obligations),
+            "effectiveDate": after.status_since,
+            "changedAt": changed_at,
+        }
+    )
 
 
 def status_reported_record(
-    taxpayer: LegacyTaxpayer | None, *, request: dict[str, Any], asker: str, reported_at: dt.datetime
-) -> dict[str, Any]:
+    taxpayer: LegacyTaxpayer | None, *, request: TaxpayerStatusRequested, asker: str, reported_at: dt.datetime
+) -> TaxpayerStatusReported:
     """``mx.gob.sat.TaxpayerStatusReported`` v1: the answer to a TaxpayerStatusRequested.
 
     Args:
@@ -43,17 +47,19 @@ def status_reported_record(
         asker: the URN of the agency that asked (the request's verified sender).
         reported_at: when the answer is given.
     """
-    return {
-        "requestId": request["requestId"],
-        "caseId": request["caseId"],
-        "requestedBy": asker,
-        "citizenCurp": request["citizenCurp"],
-        "standing": STATUS_SYMBOL[taxpayer.status_code] if taxpayer else "NOT_REGISTERED",
-        "rfc": taxpayer.rfc if taxpayer else None,
-        "regime": taxpayer.regime_code if taxpayer else None,
-        "obligations": list(taxpayer.obligations) if taxpayer else [],
-        "statusSince": taxpayer.status_since if taxpayer else None,
-        "purpose": request["purpose"],
-        "legalBasis": request["legalBasis"],
-        "reportedAt": reported_at,
-    }
+    return TaxpayerStatusReported.from_avro(
+        {
+            "requestId": request.request_id,
+            "caseId": request.case_id,
+            "requestedBy": asker,
+            "citizenCurp": request.citizen_curp,
+            "standing": STATUS_SYMBOL[taxpayer.status_code] if taxpayer else "NOT_REGISTERED",
+            "rfc": taxpayer.rfc if taxpayer else None,
+            "regime": taxpayer.regime_code if taxpayer else None,
+            "obligations": list(taxpayer.obligations) if taxpayer else [],
+            "statusSince": taxpayer.status_since if taxpayer else None,
+            "purpose": request.purpose,
+            "legalBasis": request.legal_basis,
+            "reportedAt": reported_at,
+        }
+    )

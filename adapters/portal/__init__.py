@@ -34,7 +34,7 @@ AGENCY = Agency(
     name="portal",
     module=__name__,
     title="Citizen's portal",
-    reads=RECORDS_READ,
+    reads=tuple(model.avro_name for model in RECORDS_READ),
     publishes=("mx.gob.portal.ServiceRequestSubmitted", "mx.gob.portal.InformationRequestSubmitted"),
     # Citizens' requests enter here: the agencies that take them are listening first.
     starts_after=("crm", "transparencia"),
@@ -42,14 +42,12 @@ AGENCY = Agency(
 )
 
 
-def _desk(ledger, args) -> PortalDesk:  # type: ignore[no-untyped-def]
-    from bus.records import check
-
-    return PortalDesk(ledger, check=check, trace_id=current_trace_id)
+def _desk(store, args) -> PortalDesk:  # type: ignore[no-untyped-def]
+    return PortalDesk(store, trace_id=current_trace_id)
 
 
-def _app(desk: Any, after_submit: Callable[[], None], health: Callable[[], dict[str, Any]]) -> FastAPI:
-    return create_app(desk, after_submit=after_submit, health=health)
+def _app(desk: Any, health: Callable[[], dict[str, Any]]) -> FastAPI:
+    return create_app(desk, health=health)
 
 
 def _describe(desk: Any) -> dict[str, Any]:

@@ -7,8 +7,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from adapters._ledger import Ledger, Transaction
-from adapters._seam import Delivery
 from adapters.portal._forms import FieldProblem, read_information_request, read_service_request
 from adapters.portal._mapping import (
     CASE_STATUS_TEXT,
@@ -17,30 +15,22 @@ from adapters.portal._mapping import (
     service_request_record,
 )
 from adapters.portal._store import PortalStore, RequestView
-from bus import ValidationError
+from bus import PolicyViolation, ValidationError
+from bus.records import RecordModel
+from bus.records.models import (
+    CaseOpened,
+    CaseUpdated,
+    DataAccessLogged,
+    InformationRequestAnswered,
+    InformationRequestFiled,
+)
+from connectors import AgencyStore, Handler, Received, Transaction
 
 __all__ = ["RECORDS_READ", "PortalDesk", "Submission"]
 
-SERVICE_REQUEST = "mx.gob.portal.ServiceRequestSubmitted"
-INFORMATION_REQUEST = "mx.gob.portal.InformationRequestSubmitted"
-RECORDS_READ = (
-    "mx.gob.crm.CaseOpened",
-    "mx.gob.crm.CaseUpdated",
-    "mx.gob.transparencia.InformationRequestFiled",
-    "mx.gob.transparencia.InformationRequestAnswered",
-    "mx.gob.transparencia.DataAccessLogged",
-)
-
-Checker = Callable[[str, dict[str, Any]], None]
-"""Validates a record against its schema and domain rules; raises ValidationError with a path."""
+RECORDS_READ = (CaseOpened, CaseUpdated, InformationRequestFiled, InformationRequestAnswered, DataAccessLogged)
 
 Submission = tuple[RequestView | None, list[FieldProblem]]
-
-
-def _at(millis_or_datetime: Any) -> dt.datetime:
-    if isinstance(millis_or_datetime, dt.datetime):
-        return millis_or_datetime if millis_or_datetime.tzinfo else millis_or_datetime.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromtimestamp(int(millis_or_datetime) / 1000, dt.UTC)
 
 
 def _problems_of(error: ValidationError) -> list[FieldProblem]:
@@ -56,15 +46,13 @@ class PortalDesk:
     """What the portal does; the web layer and the bus runtime both call it.
 
     Args:
-        ledger: the portal's SQLite ledger (holds its tables too).
-        check: validates an outgoing record (the shared records' model), before it is stored.
+        store: the portal's agency store (holds its tables too).
         trace_id: returns the current trace id, if any, to remember with a new request.
     """
 
-    def __init__(self, ledger: Ledger, *, check: Checker, trace_id: Callable[[], str | None] = lambda: None):
-        self.ledger = ledger
-        self.store = PortalStore(ledger)
-        self._check = check
+    def __init__(self, store: AgencyStore, *, trace_id: Callable[[], str | None] = lambda: None):
+        self.agency_store = store
+        self.store = PortalStore(store)
         self._trace_id = trace_id
 
     # -- citizens ---------------------------------------------------------------------------
@@ -75,16 +63,11 @@ class PortalDesk:
         if form is None:
             return None, problems
         request_id, now = str(uuid.uuid4()), dt.datetime.now(dt.UTC)
-        record = service_request_record(form, request_id=request_id, submitted_at=now)
-        return self._submit(
-            SERVICE_REQUEST,
-            record,
-            request_id=request_id,
-            kind="service",
-            curp=form.curp,
-            topic=form.service,
-            now=now,
-        )
+        try:
+            record: RecordModel = service_request_record(form, request_id=request_id, submitted_at=now)
+        except ValidationError as exc:
+            return None, _problems_of(exc)
+        return self._submit(record, request_id=request_id, kind="service", curp=form.curp, topic=form.service, now=now)
 
     def submit_information_request(self, payload: dict[str, Any]) -> Submission:
         """Validate and queue an information request; returns the new request or the problems."""
@@ -92,149 +75,128 @@ class PortalDesk:
         if form is None:
             return None, problems
         request_id, now = str(uuid.uuid4()), dt.datetime.now(dt.UTC)
-        record = information_request_record(form, request_id=request_id, submitted_at=now)
+        try:
+            record: RecordModel = information_request_record(form, request_id=request_id, submitted_at=now)
+        except ValidationError as exc:
+            return None, _problems_of(exc)
         return self._submit(
-            INFORMATION_REQUEST,
-            record,
-            request_id=request_id,
-            kind="information",
-            curp=form.curp,
-            topic=form.agency,
-            now=now,
+            record, request_id=request_id, kind="information", curp=form.curp, topic=form.agency, now=now
         )
 
     def _submit(
-        self,
-        name: str,
-        record: dict[str, Any],
-        *,
-        request_id: str,
-        kind: str,
-        curp: str,
-        topic: str,
-        now: dt.datetime,
+        self, record: RecordModel, *, request_id: str, kind: str, curp: str, topic: str, now: dt.datetime
     ) -> Submission:
         try:
-            self._check(name, record)
-        except ValidationError as exc:
+            with self.agency_store.transaction() as tx:
+                self.store.add_request(
+                    tx,
+                    request_id=request_id,
+                    kind=kind,
+                    curp=curp,
+                    topic=topic,
+                    status="submitted",
+                    at=now,
+                    trace_id=self._trace_id(),
+                )
+                tx.emit(record)  # sent once the transaction commits, by the connector's publisher
+        except ValidationError as exc:  # refused at emit (e.g. too large for its topic): nothing stored
             return None, _problems_of(exc)
-        with self.ledger.transaction() as tx:
-            self.store.add_request(
-                tx,
-                request_id=request_id,
-                kind=kind,
-                curp=curp,
-                topic=topic,
-                status="submitted",
-                at=now,
-                trace_id=self._trace_id(),
-            )
-            tx.emit(name, record)
+        except PolicyViolation as exc:
+            return None, [FieldProblem("form", str(exc), exc.rule or "policy")]
         return self.store.request(request_id), []
 
     # -- records from other agencies ----------------------------------------------------------
 
-    def on_case_opened(self, record: dict[str, Any], delivery: Delivery) -> None:
+    def on_case_opened(self, record: CaseOpened, received: Received) -> None:
         """mx.gob.crm.CaseOpened: the CRM took the request; its case id links later updates."""
-        with self.ledger.once(delivery.ce_id) as tx:
-            if tx is None:
-                return
-            request_id = self.store.find(tx, request_id=record.get("serviceRequestId"))
-            if request_id is None:
-                return  # a case opened by another channel (phone, in person): not the portal's
-            self.store.change_status(
-                tx,
-                request_id,
-                status=CASE_STATUS_TEXT.get(record["status"], "case opened"),
-                at=_at(record["openedAt"]),
-                note=f"case {record['caseId']} opened",
-                case_id=record["caseId"],
-            )
-            for _, waiting in self.store.take_waiting(tx, link=f"case:{record['caseId']}"):
-                self._case_updated(tx, request_id, waiting)
-
-    def on_case_updated(self, record: dict[str, Any], delivery: Delivery) -> None:
-        """mx.gob.crm.CaseUpdated: show the case's new status to the citizen."""
-        with self.ledger.once(delivery.ce_id) as tx:
-            if tx is None:
-                return
-            request_id = self.store.find(tx, case_id=record["caseId"])
-            if request_id is None:
-                # It overtook its CaseOpened (another topic, no order between topics): keep it.
-                self.store.wait(tx, link=f"case:{record['caseId']}", handler="case_updated", record=record)
-                return
-            self._case_updated(tx, request_id, record)
-
-    def _case_updated(self, tx: Transaction, request_id: str, record: dict[str, Any]) -> None:
+        tx = received.transaction
+        request_id = self.store.find(tx, request_id=_text(record.service_request_id))
+        if request_id is None:
+            return  # a case opened by another channel (phone, in person): not the portal's
         self.store.change_status(
             tx,
             request_id,
-            status=CASE_STATUS_TEXT.get(record["status"], record["status"].lower()),
-            at=_at(record["updatedAt"]),
-            note=record.get("note") or "",
+            status=CASE_STATUS_TEXT.get(record.status, "case opened"),
+            at=record.opened_at,
+            note=f"case {record.case_id} opened",
+            case_id=record.case_id,
+        )
+        for waiting in self.store.take_waiting(tx, link=f"case:{record.case_id}", model=CaseUpdated):
+            self._case_updated(tx, request_id, waiting)
+
+    def on_case_updated(self, record: CaseUpdated, received: Received) -> None:
+        """mx.gob.crm.CaseUpdated: show the case's new status to the citizen."""
+        tx = received.transaction
+        request_id = self.store.find(tx, case_id=record.case_id)
+        if request_id is None:
+            # It overtook its CaseOpened (another topic, no order between topics): keep it.
+            self.store.wait(tx, link=f"case:{record.case_id}", record=record)
+            return
+        self._case_updated(tx, request_id, record)
+
+    def _case_updated(self, tx: Transaction, request_id: str, record: CaseUpdated) -> None:
+        self.store.change_status(
+            tx,
+            request_id,
+            status=CASE_STATUS_TEXT.get(record.status, record.status.lower()),
+            at=record.updated_at,
+            note=record.note or "",
         )
 
-    def on_information_filed(self, record: dict[str, Any], delivery: Delivery) -> None:
+    def on_information_filed(self, record: InformationRequestFiled, received: Received) -> None:
         """mx.gob.transparencia.InformationRequestFiled: the request has a folio and a legal deadline."""
-        with self.ledger.once(delivery.ce_id) as tx:
-            if tx is None:
-                return
-            request_id = self.store.find(tx, request_id=record.get("sourceRequestId"))
-            if request_id is None:
-                return  # filed through another channel
-            deadline = record["legalDeadline"]
-            self.store.change_status(
-                tx,
-                request_id,
-                status="filed",
-                at=_at(record["filedAt"]),
-                note=f"folio {record['folio']}, answer due by {deadline}",
-                folio=record["folio"],
-                deadline=str(deadline),
-            )
-            for _, waiting in self.store.take_waiting(tx, link=f"folio:{record['folio']}"):
-                self._answered(tx, request_id, waiting)
+        tx = received.transaction
+        request_id = self.store.find(tx, request_id=_text(record.source_request_id))
+        if request_id is None:
+            return  # filed through another channel
+        deadline = record.legal_deadline
+        self.store.change_status(
+            tx,
+            request_id,
+            status="filed",
+            at=record.filed_at,
+            note=f"folio {record.folio}, answer due by {deadline}",
+            folio=record.folio,
+            deadline=str(deadline),
+        )
+        for waiting in self.store.take_waiting(tx, link=f"folio:{record.folio}", model=InformationRequestAnswered):
+            self._answered(tx, request_id, waiting)
 
-    def on_information_answered(self, record: dict[str, Any], delivery: Delivery) -> None:
+    def on_information_answered(self, record: InformationRequestAnswered, received: Received) -> None:
         """mx.gob.transparencia.InformationRequestAnswered: show the answer."""
-        with self.ledger.once(delivery.ce_id) as tx:
-            if tx is None:
-                return
-            request_id = self.store.find(tx, folio=record["folio"])
-            if request_id is None:
-                self.store.wait(tx, link=f"folio:{record['folio']}", handler="answered", record=record)
-                return
-            self._answered(tx, request_id, record)
+        tx = received.transaction
+        request_id = self.store.find(tx, folio=record.folio)
+        if request_id is None:
+            self.store.wait(tx, link=f"folio:{record.folio}", record=record)
+            return
+        self._answered(tx, request_id, record)
 
-    def _answered(self, tx: Transaction, request_id: str, record: dict[str, Any]) -> None:
+    def _answered(self, tx: Transaction, request_id: str, record: InformationRequestAnswered) -> None:
         self.store.change_status(
             tx,
             request_id,
             status="answered",
-            at=_at(record["answeredAt"]),
-            note=record["answerType"].lower().replace("_", " "),
-            answer=record["answerSummary"],
+            at=record.answered_at,
+            note=record.answer_type.lower().replace("_", " "),
+            answer=record.answer_summary,
         )
 
-    def on_data_access_logged(self, record: dict[str, Any], delivery: Delivery) -> None:
+    def on_data_access_logged(self, record: DataAccessLogged, received: Received) -> None:
         """mx.gob.transparencia.DataAccessLogged: add to the citizen's access log."""
-        with self.ledger.once(delivery.ce_id) as tx:
-            if tx is None:
-                return
-            self.store.log_access(
-                tx,
-                access_id=record["accessId"],
-                curp=record["dataSubjectCurp"],
-                accessor=record["accessorAgency"],
-                system=record["accessorSystem"],
-                at=_at(record["accessedAt"]),
-                purpose=record["purpose"],
-                legal_basis=record["legalBasis"],
-                fields=list(record["fieldsRead"]),
-            )
+        self.store.log_access(
+            received.transaction,
+            access_id=str(record.access_id),
+            curp=record.data_subject_curp,
+            accessor=record.accessor_agency,
+            system=record.accessor_system,
+            at=record.accessed_at,
+            purpose=record.purpose,
+            legal_basis=record.legal_basis,
+            fields=list(record.fields_read),
+        )
 
-    def handlers(self) -> dict[str, Callable[[dict[str, Any], Delivery], None]]:
-        """The record each handler reads, for the runtime to subscribe."""
+    def handlers(self) -> dict[type, Handler]:
+        """The handler of each record type the portal reads, for the runtime to subscribe."""
         return dict(
             zip(
                 RECORDS_READ,
@@ -248,3 +210,7 @@ class PortalDesk:
                 strict=True,
             )
         )
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None

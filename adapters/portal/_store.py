@@ -1,12 +1,13 @@
-"""The portal's own tables (SQLite, beside its ledger): requests, their history, the access log."""
+"""The portal's own tables (in its agency store): requests, their history, the access log."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from adapters._ledger import Ledger, Transaction, decode_record, encode_record
+from bus.records import RecordModel
+from connectors import AgencyStore, Transaction
 
 __all__ = ["SCHEMA", "PortalStore", "RequestView"]
 
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS waiting (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
     link    TEXT NOT NULL,              -- 'case:<caseId>' or 'folio:<folio>'
     handler TEXT NOT NULL,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL               -- the record as its model's JSON
 );
 CREATE INDEX IF NOT EXISTS waiting_link ON waiting (link);
 """
@@ -81,11 +82,17 @@ class RequestView:
         return {**self.__dict__, "history": list(self.history)}
 
 
-class PortalStore:
-    """Reads and writes of the portal's tables; writes take the caller's ledger transaction."""
+_Record = TypeVar("_Record", bound=RecordModel)
 
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+
+class PortalStore:
+    """Reads and writes of the portal's tables; writes take the caller's transaction."""
+
+    def __init__(self, store: AgencyStore) -> None:
+        self.agency_store = store
+
+    def _reader(self) -> Any:
+        return self.agency_store.reader()
 
     @staticmethod
     def add_request(
@@ -100,12 +107,12 @@ class PortalStore:
         trace_id: str | None = None,
     ) -> None:
         """Record a new request and its first status."""
-        tx.db.execute(
+        tx.execute(
             "INSERT INTO requests (request_id, kind, curp, topic, status, status_at, trace_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (request_id, kind, curp, topic, status, _ms(at), trace_id, at.isoformat(timespec="seconds")),
         )
-        tx.db.execute(
+        tx.execute(
             "INSERT INTO history (request_id, at, status) VALUES (?, ?, ?)",
             (request_id, at.isoformat(timespec="seconds"), status),
         )
@@ -121,7 +128,7 @@ class PortalStore:
         """The request id known by any of its ids, or None."""
         for column, value in (("request_id", request_id), ("case_id", case_id), ("folio", folio)):
             if value:
-                row = tx.db.execute(f"SELECT request_id FROM requests WHERE {column} = ?", (value,)).fetchone()
+                row = tx.execute(f"SELECT request_id FROM requests WHERE {column} = ?", (value,)).fetchone()
                 if row:
                     return str(row[0])
         return None
@@ -147,43 +154,44 @@ class PortalStore:
             **columns: case_id, folio, deadline or answer to set.
         """
         stamp = at.isoformat(timespec="seconds")
-        repeated = tx.db.execute(
+        repeated = tx.execute(
             "SELECT 1 FROM history WHERE request_id = ? AND status = ? AND at = ?", (request_id, status, stamp)
         ).fetchone()
         if repeated:
             return  # the same change resent under another ce_id (after a sender's crash)
         updates = {k: v for k, v in columns.items() if k in {"case_id", "folio", "deadline", "answer"} and v}
         sets = "".join(f", {k} = ?" for k in updates)
-        tx.db.execute(
+        tx.execute(
             f"UPDATE requests SET request_id = request_id{sets} WHERE request_id = ?",
             (*updates.values(), request_id),
         )
-        tx.db.execute(
+        tx.execute(
             "UPDATE requests SET status = ?, status_at = ? WHERE request_id = ? AND status_at <= ?",
             (status, _ms(at), request_id, _ms(at)),
         )
-        tx.db.execute(
+        tx.execute(
             "INSERT INTO history (request_id, at, status, note) VALUES (?, ?, ?, ?)",
             (request_id, at.isoformat(timespec="seconds"), status, note),
         )
 
     @staticmethod
-    def wait(tx: Transaction, *, link: str, handler: str, record: dict[str, Any]) -> None:
+    def wait(tx: Transaction, *, link: str, record: RecordModel) -> None:
         """Keep a record until the request it belongs to is known by ``link``."""
-        tx.db.execute(
-            "INSERT INTO waiting (link, handler, payload) VALUES (?, ?, ?)", (link, handler, encode_record(record))
+        tx.execute(
+            "INSERT INTO waiting (link, handler, payload) VALUES (?, ?, ?)",
+            (link, record.avro_name, record.model_dump_json()),
         )
 
     @staticmethod
-    def take_waiting(tx: Transaction, *, link: str) -> list[tuple[str, dict[str, Any]]]:
-        """The records waiting for ``link``, oldest first, removed from the waiting table."""
-        rows = tx.db.execute("SELECT handler, payload FROM waiting WHERE link = ? ORDER BY seq", (link,)).fetchall()
-        tx.db.execute("DELETE FROM waiting WHERE link = ?", (link,))
-        return [(handler, decode_record(payload)) for handler, payload in rows]
+    def take_waiting(tx: Transaction, *, link: str, model: type[_Record]) -> list[_Record]:
+        """The records waiting for ``link`` (all of one model), oldest first, removed from the table."""
+        rows = tx.execute("SELECT payload FROM waiting WHERE link = ? ORDER BY seq", (link,)).fetchall()
+        tx.execute("DELETE FROM waiting WHERE link = ?", (link,))
+        return [model.model_validate_json(payload) for (payload,) in rows]
 
     def waiting_count(self) -> int:
         """Records still waiting for their request to be known."""
-        return int(self.ledger.db.execute("SELECT count(*) FROM waiting").fetchone()[0])
+        return int(self._reader().execute("SELECT count(*) FROM waiting").fetchone()[0])
 
     @staticmethod
     def log_access(
@@ -199,7 +207,7 @@ class PortalStore:
         fields: list[str],
     ) -> None:
         """Record that an agency read a citizen's personal data."""
-        tx.db.execute(
+        tx.execute(
             "INSERT OR IGNORE INTO access_log (access_id, curp, accessor, system, at, purpose, legal_basis,"
             " fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -216,7 +224,7 @@ class PortalStore:
 
     def request(self, request_id: str) -> RequestView | None:
         """One request with its history, or None."""
-        cursor = self.ledger.db.execute(
+        cursor = self._reader().execute(
             "SELECT request_id, kind, curp, topic, status, case_id, folio, deadline, answer, trace_id,"
             " created_at FROM requests WHERE request_id = ?",
             (request_id,),
@@ -227,7 +235,7 @@ class PortalStore:
         names = [d[0] for d in cursor.description]
         history = tuple(
             {"at": at, "status": status, "note": note}
-            for at, status, note in self.ledger.db.execute(
+            for at, status, note in self._reader().execute(
                 "SELECT at, status, note FROM history WHERE request_id = ? ORDER BY at, seq", (request_id,)
             )
         )
@@ -237,7 +245,7 @@ class PortalStore:
         """A citizen's requests, newest first."""
         ids = [
             r[0]
-            for r in self.ledger.db.execute(
+            for r in self._reader().execute(
                 "SELECT request_id FROM requests WHERE curp = ? ORDER BY created_at DESC, rowid DESC", (curp,)
             )
         ]
@@ -245,14 +253,14 @@ class PortalStore:
 
     def count_by_status(self) -> dict[str, int]:
         """How many requests are in each status."""
-        return dict(self.ledger.db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
+        return dict(self._reader().execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
 
     def access_log(self, curp: str) -> list[dict[str, Any]]:
         """Who read this citizen's personal data, when, why — newest first."""
-        rows = self.ledger.db.execute(
+        rows = self._reader().execute(
             "SELECT accessor, system, at, purpose, legal_basis, fields FROM access_log WHERE curp = ? ORDER BY at DESC",
             (curp,),
-        ).fetchall()
+        )
         return [
             {
                 "accessor": a,
@@ -262,5 +270,5 @@ class PortalStore:
                 "legal_basis": lb,
                 "fields": [f for f in fs.split(",") if f],
             }
-            for a, s, at, p, lb, fs in rows
+            for a, s, at, p, lb, fs in rows.fetchall()
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -17,7 +16,6 @@ from adapters.portal._forms import SERVICES, addressable_agencies
 __all__ = ["create_app", "current_trace_id"]
 
 _tracer = trace.get_tracer("enlace.adapters.portal")
-_log = logging.getLogger("enlace.adapters.portal")
 
 
 def current_trace_id() -> str | None:
@@ -45,17 +43,14 @@ async def _payload(request: Request) -> dict[str, Any] | JSONResponse:
     return body
 
 
-def create_app(
-    desk: PortalDesk,
-    *,
-    after_submit: Callable[[], None] = lambda: None,
-    health: Callable[[], dict[str, Any]] = lambda: {"status": "UP"},
-) -> FastAPI:
+def create_app(desk: PortalDesk, *, health: Callable[[], dict[str, Any]] = lambda: {"status": "UP"}) -> FastAPI:
     """The portal's HTTP application.
+
+    A request is stored with its record in the outbox in one transaction; the connector's outbox
+    publisher sends the record once that commits, so answering never waits for Kafka.
 
     Args:
         desk: the portal's business logic.
-        after_submit: called after a request is stored (the runtime publishes the outbox there).
         health: the body of ``GET /health``; a ``status`` other than ``UP`` answers 503.
     """
     app = FastAPI(title="Citizen's portal (urn:mx:gob:portal)", docs_url="/api/docs", openapi_url="/api/openapi.json")
@@ -66,12 +61,7 @@ def create_app(
             view, problems = submit(body)
             if view is None:
                 return JSONResponse({"errors": [p.as_json() for p in problems]}, status_code=422)
-            try:
-                after_submit()
-            except Exception as exc:  # stored already: the outbox is published again by the runtime
-                _log.warning("request %s stored, publishing deferred: %s", view.request_id, exc)
-            fresh = desk.store.request(view.request_id) or view
-            return JSONResponse({"request": fresh.as_json()}, status_code=202)
+            return JSONResponse({"request": view.as_json()}, status_code=202)
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:

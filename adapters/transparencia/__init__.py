@@ -25,7 +25,7 @@ AGENCY = Agency(
     name="transparencia",
     module=__name__,
     title="Transparency office",
-    reads=RECORDS_READ,
+    reads=tuple(model.avro_name for model in RECORDS_READ),
     publishes=(
         "mx.gob.transparencia.InformationRequestFiled",
         "mx.gob.transparencia.InformationRequestAnswered",
@@ -37,6 +37,6 @@ SPEC = AgencySpec(
     urn=AGENCY.urn,
     name=AGENCY.name,
     schema=SCHEMA,
-    make_desk=lambda ledger, args: TransparencyDesk(ledger),
+    make_desk=lambda store, args: TransparencyDesk(store),
     describe=lambda desk: {"deadlines": desk.deadlines()},  # type: ignore[attr-defined]
 )

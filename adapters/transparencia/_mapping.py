@@ -9,6 +9,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from bus.records.models import (
+    CaseOpened,
+    DataAccessLogged,
+    InformationRequestAnswered,
+    InformationRequestFiled,
+    InformationRequestSubmitted,
+    TaxpayerStatusReported,
+)
+
 __all__ = [
     "ACCESS_NAMESPACE",
     "access_from_case_opened",
@@ -23,19 +32,23 @@ __all__ = [
 ACCESS_NAMESPACE = uuid.UUID("6f1d0c1e-4a59-4c35-9a8f-3d2f9e0c7a11")
 
 
-def filed_record(request: dict[str, Any], *, folio: str, filed_at: dt.datetime, deadline: dt.date) -> dict[str, Any]:
+def filed_record(
+    request: InformationRequestSubmitted, *, folio: str, filed_at: dt.datetime, deadline: dt.date
+) -> InformationRequestFiled:
     """``mx.gob.transparencia.InformationRequestFiled`` v2, from the portal's InformationRequestSubmitted."""
-    return {
-        "folio": folio,
-        "requestType": "PUBLIC_INFORMATION",
-        "requesterCurp": request["requesterCurp"],
-        "agencyAsked": request["agencyAsked"],
-        "description": request["description"],
-        "deliveryMode": "ELECTRONIC",
-        "filedAt": filed_at,
-        "legalDeadline": deadline,
-        "sourceRequestId": request["requestId"],
-    }
+    return InformationRequestFiled.from_avro(
+        {
+            "folio": folio,
+            "requestType": "PUBLIC_INFORMATION",
+            "requesterCurp": request.requester_curp,
+            "agencyAsked": request.agency_asked,
+            "description": request.description,
+            "deliveryMode": "ELECTRONIC",
+            "filedAt": filed_at,
+            "legalDeadline": deadline,
+            "sourceRequestId": request.request_id,
+        }
+    )
 
 
 def answered_record(
@@ -47,52 +60,56 @@ def answered_record(
     uris: list[str],
     answered_at: dt.datetime,
     deadline: dt.date,
-) -> dict[str, Any]:
+) -> InformationRequestAnswered:
     """``mx.gob.transparencia.InformationRequestAnswered`` v1."""
-    return {
-        "folio": folio,
-        "agency": agency,
-        "answerType": answer_type,
-        "answerSummary": summary,
-        "documentUris": uris,
-        "answeredAt": answered_at,
-        "legalDeadline": deadline,
-        "onTime": answered_at.date() <= deadline,
-    }
-
-
-def _access(disclosure: str, **fields: Any) -> dict[str, Any]:
-    return {"accessId": str(uuid.uuid5(ACCESS_NAMESPACE, disclosure)), "accessorOfficial": None, **fields}
-
-
-def access_from_status_report(report: dict[str, Any]) -> dict[str, Any]:
-    """``DataAccessLogged``: fiscal services disclosed a citizen's tax status to the agency that asked."""
-    disclosed = ["standing"] + (["rfc", "regime", "obligations", "statusSince"] if report.get("rfc") else [])
-    return _access(
-        f"mx.gob.sat.TaxpayerStatusReported:{report['requestId']}",
-        dataSubjectCurp=report["citizenCurp"],
-        accessorAgency=report["requestedBy"],
-        accessorSystem="case management (fiscal status query)",
-        recordType="mx.gob.sat.TaxpayerStatusReported",
-        fieldsRead=disclosed,
-        purpose=report["purpose"],
-        legalBasis=report["legalBasis"],
-        accessedAt=report["reportedAt"],
-        correlationId=report["caseId"],
+    return InformationRequestAnswered.from_avro(
+        {
+            "folio": folio,
+            "agency": agency,
+            "answerType": answer_type,
+            "answerSummary": summary,
+            "documentUris": uris,
+            "answeredAt": answered_at,
+            "legalDeadline": deadline,
+            "onTime": answered_at.date() <= deadline,
+        }
     )
 
 
-def access_from_case_opened(case: dict[str, Any], *, reader: str) -> dict[str, Any]:
+def _access(disclosure: str, **fields: Any) -> DataAccessLogged:
+    return DataAccessLogged.from_avro(
+        {"accessId": uuid.uuid5(ACCESS_NAMESPACE, disclosure), "accessorOfficial": None, **fields}
+    )
+
+
+def access_from_status_report(report: TaxpayerStatusReported) -> DataAccessLogged:
+    """``DataAccessLogged``: fiscal services disclosed a citizen's tax status to the agency that asked."""
+    disclosed = ["standing"] + (["rfc", "regime", "obligations", "statusSince"] if report.rfc else [])
+    return _access(
+        f"mx.gob.sat.TaxpayerStatusReported:{report.request_id}",
+        dataSubjectCurp=report.citizen_curp,
+        accessorAgency=report.requested_by,
+        accessorSystem="case management (fiscal status query)",
+        recordType="mx.gob.sat.TaxpayerStatusReported",
+        fieldsRead=disclosed,
+        purpose=report.purpose,
+        legalBasis=report.legal_basis,
+        accessedAt=report.reported_at,
+        correlationId=report.case_id,
+    )
+
+
+def access_from_case_opened(case: CaseOpened, *, reader: str) -> DataAccessLogged:
     """``DataAccessLogged``: the CRM read the applicant's identity and contact to open a case."""
     return _access(
-        f"mx.gob.crm.CaseOpened:{case['caseId']}",
-        dataSubjectCurp=case["citizenCurp"],
+        f"mx.gob.crm.CaseOpened:{case.case_id}",
+        dataSubjectCurp=case.citizen_curp,
         accessorAgency=reader,
         accessorSystem="case management",
         recordType="mx.gob.portal.ServiceRequestSubmitted",
         fieldsRead=["applicant", "contact"],
         purpose="open a case for the citizen's service request",
         legalBasis="consent given on the citizen's portal (privacy notice)",
-        accessedAt=case["openedAt"],
-        correlationId=case["caseId"],
+        accessedAt=case.opened_at,
+        correlationId=case.case_id,
     )

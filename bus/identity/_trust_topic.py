@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from kafka import TopicPartition
-
 from bus._errors import TransportError
 from bus.identity._anchor import TrustAnchor, TrustStatement, UntrustedRecord
 from bus.identity._keys import AgencyKey
 from bus.identity._trust import TrustedKey, TrustStore
-from bus.transport import Consumer, Producer, Topics
+from bus.transport import Consumer, KafkaClientConfig, Partition, Producer, Record, Topics
 
 __all__ = ["DEFAULT_TRUST_TOPIC", "TrustTopicReader", "publish_trusted_key"]
 
@@ -26,7 +24,7 @@ _log = logging.getLogger(__name__)
 
 
 def publish_trusted_key(
-    bootstrap_servers: str,
+    kafka: KafkaClientConfig | str,
     trusted: TrustedKey,
     *,
     authority: AgencyKey,
@@ -37,25 +35,31 @@ def publish_trusted_key(
 
     Creates the compacted topic if needed; returns the record's offset.
 
+    Args:
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
+        trusted: the key's trust record.
+        topic: the trust topic.
+        timeout: seconds to wait for the acknowledgement.
+
     Raises:
         ConfigError: ``authority`` is not the interoperability authority's key.
         TransportError: the record was not acknowledged.
     """
     statement = trusted.statement()
     value = statement.signed(authority)
-    topics = Topics(bootstrap_servers)
+    topics = Topics(kafka)
     try:
         topics.ensure(topic, partitions=1, compacted=True)
     finally:
         topics.close()
-    producer = Producer(bootstrap_servers)
+    producer = Producer(kafka)
     try:
         future = producer.send(topic, key=statement.kafka_key, value=value, headers=[])
         return future.get(timeout=timeout).offset
-    except TransportError:
-        raise
-    except Exception as exc:
-        raise TransportError(f"trust record for {trusted.key_id} not acknowledged: {exc}", topic=topic) from exc
+    except TransportError as exc:
+        raise TransportError(
+            f"trust record for {trusted.key_id} not acknowledged: {exc}", retriable=exc.retriable, topic=topic
+        ) from exc
     finally:
         producer.close()
 
@@ -66,11 +70,17 @@ class TrustTopicReader:
     :meth:`start` reads the topic to its end before returning, then a daemon thread follows new
     records (new keys, rotations, revocations) without a restart. :meth:`catch_up` (installed as the
     store's refresh hook) blocks until everything written before the call has been applied.
+
+    Args:
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
+        store: the store to keep up to date.
+        topic: the trust topic.
+        poll_ms: how long one poll of the background thread waits for records.
     """
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        kafka: KafkaClientConfig | str,
         store: TrustStore,
         *,
         anchor: TrustAnchor,
@@ -81,7 +91,7 @@ class TrustTopicReader:
         self.anchor = anchor
         self.rejected: list[tuple[int, str, str]] = []  # (offset, reason, message) of ignored records, latest 100
         self.topic = topic
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._poll_ms = poll_ms
         self._stop = threading.Event()
         self._wanted = threading.Condition()
@@ -97,13 +107,13 @@ class TrustTopicReader:
         Raises:
             TransportError: the topic could not be read to its end within ``timeout``.
         """
-        topics = Topics(self._bootstrap)
+        topics = Topics(self._kafka)
         try:
             topics.ensure(self.topic, partitions=1, compacted=True)
         finally:
             topics.close()
-        self._consumer = Consumer(self._bootstrap, group=None, isolation_level="read_uncommitted")
-        self._consumer.assign(self._consumer.partitions_for(self.topic) or [TopicPartition(self.topic, 0)])
+        self._consumer = Consumer(self._kafka, group=None, isolation_level="read_uncommitted")
+        self._consumer.assign(self._consumer.partitions_for(self.topic) or [Partition(self.topic, 0)])
         self._consumer.seek_to_beginning()
         self._thread = threading.Thread(target=self._follow, name=f"trust-reader-{self.topic}", daemon=True)
         self._thread.start()
@@ -154,7 +164,7 @@ class TrustTopicReader:
         while not self._stop.is_set() and any(self._consumer.position(tp) < end for tp, end in ends.items()):
             self._apply(self._consumer.poll(self._poll_ms))
 
-    def _apply(self, records: list) -> None:
+    def _apply(self, records: list[Record]) -> None:
         for record in records:
             try:
                 statement = TrustStatement.read(record.value, self.anchor, kafka_key=record.key)

@@ -15,17 +15,14 @@ two ids and no id two schemas, with no leader to elect and no request forwarding
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka import errors as kafka_errors
-from kafka.admin import NewTopic
-
+from bus._errors import TransportError
 from bus.registry._errors import ErrorCode, RegistryError
+from bus.transport import Consumer, KafkaClientConfig, Partition, Topics, TransactionalProducer
 
 __all__ = ["KafkaSchemaLog", "LogRecord"]
 
@@ -46,25 +43,26 @@ class KafkaSchemaLog:
     """The registry's storage topic: replayed into memory, written with fenced transactions.
 
     Args:
-        bootstrap_servers: the Kafka cluster.
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
         topic: the storage topic (created compacted with one partition when missing).
         timeout: seconds to wait for Kafka in any one operation.
     """
 
-    def __init__(self, bootstrap_servers: str, topic: str = "_schemas", *, timeout: float = 30.0) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaClientConfig | str, topic: str = "_schemas", *, timeout: float = 30.0) -> None:
+        self.kafka = KafkaClientConfig.of(kafka)
+        self.bootstrap_servers = self.kafka.bootstrap_servers
         self.topic = topic
         self.timeout = timeout
-        self._partition = TopicPartition(topic, 0)
+        self._partition = Partition(topic, 0)
         self._applied = threading.Condition()
         self._position = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reader_error: BaseException | None = None
         self._offsets_lock = threading.Lock()
-        self._offsets: KafkaConsumer | None = None
+        self._offsets: Consumer | None = None
         self._write_lock = threading.Lock()
-        self._producer: KafkaProducer | None = None
+        self._producer: TransactionalProducer | None = None
 
     def start(self, apply: Apply) -> None:
         """Create the topic if needed, replay it through ``apply`` and keep following it.
@@ -90,39 +88,33 @@ class KafkaSchemaLog:
         if self._offsets is not None:
             self._offsets.close()
 
-    def _consumer(self) -> KafkaConsumer:
-        return KafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
+    def _consumer(self) -> Consumer:
+        return Consumer(
+            self.kafka,
+            group=None,
             isolation_level="read_committed",
-            auto_offset_reset="earliest",
             fetch_max_wait_ms=200,
             request_timeout_ms=int(self.timeout * 1000) + 5000,
         )
 
     def _ensure_topic(self) -> None:
+        topics = Topics(self.kafka, timeout_s=self.timeout)
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap_servers, request_timeout_ms=int(self.timeout * 1000)
-            )
-        except kafka_errors.KafkaError as exc:
-            raise _store_error(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
-        try:
-            brokers = len(admin.describe_cluster().get("brokers", [])) or 1
-            topic = NewTopic(
+            brokers = len(topics.brokers()) or 1
+            topics.ensure(
                 self.topic,
-                num_partitions=1,
-                replication_factor=min(3, brokers),
-                topic_configs={"cleanup.policy": "compact", "min.insync.replicas": str(min(2, brokers))},
+                partitions=1,
+                replication=min(3, brokers),
+                compacted=True,
+                **{"min.insync.replicas": str(min(2, brokers))},
             )
-            with contextlib.suppress(kafka_errors.TopicAlreadyExistsError):
-                admin.create_topics([topic])
-            partitions = admin.describe_topics([self.topic])[0].get("partitions", [])
-            if len(partitions) != 1:
-                raise _store_error(f"topic {self.topic} has {len(partitions)} partitions; the registry needs exactly 1")
+            partitions = topics.partitions(self.topic)
+        except TransportError as exc:
+            raise _store_error(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
         finally:
-            admin.close()
+            topics.close()
+        if len(partitions) != 1:
+            raise _store_error(f"topic {self.topic} has {len(partitions)} partitions; the registry needs exactly 1")
 
     def _follow(self, apply: Apply) -> None:
         consumer = self._consumer()
@@ -130,9 +122,11 @@ class KafkaSchemaLog:
             consumer.assign([self._partition])
             consumer.seek_to_beginning(self._partition)
             while not self._stop.is_set():
-                for records in consumer.poll(timeout_ms=200).values():
-                    for record in records:
-                        apply(record.key, record.value)
+                for record in consumer.poll(200):
+                    if record.key is None:  # no registry record has a null key: not ours to fold
+                        log.warning("skipping a keyless record at %s offset %d", self.topic, record.offset)
+                        continue
+                    apply(record.key, record.value)
                 position = consumer.position(self._partition)
                 with self._applied:
                     self._position = position
@@ -150,10 +144,8 @@ class KafkaSchemaLog:
         assert self._offsets is not None, "start() first"
         with self._offsets_lock:
             try:
-                return int(
-                    self._offsets.end_offsets([self._partition], timeout_ms=int(self.timeout * 1000))[self._partition]
-                )
-            except kafka_errors.KafkaError as exc:
+                return self._offsets.end_offsets([self._partition], timeout_s=self.timeout)[self._partition]
+            except TransportError as exc:
                 raise _store_error(f"cannot read the end of {self.topic}: {exc}") from exc
 
     def sync(self, target: int | None = None) -> None:
@@ -191,9 +183,9 @@ class KafkaSchemaLog:
                     return
                 try:
                     last = self._commit(producer, records)
-                except kafka_errors.KafkaError as exc:
+                except TransportError as exc:
                     # Fenced by another instance (or a broker hiccup): decide again on fresh state.
-                    log.info("registry write to %s retried after %s", self.topic, type(exc).__name__)
+                    log.info("registry write to %s retried after %s", self.topic, type(exc.__cause__ or exc).__name__)
                     self._drop_producer()
                     time.sleep(0.05 * (attempt + 1))
                     continue
@@ -201,32 +193,21 @@ class KafkaSchemaLog:
                 return
             raise _store_error(f"could not commit to {self.topic} after {_WRITE_ATTEMPTS} attempts")
 
-    def _commit(self, producer: KafkaProducer, records: Sequence[LogRecord]) -> int:
-        producer.begin_transaction()
-        futures = [producer.send(self.topic, key=key, value=value, partition=0) for key, value in records]
-        producer.commit_transaction()
+    def _commit(self, producer: TransactionalProducer, records: Sequence[LogRecord]) -> int:
+        futures = producer.commit(self.topic, records, partition=0)
         return max(f.get(timeout=self.timeout).offset for f in futures)
 
-    def _fenced_producer(self) -> KafkaProducer:
+    def _fenced_producer(self) -> TransactionalProducer:
         if self._producer is None:
             try:
-                producer = KafkaProducer(
-                    bootstrap_servers=self.bootstrap_servers,
-                    transactional_id=f"enlace-registry-writer-{self.topic}",
-                    acks="all",
-                    max_block_ms=int(self.timeout * 1000),
-                    transaction_timeout_ms=60000,
+                self._producer = TransactionalProducer(
+                    self.kafka, transactional_id=f"enlace-registry-writer-{self.topic}", timeout_s=self.timeout
                 )
-                producer.init_transactions()
-            except kafka_errors.KafkaError as exc:
+            except TransportError as exc:
                 raise _store_error(f"cannot become the writer of {self.topic}: {exc}") from exc
-            self._producer = producer
         return self._producer
 
     def _drop_producer(self) -> None:
         if self._producer is not None:
-            try:
-                self._producer.close(timeout=2)
-            except Exception:  # a fenced producer may fail to close cleanly; it is discarded anyway
-                log.debug("closing a fenced registry producer failed", exc_info=True)
+            self._producer.close(timeout=2)  # a fenced producer may fail to close cleanly; it is discarded
             self._producer = None

@@ -1,20 +1,55 @@
-"""Kafka transport: producer, consumer and topic administration as Enlace uses them.
+"""Kafka transport: every Kafka client Enlace uses, made from one client configuration.
 
-A thin wrapper of our own over kafka-python, so that every send is acknowledged by all in-sync
-replicas without reordering or duplicates on retry, offsets are committed only on request, and
-Kafka's errors become :class:`bus.TransportError`.
+Code above this package sees Enlace's own types — :class:`Record`, :class:`Partition`,
+:class:`SendFuture` and :class:`Acknowledged`, :class:`RebalanceListener`, :class:`Broker` — never
+kafka-python's, and Kafka's errors as :class:`bus.TransportError`. Every client (producer,
+transactional producer, consumer, admin) is made from a :class:`KafkaClientConfig`, built from
+``ENLACE_BOOTSTRAP_SERVERS``, ``ENLACE_KAFKA_*`` and a Kafka client properties file
+(``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only.
 """
 
 from bus.transport._acls import AclBinding, ClusterAdmin, NewTopicSpec
-from bus.transport._kafka import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, Consumer, Producer, Topics
+from bus.transport._clients import (
+    CONSUMER_DEFAULTS,
+    PRODUCER_DEFAULTS,
+    Consumer,
+    Producer,
+    SendFuture,
+    Topics,
+    TransactionalProducer,
+)
+from bus.transport._config import (
+    SASL_MECHANISMS,
+    SECURITY_PROTOCOLS,
+    KafkaClientConfig,
+    check_consumer_config,
+    check_producer_config,
+)
+from bus.transport._properties import SUPPORTED_PROPERTIES, read_client_properties
+from bus.transport._types import Acknowledged, Broker, Headers, Partition, RebalanceListener, Record
 
 __all__ = [
     "CONSUMER_DEFAULTS",
     "PRODUCER_DEFAULTS",
+    "SASL_MECHANISMS",
+    "SECURITY_PROTOCOLS",
+    "SUPPORTED_PROPERTIES",
+    "Acknowledged",
     "AclBinding",
+    "Broker",
     "ClusterAdmin",
     "Consumer",
+    "Headers",
+    "KafkaClientConfig",
     "NewTopicSpec",
+    "Partition",
     "Producer",
+    "RebalanceListener",
+    "Record",
+    "SendFuture",
     "Topics",
+    "TransactionalProducer",
+    "check_consumer_config",
+    "check_producer_config",
+    "read_client_properties",
 ]

@@ -20,6 +20,7 @@ from kafka.admin import (
 from kafka.errors import KafkaError, SecurityDisabledError, TopicAlreadyExistsError
 
 from bus._errors import ConfigError, TransportError
+from bus.transport._config import KafkaClientConfig
 
 __all__ = ["AclBinding", "ClusterAdmin", "NewTopicSpec"]
 
@@ -117,15 +118,15 @@ class ClusterAdmin:
     """The operator's view of a cluster: its brokers, its topics, its ACL bindings.
 
     Args:
-        bootstrap_servers: the Kafka cluster.
-        **client: kafka-python client settings (security).
+        kafka: the cluster and the operator's credentials.
     """
 
-    def __init__(self, bootstrap_servers: str, **client: Any) -> None:
+    def __init__(self, kafka: KafkaClientConfig | str) -> None:
+        config = KafkaClientConfig.of(kafka)
         try:
-            self._admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, **client)
+            self._admin = KafkaAdminClient(**config.client_settings())
         except KafkaError as exc:
-            raise TransportError(f"cannot reach {bootstrap_servers}: {exc}", retriable=True) from exc
+            raise TransportError(f"cannot reach {config.bootstrap_servers}: {exc}", retriable=True) from exc
 
     def broker_count(self) -> int:
         """How many brokers the cluster's metadata lists."""

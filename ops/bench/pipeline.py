@@ -32,6 +32,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
 import subprocess
@@ -51,8 +52,8 @@ from bus.envelope import Envelope, new_envelope
 from bus.identity import AUTHORITY, TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
 from bus.records import catalog
 from bus.records.models import CaseOpened
-from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, Topics
-from connectors import AgencyConnector, ProcessedStore
+from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics
+from connectors import AgencyConnector, AgencyStore
 from ops.kafka import start_cluster
 
 CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
@@ -68,14 +69,16 @@ def _records(count: int) -> list[CaseOpened]:
 class _Bench:
     def __init__(self, bootstrap: str, workdir: Path) -> None:
         self.bootstrap, self.workdir = bootstrap, workdir
+        self.kafka = KafkaClientConfig(bootstrap_servers=bootstrap)  # Enlace's side; (a) uses kafka-python itself
         self.run_id = uuid.uuid4().hex[:8]
         self.trust_topic = f"bench-trust-{self.run_id}"
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         authority = generate_key(AUTHORITY)
         self.anchor = str(authority.save(workdir / "authority").with_suffix(".pub"))
+        os.environ["ENLACE_TRUST_ANCHOR"] = self.anchor  # for the latency run's receiving process
         for key in self.keys.values():
-            publish_trusted_key(bootstrap, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
+            publish_trusted_key(self.kafka, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
     def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
         settings = load_settings({}).model_copy(
@@ -91,12 +94,12 @@ class _Bench:
             key=self.keys[agency],
             settings=settings,
             schema_source=self.source,
-            processed_db=self.workdir / f"{prefix}{agency.rsplit(':', 1)[-1]}.sqlite3",
+            store_path=self.workdir / f"{prefix}{agency.rsplit(':', 1)[-1]}.sqlite3",
             signatures=signatures,
         )
 
     def prefix(self, name: str) -> str:
-        topics = Topics(self.bootstrap)
+        topics = Topics(self.kafka)
         prefix = f"bench-{name}-{self.run_id}."
         topics.ensure(prefix + CASES_TOPIC, partitions=1)
         topics.close()
@@ -186,10 +189,15 @@ def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int,
     source = InMemorySchemaSource()
     Codec(source).schema_id(CASES)  # the publisher registered CaseOpened first too: the same id, 1
     settings = load_settings({}).model_copy(
-        update={"bootstrap_servers": bootstrap, "trust_topic": trust_topic, "topic_prefix": prefix}
+        update={
+            "bootstrap_servers": bootstrap,
+            "trust_topic": trust_topic,
+            "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # the publishing process pins its authority here
+            "topic_prefix": prefix,
+        }
     )
     receiver = AgencyConnector(
-        PORTAL, settings=settings, schema_source=source, processed_db=Path(workdir) / "latency-portal.sqlite3"
+        PORTAL, settings=settings, schema_source=source, store_path=Path(workdir) / "latency-portal.sqlite3"
     )
     latencies: list[float] = []
 
@@ -268,10 +276,10 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
     headers = [new_envelope(CASES, source=CRM, subject=s).to_headers() for s in subjects]
     signed = [sign_headers(key, h, s.encode(), v) for h, s, v in zip(headers, subjects, values, strict=True)]
 
-    processed = ProcessedStore(bench.workdir / "steps.sqlite3")
+    processed = AgencyStore(bench.workdir / "steps.sqlite3").batch()
 
     def claim_all() -> float:
-        """The processed-id store's part: a claim and an end per record, one commit for them all."""
+        """The agency store's part: a claim and an end per record, one commit for them all."""
         started = time.perf_counter()
         processed.begin_batch()
         for i in range(len(records)):
@@ -299,7 +307,7 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
         ("consume: Ed25519 verify", per_record(lambda i: store.verify(signed[i], subjects[i].encode(), values[i]))),
         ("consume: codec.decode", per_record(lambda i: codec.decode(values[i], CASES))),
         ("consume: model.from_avro (validates)", per_record(lambda i: CaseOpened.from_avro(datas[i]))),
-        ("consume: processed-id store (claim, end, commit)", claim_all()),
+        ("consume: agency store (claim, end, commit)", claim_all()),
     ]
 
 

@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from bus import ConfigError, load_settings
 from bus.transport import ClusterAdmin
 from ops.acl import current_access, render_strimzi
-from ops.cli._bus import bootstrap_servers
-from ops.kafka import BackgroundCluster
-from ops.kafka._security import OPERATOR_PRINCIPAL
+from ops.cli._bus import client_config
 
 acl_app = typer.Typer(help="Kafka ACLs and topics from the policy (deny by default).", no_args_is_help=True)
 
 
-def _operator_client() -> dict[str, Any]:
-    """The operator's sign-in for the local secured cluster, in kafka-python's names."""
-    running = BackgroundCluster().running()
-    if load_settings().bootstrap_servers or running is None or running.security is None:
-        return {}
-    security = running.security
-    return {
-        "security_protocol": "SASL_SSL",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": OPERATOR_PRINCIPAL,
-        "sasl_plain_password": security.password(OPERATOR_PRINCIPAL),
-        "ssl_cafile": str(security.ca_file),
-    }
-
-
 def _admin() -> ClusterAdmin:
-    return ClusterAdmin(bootstrap_servers(), **_operator_client())
+    return ClusterAdmin(client_config())
 
 
 @acl_app.command("plan")

@@ -24,7 +24,7 @@ from bus.identity import (
     load_key,
     publish_trusted_key,
 )
-from ops.cli._bus import bootstrap_servers
+from ops.cli._bus import client_config
 
 agency_app = typer.Typer(help="An agency's signing keys and the trust topic.", no_args_is_help=True)
 
@@ -87,7 +87,7 @@ def publish_key(
     public = _public_key(agency, key_file)
     start = datetime.now(UTC).replace(microsecond=0)
     trusted = TrustedKey(agency, key_id_for(public), public, start, start + timedelta(days=valid_days))
-    offset = publish_trusted_key(bootstrap_servers(settings), trusted, authority=authority, topic=settings.trust_topic)
+    offset = publish_trusted_key(client_config(settings), trusted, authority=authority, topic=settings.trust_topic)
     typer.echo(
         f"published {trusted.key_id} of {agency} to {settings.trust_topic} at offset {offset}, "
         f"valid until {trusted.not_after.isoformat()}, signed by {authority.key_id}"
@@ -117,13 +117,13 @@ def revoke_key(
     wanted = key_id or key_id_for(_public_key(agency, key_file))  # type: ignore[arg-type]
     store = TrustStore()
     reader = TrustTopicReader(
-        bootstrap_servers(settings), store, anchor=TrustAnchor.of(authority), topic=settings.trust_topic
+        client_config(settings), store, anchor=TrustAnchor.of(authority), topic=settings.trust_topic
     ).start()
     reader.stop()
     current = store.get(wanted)
     if current is None or current.agency != agency:
         raise ConfigError(f"key {wanted} of {agency} is not in {settings.trust_topic}; nothing to revoke")
     publish_trusted_key(
-        bootstrap_servers(settings), current.revoked(reason), authority=authority, topic=settings.trust_topic
+        client_config(settings), current.revoked(reason), authority=authority, topic=settings.trust_topic
     )
     typer.echo(f"revoked {wanted} of {agency}: {reason}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from connectors import list_dead_letters, replay_dead_letters, replay_position
-from ops.cli._bus import bootstrap_servers
+from ops.cli._bus import client_config
 
 dlq_app = typer.Typer(help="Dead letters: list them with their reasons, replay them after a fix.", no_args_is_help=True)
 
@@ -19,9 +19,9 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Show every dead letter of TOPIC: where it came from, why, and whether it was replayed."""
-    servers = bootstrap_servers()
-    letters = list_dead_letters(servers, topic)
-    replayed_up_to = replay_position(servers, topic)
+    kafka = client_config()
+    letters = list_dead_letters(kafka, topic)
+    replayed_up_to = replay_position(kafka, topic)
     for letter in letters:
         replayed = letter.dlq_offset < replayed_up_to.get(letter.dlq_partition, 0)
         if as_json:
@@ -61,7 +61,7 @@ def replay(
     offset: Annotated[list[int] | None, typer.Option("--offset", help="Replay only these .dlq offsets.")] = None,
 ) -> None:
     """Send dead letters not yet replayed back to their original topic, unchanged (still signed)."""
-    letters = replay_dead_letters(bootstrap_servers(), topic, only_offsets=set(offset) if offset else None)
+    letters = replay_dead_letters(client_config(), topic, only_offsets=set(offset) if offset else None)
     for letter in letters:
         typer.echo(
             f"replayed #{letter.dlq_offset} to {letter.topic} (ce_id={letter.ce_id or '-'}, was {letter.reason})"

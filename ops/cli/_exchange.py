@@ -12,14 +12,15 @@ import typer
 from bus import ValidationError, load_settings
 from bus.records import catalog, from_json
 from connectors import AgencyConnector, Received
-from ops.cli._bus import bootstrap_servers
+from ops.cli._bus import client_config
 
 exchange_app = typer.Typer()
 
 
 def _settings():
     settings = load_settings()
-    return settings.model_copy(update={"bootstrap_servers": bootstrap_servers(settings)})
+    # The connector reads the rest of the client configuration from the same settings.
+    return settings.model_copy(update={"bootstrap_servers": client_config(settings).bootstrap_servers})
 
 
 def _read_records(path: Path) -> list[tuple[int, Any]]:

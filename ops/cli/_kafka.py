@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bus import load_settings
+from bus.transport import KafkaClientConfig
 from ops.kafka import BackgroundCluster, kafka_version, wait_for_brokers
 
 kafka_app = typer.Typer(help="Run a local Apache Kafka cluster in the background.", no_args_is_help=True)
@@ -18,7 +19,7 @@ def up(nodes: int = typer.Option(1, "--nodes", help="1, or 3 for replication tes
     settings = load_settings()
     if settings.bootstrap_servers:
         typer.echo("ENLACE_BOOTSTRAP_SERVERS is set: using that cluster, not starting one.")
-        wait_for_brokers(settings.bootstrap_servers, 1, timeout=settings.kafka_start_timeout_s)
+        wait_for_brokers(KafkaClientConfig.from_settings(settings), 1, timeout=settings.kafka_start_timeout_s)
         typer.echo(settings.bootstrap_servers)
         return
     background = BackgroundCluster()

@@ -14,6 +14,7 @@ from bus import ConfigError, EnlaceSettings, load_settings
 from bus.policy import Policy, load_policy
 from bus.registry import RegistryClient
 from bus.registry.checks import CatalogProblem, check_catalog, register_catalog
+from ops.cli._bus import client_config
 
 registry_app = typer.Typer(help="Run the schema registry and manage agency credentials.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Check and register the schema catalog (for integrators' CI).", no_args_is_help=True)
@@ -33,17 +34,6 @@ def _policy(choice: str | None, settings: EnlaceSettings) -> Policy | None:
     return None if choice.lower() == "none" else load_policy(choice)
 
 
-def _bootstrap(settings: EnlaceSettings) -> str:
-    if settings.bootstrap_servers:
-        return settings.bootstrap_servers
-    from ops.kafka import BackgroundCluster
-
-    running = BackgroundCluster().running()
-    if running is None:
-        raise ConfigError("no Kafka: set ENLACE_BOOTSTRAP_SERVERS or start one with `enlace kafka up`")
-    return running.bootstrap_servers
-
-
 @registry_app.command("serve")
 def serve(
     port: int = typer.Option(8081, "--port", help="TCP port to listen on."),
@@ -61,7 +51,7 @@ def serve(
     chosen = _policy(policy, settings)
     credentials = AgencyCredentials.load(settings.registry_credentials)
     registry = SchemaRegistry(
-        KafkaSchemaLog(_bootstrap(settings), settings.registry_topic), policy=chosen, credentials=credentials
+        KafkaSchemaLog(client_config(settings), settings.registry_topic), policy=chosen, credentials=credentials
     )
     registry.start()
     what = f"policy {chosen.source}" if chosen else "no policy"

@@ -61,7 +61,7 @@ def demo(
     counts = result.counts()
     services = [v for v in result.final.values() if v["kind"] == "service"]
     infos = [v for v in result.final.values() if v["kind"] == "information"]
-    dead = sum(bus_status(stack.bootstrap_servers)["dead_letters"].values())
+    dead = sum(bus_status(stack.client_config())["dead_letters"].values())
     typer.echo(f"requests: {result.submitted} sent, {len(result.accepted)} accepted, {len(result.refused)} refused")
     for curp, errors in result.refused:
         for error in errors:

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bus import TransportError
+from bus import ConfigError, TransportError
+from bus.transport import KafkaClientConfig, Topics
 from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
-from ops.kafka._security import OPERATOR_PRINCIPAL, ClusterSecurity
+from ops.kafka._security import OPERATOR_PRINCIPAL, SCRAM_MECHANISM, ClusterSecurity
 
 __all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
 
@@ -89,60 +90,41 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _kafka_python_security(security: ClusterSecurity | None) -> dict[str, Any]:
-    """The operator's sign-in, in kafka-python's names, for the readiness wait."""
-    if security is None:
-        return {}
-    return {
-        "security_protocol": "SASL_SSL",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": OPERATOR_PRINCIPAL,
-        "sasl_plain_password": security.password(OPERATOR_PRINCIPAL),
-        "ssl_cafile": str(security.ca_file),
-    }
-
-
-def wait_for_brokers(
-    bootstrap: str, expected: int, *, timeout: float, is_alive=None, security: ClusterSecurity | None = None
-) -> None:
+def wait_for_brokers(kafka: KafkaClientConfig | str, expected: int, *, timeout: float, is_alive=None) -> None:
     """Wait until the cluster's metadata lists ``expected`` unfenced brokers.
 
     Args:
-        security: a secured cluster's secrets (the wait signs in as the operator).
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
+        expected: how many unfenced brokers make the cluster ready.
+        timeout: seconds to wait in all.
+        is_alive: called between attempts; false means the nodes died, so waiting is pointless.
 
     Raises:
+        ConfigError: the client configuration is unusable (waiting would not help).
         TransportError: the deadline passed, or ``is_alive()`` turned false meanwhile.
     """
-    from kafka.admin import KafkaAdminClient
-    from kafka.errors import KafkaConfigurationError
-
+    client = KafkaClientConfig.of(kafka)
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         if is_alive is not None and not is_alive():
             raise TransportError("a Kafka node exited while starting")
+        topics = Topics(client, timeout_s=max(0.1, min(5.0, deadline - time.monotonic())))
         try:
-            remaining_ms = max(100, int((deadline - time.monotonic()) * 1000))
-            admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap,
-                request_timeout_ms=min(5000, remaining_ms),
-                bootstrap_timeout_ms=min(5000, remaining_ms),
-                **_kafka_python_security(security),
-            )
-            try:
-                brokers = admin.describe_cluster()["brokers"]
-            finally:
-                admin.close()
-            ready = [b for b in brokers if not b.get("is_fenced")]
+            ready = [b for b in topics.brokers() if not b.fenced]
             if len(ready) >= expected:
                 return
             last_error = TransportError(f"{len(ready)} of {expected} brokers registered")
-        except KafkaConfigurationError:
+        except ConfigError:
             raise
         except Exception as exc:  # not listening yet, or metadata still empty
             last_error = exc
+        finally:
+            topics.close()
         time.sleep(0.3)
-    raise TransportError(f"Kafka at {bootstrap} not ready after {timeout:.0f}s: {last_error}", retriable=True)
+    raise TransportError(
+        f"Kafka at {client.bootstrap_servers} not ready after {timeout:.0f}s: {last_error}", retriable=True
+    )
 
 
 @dataclass
@@ -278,15 +260,45 @@ class LocalCluster:
         running = [n for n in self._nodes if n.alive()]
         try:
             wait_for_brokers(
-                ",".join(f"127.0.0.1:{n.port}" for n in running),
+                self.client_config(servers=",".join(f"127.0.0.1:{n.port}" for n in running)),
                 expected or len(running),
                 timeout=timeout,
                 is_alive=lambda: all(n.alive() for n in running),
-                security=self.security,
             )
         except TransportError as exc:
             tails = "\n".join(n.log_tail() for n in running)
             raise TransportError(f"{exc}\n{tails}") from exc
+
+    def client_config(self, principal: str = OPERATOR_PRINCIPAL, *, servers: str | None = None) -> KafkaClientConfig:
+        """How ``principal`` reaches this cluster (the operator, a super user, by default).
+
+        A plaintext cluster has no principals: any name gives the same unauthenticated configuration.
+
+        Raises:
+            ConfigError: a secured cluster has no such principal.
+        """
+        bootstrap = servers or self.bootstrap_servers
+        if self.security is None:
+            return KafkaClientConfig(bootstrap_servers=bootstrap, source="local plaintext cluster")
+        return KafkaClientConfig(
+            bootstrap_servers=bootstrap,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=SCRAM_MECHANISM,
+            sasl_username=principal,
+            sasl_password=self.security.password(principal),
+            ssl_cafile=str(self.security.ca_file),
+            source=f"local cluster {self.workdir}, principal {principal}",
+        )
+
+    def write_client_properties(self, principal: str, path: str | Path) -> Path:
+        """Write ``principal``'s Kafka client properties file (0600), in the Java client's key names.
+
+        Raises:
+            ConfigError: the cluster is not secured, or has no such principal.
+        """
+        if self.security is None:
+            raise ConfigError("a plaintext cluster has no client credentials to write")
+        return self.security.write_client_properties(principal, self.bootstrap_servers, path)
 
     def kill_node(self, node_id: int) -> None:
         """SIGKILL one node, as a crash would."""

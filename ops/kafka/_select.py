@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bus import ConfigError, EnlaceSettings, TransportError
+from bus.transport import KafkaClientConfig
 from ops.kafka._local import LocalCluster, wait_for_brokers
 
 __all__ = [
@@ -110,7 +111,7 @@ def start_cluster(settings: EnlaceSettings, *, nodes: int = 1, tied_to_parent: b
     if mode == "external":
         if not settings.bootstrap_servers:
             raise ConfigError("ENLACE_KAFKA=external needs ENLACE_BOOTSTRAP_SERVERS")
-        wait_for_brokers(settings.bootstrap_servers, nodes, timeout=settings.kafka_start_timeout_s)
+        wait_for_brokers(KafkaClientConfig.from_settings(settings), nodes, timeout=settings.kafka_start_timeout_s)
         return ExternalCluster(settings.bootstrap_servers)
     if mode == "testcontainers":
         if nodes != 1:

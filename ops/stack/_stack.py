@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters import Agency, agencies
-from bus import EnlaceSettings, TransportError
+from bus import EnlaceSettings, TransportError, load_settings
 from bus.identity import AUTHORITY
 from bus.records import catalog, default_schemas_dir
+from bus.transport import KafkaClientConfig
 from ops.kafka import BackgroundCluster, wait_for_brokers
 from ops.process import ManagedProcess, StartError, free_port
 from ops.stack._population import citizens
@@ -94,6 +95,13 @@ class Stack:
             processes=[ManagedProcess.from_state(p) for p in state["processes"]],
         )
 
+    def client_config(self, settings: EnlaceSettings | None = None) -> KafkaClientConfig:
+        """The Kafka client configuration for this stack's cluster (security settings from ``ENLACE_KAFKA_*``)."""
+        settings = settings or load_settings()
+        return KafkaClientConfig.from_settings(
+            settings.model_copy(update={"bootstrap_servers": self.bootstrap_servers})
+        )
+
     def process(self, name: str) -> ManagedProcess | None:
         return next((p for p in self.processes if p.name == name), None)
 
@@ -137,7 +145,7 @@ class Stack:
     def _kafka(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
         if settings.bootstrap_servers:
             say(f"kafka: using {settings.bootstrap_servers} (ENLACE_BOOTSTRAP_SERVERS)")
-            wait_for_brokers(settings.bootstrap_servers, 1, timeout=settings.kafka_start_timeout_s)
+            wait_for_brokers(KafkaClientConfig.from_settings(settings), 1, timeout=settings.kafka_start_timeout_s)
             self.bootstrap_servers = settings.bootstrap_servers
             return
         background = BackgroundCluster()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bus.transport import KafkaClientConfig, Topics
 from ops.stack._stack import Stack
 
 __all__ = ["bus_status", "format_table", "status_tables"]
@@ -19,50 +20,42 @@ def format_table(title: str, headers: list[str], rows: Iterable[list[Any]]) -> s
     return "\n".join([title, line, "-" * len(line), *body])
 
 
-def bus_status(bootstrap_servers: str) -> dict[str, Any]:
-    """Per topic its partitions and end offsets; per group its lag per topic; per DLQ its depth."""
-    from kafka import KafkaConsumer, TopicPartition
-    from kafka.admin import KafkaAdminClient
+def bus_status(kafka: KafkaClientConfig | str) -> dict[str, Any]:
+    """Per topic its partitions and end offsets; per group its lag per topic; per DLQ its depth.
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    Args:
+        kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
+    """
+    admin = Topics(kafka, timeout_s=10)
     try:
-        topics = sorted(t for t in admin.list_topics() if not t.startswith("__"))
-        partitions = {t: sorted(consumer.partitions_for_topic(t) or ()) for t in topics}
-        tps = [TopicPartition(t, p) for t in topics for p in partitions[t]]
-        ends = consumer.end_offsets(tps) if tps else {}
-        begins = consumer.beginning_offsets(tps) if tps else {}
+        topics = [t for t in admin.names() if not t.startswith("__")]
+        partitions = {t: admin.partitions(t) for t in topics}
+        every = [p for t in topics for p in partitions[t]]
+        ends = admin.end_offsets(every)
+        begins = admin.beginning_offsets(every)
         groups: dict[str, dict[str, int]] = {}
-        for listed in admin.list_groups():  # kafka-python 3.x: dicts with "group_id"
-            group = listed["group_id"]
-            committed = admin.list_group_offsets(group).get(group, {})
-            for tp, meta in committed.items():
-                lag = max(0, ends.get(tp, meta.offset) - meta.offset) if meta.offset >= 0 else ends.get(tp, 0)
-                groups.setdefault(group, {}).setdefault(tp.topic, 0)
-                groups[group][tp.topic] += lag
+        for group in admin.groups():
+            for partition, offset in admin.committed(group).items():
+                lag = max(0, ends.get(partition, offset) - offset) if offset >= 0 else ends.get(partition, 0)
+                groups.setdefault(group, {}).setdefault(partition.topic, 0)
+                groups[group][partition.topic] += lag
     finally:
-        consumer.close()
         admin.close()
     return {
         "topics": {
-            t: {
-                "partitions": len(partitions[t]),
-                "end_offsets": [ends.get(TopicPartition(t, p), 0) for p in partitions[t]],
-            }
+            t: {"partitions": len(partitions[t]), "end_offsets": [ends.get(p, 0) for p in partitions[t]]}
             for t in topics
         },
         "groups": groups,
         "dead_letters": {
-            t: sum(ends.get(TopicPartition(t, p), 0) - begins.get(TopicPartition(t, p), 0) for p in partitions[t])
-            for t in topics
-            if t.endswith(".dlq")
+            t: sum(ends.get(p, 0) - begins.get(p, 0) for p in partitions[t]) for t in topics if t.endswith(".dlq")
         },
     }
 
 
 def status_tables(stack: Stack) -> str:
     """The whole ``enlace status`` report."""
-    state = bus_status(stack.bootstrap_servers)
+    state = bus_status(stack.client_config())
     parts = [
         format_table(
             "TOPICS",

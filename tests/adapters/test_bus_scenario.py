@@ -96,18 +96,20 @@ def scenario(stack):
 
 
 def _outbox(stack, agency: str, *, drain_timeout_s: float = 30.0) -> Counter:
-    """What the agency committed to its outbox, once its drainer has sent every row (bounded wait:
-    a record an agency publishes after the portal already shows the request settled, e.g. an access-log
-    entry, may still be on its way)."""
+    """What the agency committed to its outbox (records by full name), once its connector's publisher
+    has sent every row (bounded wait: a record an agency publishes after the portal already shows the
+    request settled, e.g. an access-log entry, may still be on its way)."""
+    names = {rt.topic: rt.full_name for rt in catalog().records() if rt.topic}
     db = sqlite3.connect(stack.root / "data" / f"{agency}.sqlite3")
     try:
         deadline = time.monotonic() + drain_timeout_s
-        unsent = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        unsent = db.execute("SELECT count(*) FROM enlace_outbox WHERE sent_at IS NULL").fetchone()[0]
         while unsent and time.monotonic() < deadline:
             time.sleep(0.2)
-            unsent = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+            unsent = db.execute("SELECT count(*) FROM enlace_outbox WHERE sent_at IS NULL").fetchone()[0]
         assert unsent == 0, f"{agency}: {unsent} outbox row(s) still unsent after {drain_timeout_s:.0f}s"
-        return Counter(dict(db.execute("SELECT record_name, count(*) FROM outbox GROUP BY record_name")))
+        rows = db.execute("SELECT topic, count(*) FROM enlace_outbox GROUP BY topic").fetchall()
+        return Counter({names[topic]: count for topic, count in rows})
     finally:
         db.close()
 
@@ -146,17 +148,15 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     for agency in agencies():  # every record an agency sent is one its declaration names
         assert set(published[agency.name]) <= set(agency.publishes), agency.name
     after = _end_offsets(stack.bootstrap_servers)
-    keeps_ce_id = stack.health()["crm"]["detail"]["resends_keep_ce_id"]
     for agency, counts in published.items():
         for name, count in counts.items():
             topic = catalog().get(name).topic
             delta = after.get(topic, 0) - stack.offsets_before.get(topic, 0)
             # nothing lost: every record an agency committed to its outbox reached Kafka
             assert delta >= count, f"{agency}: {count} {name} in its outbox, only {delta} new on {topic}"
-            if keeps_ce_id:
-                # a resend after the kill carries the outbox's ce_id: one distinct ce_id per record
-                ce_ids = _ce_ids(stack.bootstrap_servers, topic)[-delta:]
-                assert len(set(ce_ids)) == count, f"{topic}: {len(set(ce_ids))} distinct ce_ids, {count} records"
+            # a resend after the kill carries the outbox's ce_id: one distinct ce_id per record
+            ce_ids = _ce_ids(stack.bootstrap_servers, topic)[-delta:]
+            assert len(set(ce_ids)) == count, f"{topic}: {len(set(ce_ids))} distinct ce_ids, {count} records"
     crm = published["crm"]
     assert crm["mx.gob.crm.CaseOpened"] == PEOPLE == published["portal"]["mx.gob.portal.ServiceRequestSubmitted"]
     tax_services = sum(

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from adapters._ledger import Ledger
 from adapters.fiscal._legacy import LINE_WIDTH, LegacyTaxpayer, format_line, parse_export, parse_line
 from adapters.fiscal._store import SCHEMA, TaxpayerRegister
 from bus import ValidationError
+from connectors import AgencyStore
 
 PERSON = LegacyTaxpayer(
     rfc="GODE561231GR8",
@@ -69,21 +69,24 @@ def test_a_bad_date_is_refused_and_an_export_reports_every_bad_line():
 
 
 def test_the_register_keeps_legacy_lines_and_finds_by_rfc_and_curp(tmp_path):
-    ledger = Ledger(tmp_path / "sat.sqlite3", schema=SCHEMA)
-    register = TaxpayerRegister(ledger.db)
-    assert register.load(format_line(PERSON) + "\n" + format_line(COMPANY) + "\n") == 2
-    assert register.db.execute("SELECT line FROM padron WHERE rfc = ?", (PERSON.rfc,)).fetchone()[0] == (
+    store = AgencyStore(tmp_path / "sat.sqlite3", schema=SCHEMA)
+    register = TaxpayerRegister(store)
+    with store.transaction() as tx:
+        assert register.load(tx, format_line(PERSON) + "\n" + format_line(COMPANY) + "\n") == 2
+    assert store.reader().execute("SELECT line FROM padron WHERE rfc = ?", (PERSON.rfc,)).fetchone()[0] == (
         format_line(PERSON)
     )
     assert register.by_rfc("gode561231gr8") == PERSON
     assert register.by_curp(PERSON.curp) == PERSON
     assert register.by_curp("NOPE") is None
-    before, after = register.change_status(PERSON.rfc, "S", since=dt.date(2026, 1, 2))
+    with store.transaction() as tx:
+        before, after = register.change_status(tx, PERSON.rfc, "S", since=dt.date(2026, 1, 2))
     assert before == PERSON and after.status_code == "S" and register.by_rfc(PERSON.rfc) == after
     assert register.count() == 2
 
 
 def test_a_status_change_for_an_unknown_taxpayer_is_refused():
-    register = TaxpayerRegister(Ledger(":memory:", schema=SCHEMA).db)
-    with pytest.raises(ValidationError, match="no taxpayer with RFC XAXX010101000"):
-        register.change_status("XAXX010101000", "C", since=dt.date(2026, 1, 1))
+    store = AgencyStore(":memory:", schema=SCHEMA)
+    register = TaxpayerRegister(store)
+    with pytest.raises(ValidationError, match="no taxpayer with RFC XAXX010101000"), store.transaction() as tx:
+        register.change_status(tx, "XAXX010101000", "C", since=dt.date(2026, 1, 1))

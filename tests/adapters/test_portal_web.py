@@ -7,12 +7,20 @@ import datetime as dt
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters._ledger import Ledger
-from adapters._seam import Delivery, RecordingOutbound
 from adapters.portal._desk import PortalDesk
 from adapters.portal._store import SCHEMA
 from adapters.portal._web import create_app
-from bus.records import check
+from bus.records import catalog
+from bus.records.models import (
+    CaseOpened,
+    CaseUpdated,
+    DataAccessLogged,
+    InformationRequestAnswered,
+    InformationRequestFiled,
+    InformationRequestSubmitted,
+    ServiceRequestSubmitted,
+)
+from connectors.testing import MemoryAgency
 
 CURP = "GODE561231HDFRRN00"
 GOOD = {
@@ -27,42 +35,59 @@ GOOD = {
 }
 
 
+def _record(model, **fields):
+    """A full record of ``model``: its catalog example with ``fields`` (Avro names) replaced."""
+    return model.from_avro(catalog().get(model.avro_name).example() | fields)
+
+
+class Portal:
+    """The portal desk on an in-memory agency store; records from other agencies delivered as the
+    connector delivers them."""
+
+    def __init__(self) -> None:
+        self.agency = MemoryAgency("urn:mx:gob:portal", schema=SCHEMA)
+        self.desk = PortalDesk(self.agency.store)
+        self.store = self.desk.store
+
+    def deliver(self, handler_name: str, record, ce_id: str, sender: str) -> bool:
+        return self.agency.deliver(getattr(self.desk, handler_name), record, sender=sender, ce_id=ce_id)
+
+
 @pytest.fixture
 def portal():
-    desk = PortalDesk(Ledger(":memory:", schema=SCHEMA), check=check)
-    outbound = RecordingOutbound()
-    client = TestClient(create_app(desk, after_submit=lambda: desk.ledger.drain(outbound)))
-    return desk, outbound, client
+    portal = Portal()
+    client = TestClient(create_app(portal.desk))
+    return portal, portal.agency, client
 
 
 def test_a_valid_service_request_is_accepted_and_published_as_a_shared_record(portal):
-    _, outbound, client = portal
+    _, agency, client = portal
     response = client.post("/api/service-requests", json=GOOD)
     assert response.status_code == 202
     request = response.json()["request"]
     assert request["status"] == "submitted" and request["curp"] == CURP
-    (record,) = outbound.of("mx.gob.portal.ServiceRequestSubmitted")
-    assert record["requestId"] == request["request_id"]
-    assert record["applicant"]["birthDate"] == dt.date(1956, 12, 31)
-    assert record["applicant"]["sex"] == "H" and record["applicant"]["stateOfBirth"] == "DF"
+    (record,) = agency.take(ServiceRequestSubmitted)
+    assert str(record.request_id) == request["request_id"]
+    assert record.applicant.birth_date == dt.date(1956, 12, 31)
+    assert record.applicant.sex == "H" and record.applicant.state_of_birth == "DF"
 
 
 def test_a_wrong_curp_check_digit_is_reported_on_the_curp_field(portal):
-    _, outbound, client = portal
+    _, agency, client = portal
     response = client.post("/api/service-requests", json=GOOD | {"curp": "GODE561231HDFRRN04"})
     assert response.status_code == 422
     (error,) = response.json()["errors"]
     assert error["field"] == "curp" and error["rule"] == "curp.check_digit"
     assert "check digit" in error["message"] and "expected 0" in error["message"]
-    assert outbound.sent == []
+    assert agency.take() == []
 
 
 def test_missing_consent_and_names_are_each_reported_on_their_field(portal):
-    _, outbound, client = portal
+    _, agency, client = portal
     body = GOOD | {"consent": False, "given_names": "", "service": "NOPE-NOPE"}
     errors = client.post("/api/service-requests", json=body).json()["errors"]
     assert {e["field"] for e in errors} == {"consent", "given_names", "service"}
-    assert outbound.sent == []
+    assert agency.take() == []
 
 
 def test_a_body_that_is_not_a_json_object_is_refused_plainly(portal):
@@ -77,19 +102,29 @@ def test_the_citizen_sees_the_status_change_when_the_crm_opens_and_resolves_the_
     desk, _, client = portal
     request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
     opened_at = dt.datetime.now(dt.UTC)
-    desk.on_case_opened(
-        {"caseId": "CRM-2026-000007", "serviceRequestId": request_id, "status": "OPEN", "openedAt": opened_at},
-        Delivery("ce-1", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_opened",
+        _record(
+            CaseOpened,
+            **{"caseId": "CRM-2026-000007", "serviceRequestId": request_id, "status": "OPEN", "openedAt": opened_at},
+        ),
+        "ce-1",
+        "urn:mx:gob:crm",
     )
     assert client.get(f"/api/requests/{request_id}").json()["status"] == "case opened"
-    desk.on_case_updated(
-        {
-            "caseId": "CRM-2026-000007",
-            "status": "RESOLVED",
-            "note": "done",
-            "updatedAt": opened_at + dt.timedelta(seconds=1),
-        },
-        Delivery("ce-2", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_updated",
+        _record(
+            CaseUpdated,
+            **{
+                "caseId": "CRM-2026-000007",
+                "status": "RESOLVED",
+                "note": "done",
+                "updatedAt": opened_at + dt.timedelta(seconds=1),
+            },
+        ),
+        "ce-2",
+        "urn:mx:gob:crm",
     )
     mine = client.get(f"/api/citizens/{CURP.lower()}/requests").json()["requests"]
     assert [r["status"] for r in mine] == ["resolved"]
@@ -100,14 +135,24 @@ def test_an_update_that_overtakes_its_case_opened_waits_for_it(portal):
     desk, _, client = portal
     request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
     now = dt.datetime.now(dt.UTC)
-    desk.on_case_updated(
-        {"caseId": "CRM-2026-000099", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=1)},
-        Delivery("ce-3", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_updated",
+        _record(
+            CaseUpdated,
+            **{"caseId": "CRM-2026-000099", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=1)},
+        ),
+        "ce-3",
+        "urn:mx:gob:crm",
     )
     assert desk.store.waiting_count() == 1
-    desk.on_case_opened(
-        {"caseId": "CRM-2026-000099", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
-        Delivery("ce-3b", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_opened",
+        _record(
+            CaseOpened,
+            **{"caseId": "CRM-2026-000099", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
+        ),
+        "ce-3b",
+        "urn:mx:gob:crm",
     )
     view = client.get(f"/api/requests/{request_id}").json()
     assert view["status"] == "resolved" and [h["status"] for h in view["history"]][-1] == "resolved"
@@ -118,17 +163,32 @@ def test_an_older_update_does_not_roll_the_status_back(portal):
     desk, _, client = portal
     request_id = client.post("/api/service-requests", json=GOOD).json()["request"]["request_id"]
     now = dt.datetime.now(dt.UTC)
-    desk.on_case_opened(
-        {"caseId": "CRM-2026-000008", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
-        Delivery("ce-4", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_opened",
+        _record(
+            CaseOpened,
+            **{"caseId": "CRM-2026-000008", "serviceRequestId": request_id, "status": "OPEN", "openedAt": now},
+        ),
+        "ce-4",
+        "urn:mx:gob:crm",
     )
-    desk.on_case_updated(
-        {"caseId": "CRM-2026-000008", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=2)},
-        Delivery("ce-5", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_updated",
+        _record(
+            CaseUpdated,
+            **{"caseId": "CRM-2026-000008", "status": "RESOLVED", "updatedAt": now + dt.timedelta(seconds=2)},
+        ),
+        "ce-5",
+        "urn:mx:gob:crm",
     )
-    desk.on_case_updated(
-        {"caseId": "CRM-2026-000008", "status": "IN_PROGRESS", "updatedAt": now + dt.timedelta(seconds=1)},
-        Delivery("ce-6", "urn:mx:gob:crm"),
+    desk.deliver(
+        "on_case_updated",
+        _record(
+            CaseUpdated,
+            **{"caseId": "CRM-2026-000008", "status": "IN_PROGRESS", "updatedAt": now + dt.timedelta(seconds=1)},
+        ),
+        "ce-6",
+        "urn:mx:gob:crm",
     )
     assert client.get(f"/api/requests/{request_id}").json()["status"] == "resolved"
 
@@ -145,36 +205,46 @@ def test_the_access_log_shows_who_read_the_citizens_data(portal):
         "legalBasis": "CFF art. 69",
         "accessedAt": dt.datetime.now(dt.UTC),
     }
-    desk.on_data_access_logged(entry, Delivery("ce-7", "urn:mx:gob:transparencia"))
-    desk.on_data_access_logged(entry, Delivery("ce-7", "urn:mx:gob:transparencia"))
+    desk.deliver("on_data_access_logged", _record(DataAccessLogged, **entry), "ce-7", "urn:mx:gob:transparencia")
+    desk.deliver("on_data_access_logged", _record(DataAccessLogged, **entry), "ce-7", "urn:mx:gob:transparencia")
     (access,) = client.get(f"/api/citizens/{CURP}/access-log").json()["accesses"]
     assert access["accessor"] == "urn:mx:gob:crm" and access["fields"] == ["rfc"]
 
 
 def test_an_information_request_is_published_and_followed_by_its_folio(portal):
-    desk, outbound, client = portal
+    desk, agency, client = portal
     body = {"curp": CURP, "agency": "urn:mx:gob:sat", "question": "SAT budget?", "consent": True}
     request_id = client.post("/api/information-requests", json=body).json()["request"]["request_id"]
-    (record,) = outbound.of("mx.gob.portal.InformationRequestSubmitted")
-    check("mx.gob.portal.InformationRequestSubmitted", record)
+    (record,) = agency.take(InformationRequestSubmitted)
+    InformationRequestSubmitted.from_avro(record.to_avro(), strict=True)
     filed_at = dt.datetime.now(dt.UTC)
-    desk.on_information_filed(
-        {
-            "folio": "332026000000001",
-            "sourceRequestId": request_id,
-            "filedAt": filed_at,
-            "legalDeadline": dt.date(2026, 12, 1),
-        },
-        Delivery("ce-8", "urn:mx:gob:transparencia"),
+    desk.deliver(
+        "on_information_filed",
+        _record(
+            InformationRequestFiled,
+            **{
+                "folio": "332026000000001",
+                "sourceRequestId": request_id,
+                "filedAt": filed_at,
+                "legalDeadline": dt.date(2026, 12, 1),
+            },
+        ),
+        "ce-8",
+        "urn:mx:gob:transparencia",
     )
-    desk.on_information_answered(
-        {
-            "folio": "332026000000001",
-            "answerType": "PUBLICLY_AVAILABLE",
-            "answerSummary": "see the budget",
-            "answeredAt": filed_at,
-        },
-        Delivery("ce-9", "urn:mx:gob:transparencia"),
+    desk.deliver(
+        "on_information_answered",
+        _record(
+            InformationRequestAnswered,
+            **{
+                "folio": "332026000000001",
+                "answerType": "PUBLICLY_AVAILABLE",
+                "answerSummary": "see the budget",
+                "answeredAt": filed_at,
+            },
+        ),
+        "ce-9",
+        "urn:mx:gob:transparencia",
     )
     view = client.get(f"/api/requests/{request_id}").json()
     assert (view["status"], view["folio"], view["deadline"], view["answer"]) == (
@@ -202,7 +272,7 @@ def test_a_case_opened_resent_under_a_new_ce_id_adds_nothing(portal):
         "status": "OPEN",
         "openedAt": dt.datetime.now(dt.UTC),
     }
-    desk.on_case_opened(opened, Delivery("ce-10", "urn:mx:gob:crm"))
-    desk.on_case_opened(opened, Delivery("ce-10-resent", "urn:mx:gob:crm"))
+    desk.deliver("on_case_opened", _record(CaseOpened, **opened), "ce-10", "urn:mx:gob:crm")
+    desk.deliver("on_case_opened", _record(CaseOpened, **opened), "ce-10-resent", "urn:mx:gob:crm")
     history = client.get(f"/api/requests/{request_id}").json()["history"]
     assert [h["status"] for h in history] == ["submitted", "case opened"]

@@ -78,7 +78,7 @@ def connector(bus) -> Iterator[Callable[..., AgencyConnector]]:
             key=key or bus.key(agency),
             settings=bus.settings(**settings),
             schema_source=schema_source,  # None: a RegistryClient on the session's registry (read-only)
-            processed_db=bus.directory / f"{name}-{len(made)}.sqlite3",
+            store_path=bus.directory / f"{name}-{len(made)}.sqlite3",
             tracer_provider=tracer_provider,
         )
         made.append(instance)

@@ -36,7 +36,7 @@ def main() -> None:
         "urn:mx:gob:portal",
         settings=settings,
         schema_source=source,
-        processed_db=db,
+        store_path=db,
         consumer_config={"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000},
     )
 

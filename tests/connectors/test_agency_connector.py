@@ -215,10 +215,7 @@ def test_a_handler_that_fails_twice_then_succeeds_applies_its_effect_once(connec
     portal = connector(PORTAL)
     receive(portal, unique_name("g"), handler=flaky)
     assert calls == [1, 2, 3]
-    import sqlite3
-
-    db = portal._processed_db
-    rows = sqlite3.connect(db).execute("SELECT ce_id FROM effects").fetchall()
+    rows = portal.store.reader().execute("SELECT ce_id FROM effects").fetchall()
     assert rows == [(delivery.ce_id,)]
 
 

@@ -131,7 +131,7 @@ def test_one_broker_of_three_killed_mid_stream_loses_nothing(bus3, kafka3, uniqu
             agency,
             key=bus3.key(agency),
             settings=bus3.settings(),
-            processed_db=bus3.directory / f"{agency.rsplit(':', 1)[-1]}.sqlite3",
+            store_path=bus3.directory / f"{agency.rsplit(':', 1)[-1]}.sqlite3",
         )
 
     crm, portal = make(CRM), make("urn:mx:gob:portal")

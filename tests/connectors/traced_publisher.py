@@ -37,7 +37,7 @@ def main() -> None:
         settings=settings,
         tracer_provider=provider,
         schema_source=RegistryClient(registry_url),
-        processed_db=":memory:",
+        store_path=":memory:",
     ) as crm:
         delivery = crm.publish(record)
     (span,) = spans.get_finished_spans()

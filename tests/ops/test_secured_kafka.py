@@ -20,7 +20,7 @@ from bus.records import catalog
 from bus.transport import ClusterAdmin
 from ops.acl import Access
 from ops.kafka import LocalCluster
-from ops.kafka._security import OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, principal_for
+from ops.kafka._security import REGISTRY_PRINCIPAL, principal_for
 
 pytestmark = pytest.mark.integration
 
@@ -28,15 +28,8 @@ CRM = principal_for("urn:mx:gob:crm")
 
 
 def _client(cluster: LocalCluster, principal: str) -> dict:
-    assert cluster.security is not None
-    return {
-        "bootstrap_servers": cluster.bootstrap_servers,
-        "security_protocol": "SASL_SSL",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": principal,
-        "sasl_plain_password": cluster.security.password(principal),
-        "ssl_cafile": str(cluster.security.ca_file),
-    }
+    """kafka-python settings for ``principal`` (the test checks the broker with kafka-python directly)."""
+    return cluster.client_config(principal).client_settings()
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +50,7 @@ def secured(access: Access) -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="module")
 def operator(secured: LocalCluster, access: Access) -> Iterator[ClusterAdmin]:
-    admin = ClusterAdmin(secured.bootstrap_servers, **{k: v for k, v in _client(secured, OPERATOR_PRINCIPAL).items()
-                                                       if k != "bootstrap_servers"})  # fmt: skip
+    admin = ClusterAdmin(secured.client_config())
     access.sync(admin)
     try:
         yield admin
@@ -96,8 +88,7 @@ def test_crm_cannot_write_what_it_does_not_own(secured: LocalCluster, operator: 
 
 
 def test_registry_principal_writes_the_schema_log(secured: LocalCluster, operator: ClusterAdmin) -> None:
-    admin = ClusterAdmin(secured.bootstrap_servers, **{k: v for k, v in _client(secured, OPERATOR_PRINCIPAL).items()
-                                                       if k != "bootstrap_servers"})  # fmt: skip
+    admin = ClusterAdmin(secured.client_config())
     try:
         from bus.transport import NewTopicSpec
 

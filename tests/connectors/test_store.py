@@ -1,17 +1,24 @@
-"""The processed-id store: effects and ids commit together, per batch, undone per record."""
+"""The agency store: effects and ids commit together, per batch, undone per record; the file is private;
+old rows are pruned."""
 
 from __future__ import annotations
 
 import sqlite3
 import stat
 
-from connectors._processed import ProcessedStore
+import pytest
+
+from connectors import AgencyStore
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS effects (ce_id TEXT PRIMARY KEY);"
 
 
 def _store(tmp_path):
-    store = ProcessedStore(tmp_path / "p.sqlite3")
-    store.transaction.execute("CREATE TABLE IF NOT EXISTS effects (ce_id TEXT PRIMARY KEY)")
-    return store
+    """A consumer's batch on a fresh agency store (``.path`` is the store's file)."""
+    store = AgencyStore(tmp_path / "p.sqlite3", schema=SCHEMA)
+    batch = store.batch()
+    batch.path = store.path
+    return batch
 
 
 def _apply(store, ce_id, *, fail=False):
@@ -65,7 +72,7 @@ def test_a_batch_rolled_back_by_a_crash_leaves_nothing(tmp_path):
     store.begin_batch()
     _apply(store, "a")
     store.close()  # as if the process died before committing
-    again = ProcessedStore(tmp_path / "p.sqlite3")
+    again = _store(tmp_path)
     assert not again.seen("g", "urn:mx:gob:sat", "a")
     assert _effects(again.path) == []
 
@@ -100,7 +107,7 @@ def test_a_record_whose_handler_writes_nothing_is_still_remembered_with_its_batc
     store.end_record()  # no write through the transaction: no savepoint was needed
     assert not store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 2), "a duplicate within the open batch"
     store.commit_batch()
-    again = ProcessedStore(tmp_path / "p.sqlite3")
+    again = _store(tmp_path)
     assert again.seen("g", "urn:mx:gob:sat", "a")
 
 
@@ -112,3 +119,50 @@ def test_a_failed_attempt_undoes_only_its_own_record(tmp_path):
     store.commit_batch()
     assert _effects(store.path) == ["a"]
     assert store.seen("g", "urn:mx:gob:sat", "a") and not store.seen("g", "urn:mx:gob:sat", "b")
+
+
+def test_the_file_is_created_private_in_a_private_folder(tmp_path):
+    store = AgencyStore(tmp_path / "new" / "agency.sqlite3")
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
+
+
+def test_an_existing_file_keeps_its_rows_and_mode(tmp_path):
+    path = tmp_path / "agency.sqlite3"
+    first = AgencyStore(path, schema=SCHEMA)
+    with first.transaction() as tx:
+        tx.execute("INSERT INTO effects VALUES ('kept')")
+    first.close()
+    again = AgencyStore(path, schema=SCHEMA)
+    assert again.reader().execute("SELECT ce_id FROM effects").fetchall() == [("kept",)]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_pruning_removes_rows_older_than_the_retention_and_keeps_newer_ones(tmp_path):
+    store = AgencyStore(tmp_path / "agency.sqlite3")
+    batch = store.batch()
+    batch.begin_batch()
+    for ce_id in ("old", "new"):
+        batch.claim("g", "urn:mx:gob:sat", ce_id, "t", 0, 1)
+        batch.end_record()
+    batch.mark_dead_lettered("g", "t", 0, 7, "bad-signature")
+    batch.commit_batch()
+    with store.transaction() as tx:
+        for seq, sent_at in ((1, 1.0), (2, None)):
+            tx.execute(
+                "INSERT INTO enlace_outbox (seq, ce_id, topic, value, headers, created_at, sent_at)"
+                " VALUES (?, ?, 't', x'', x'', 1.0, ?)",
+                (seq, f"out-{seq}", sent_at),
+            )
+        tx.execute("UPDATE enlace_processed SET processed_at = 1.0 WHERE ce_id = 'old'")
+        tx.execute("UPDATE enlace_dead_lettered SET dead_lettered_at = 1.0")
+    assert store.prune(older_than_s=3600) == 3  # one id, one dead-lettered position, one sent row
+    assert not batch.seen("g", "urn:mx:gob:sat", "old") and batch.seen("g", "urn:mx:gob:sat", "new")
+    assert not batch.dead_lettered("g", "t", 0, 7)
+    assert store.outbox_counts() == {"published": 0, "pending": 1}, "a pending row is never pruned"
+
+
+def test_a_read_connection_cannot_write(tmp_path):
+    store = AgencyStore(tmp_path / "agency.sqlite3", schema=SCHEMA)
+    with pytest.raises(sqlite3.OperationalError):
+        store.reader().execute("INSERT INTO effects VALUES ('x')")

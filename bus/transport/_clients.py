@@ -1,0 +1,507 @@
+"""The Kafka clients Enlace uses, over kafka-python: every one made from a :class:`KafkaClientConfig`.
+
+Enlace's types go in and out (:class:`Partition`, :class:`Record`, :class:`SendFuture`,
+:class:`Acknowledged`); kafka-python's errors come out as :class:`bus.TransportError` (with
+``retriable`` from the Kafka error) or, for a client that cannot be configured, :class:`bus.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import (
+    KafkaConfigurationError,
+    KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    TopicAlreadyExistsError,
+)
+from kafka.producer.future import FutureRecordMetadata
+from kafka.structs import OffsetAndMetadata
+
+from bus._errors import ConfigError, TransportError
+from bus.transport._config import KafkaClientConfig, check_consumer_config, check_producer_config
+from bus.transport._types import Acknowledged, Broker, Partition, RebalanceListener, Record
+
+__all__ = [
+    "CONSUMER_DEFAULTS",
+    "PRODUCER_DEFAULTS",
+    "Consumer",
+    "Producer",
+    "SendFuture",
+    "Topics",
+    "TransactionalProducer",
+]
+
+_SentHeaders = Sequence[tuple[str, bytes]]  # any sequence; a received Record's are a list
+Kafka = KafkaClientConfig | str
+_log = logging.getLogger(__name__)
+
+# acks=all: a record is acknowledged only once every in-sync replica has it. Idempotence (a producer
+# id and per-partition sequence numbers, KIP-98) lets the broker drop a retried batch it already has
+# and keeps order with up to 5 requests in flight; kafka-python 3.x supports it against Kafka 4.
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "acks": "all",
+    "enable_idempotence": True,
+    "max_in_flight_requests_per_connection": 5,
+    "linger_ms": 5,
+    "delivery_timeout_ms": 120_000,
+}
+
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "enable_auto_commit": False,  # offsets are committed by the caller, after its handler succeeded
+    "auto_offset_reset": "earliest",
+    "max_poll_records": 500,
+    "isolation_level": "read_committed",
+}
+
+
+def _failure(message: str, exc: BaseException, **where: Any) -> TransportError:
+    return TransportError(f"{message}: {exc}", retriable=bool(getattr(exc, "retriable", False)), **where)
+
+
+def _tp(partition: Partition) -> TopicPartition:
+    return TopicPartition(partition.topic, partition.partition)
+
+
+def _offsets(by_tp: dict[Any, Any]) -> dict[Partition, int]:
+    return {Partition(tp.topic, tp.partition): int(offset) for tp, offset in by_tp.items()}
+
+
+class SendFuture:
+    """The broker's answer to one send: an :class:`Acknowledged`, or a :class:`bus.TransportError`."""
+
+    __slots__ = ("_future", "topic")
+
+    def __init__(self, future: FutureRecordMetadata, topic: str) -> None:
+        self._future, self.topic = future, topic
+
+    def get(self, timeout: float | None = None) -> Acknowledged:
+        """Wait for the answer.
+
+        Raises:
+            TransportError: the broker refused the record, or did not answer within ``timeout``
+                (retriable).
+        """
+        try:
+            meta = self._future.get(timeout=timeout)
+        except KafkaTimeoutError as exc:
+            raise TransportError(
+                f"{self.topic} did not answer within {timeout}s", retriable=True, topic=self.topic
+            ) from exc
+        except KafkaError as exc:
+            raise _failure(f"{self.topic} refused the record", exc, topic=self.topic) from exc
+        return Acknowledged(meta.topic, meta.partition, meta.offset)
+
+    def add_callback(self, callback: Callable[[Acknowledged], Any]) -> SendFuture:
+        """Call ``callback(acknowledged)`` on success (at once if already done), on the client's thread."""
+        self._future.add_callback(_acknowledged, callback)
+        return self
+
+    def add_errback(self, errback: Callable[[TransportError], Any]) -> SendFuture:
+        """Call ``errback(error)`` on failure (at once if already done), on the client's thread."""
+        self._future.add_errback(_refused, errback, self.topic)
+        return self
+
+
+def _acknowledged(callback: Callable[[Acknowledged], Any], meta: Any) -> None:
+    callback(Acknowledged(meta.topic, meta.partition, meta.offset))
+
+
+def _refused(errback: Callable[[TransportError], Any], topic: str, exc: BaseException) -> None:
+    errback(_failure(f"{topic} refused the record", exc, topic=topic))
+
+
+def _make(kind: str, client: KafkaClientConfig, build: Callable[[], Any]) -> Any:
+    try:
+        return build()
+    except KafkaConfigurationError as exc:
+        raise ConfigError(f"cannot configure a Kafka {kind} ({client.source}): {exc}") from exc
+    except KafkaError as exc:
+        raise TransportError(f"cannot connect a {kind} to {client.bootstrap_servers}: {exc}", retriable=True) from exc
+
+
+class Producer:
+    """Sends bytes with headers; every send is acknowledged by all in-sync replicas.
+
+    Args:
+        kafka: the client configuration (a bare ``host:port`` string means PLAINTEXT, no credentials).
+        **overrides: kafka-python producer settings replacing :data:`PRODUCER_DEFAULTS`.
+
+    Raises:
+        ConfigError: an override is unknown or a connection setting (those come from ``kafka``).
+        TransportError: the cluster cannot be reached (retriable).
+    """
+
+    def __init__(self, kafka: Kafka, **overrides: Any) -> None:
+        client = KafkaClientConfig.of(kafka)
+        config = {**PRODUCER_DEFAULTS, **check_producer_config(overrides)}
+        self._producer: KafkaProducer = _make(
+            "producer", client, lambda: KafkaProducer(**client.client_settings(), **config)
+        )
+        self.max_request_size: int = config.get("max_request_size", 1_048_576)
+
+    def send(
+        self, topic: str, *, key: bytes | None, value: bytes | None, headers: _SentHeaders, partition: int | None = None
+    ) -> SendFuture:
+        """Queue one record; the returned future resolves to where it was stored.
+
+        Raises:
+            TransportError: the record is too large for the producer, or the send buffer stayed full.
+        """
+        try:
+            return SendFuture(
+                self._producer.send(topic, key=key, value=value, headers=list(headers), partition=partition), topic
+            )
+        except MessageSizeTooLargeError as exc:
+            raise TransportError(f"record for {topic} is too large: {exc}", topic=topic) from exc
+        except KafkaError as exc:
+            raise _failure(f"cannot send to {topic}", exc, topic=topic) from exc
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every queued record is acknowledged or failed."""
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaTimeoutError as exc:
+            raise TransportError(f"records not acknowledged within {timeout}s", retriable=True) from exc
+
+    def idempotent(self) -> bool:
+        """Whether the broker gave this producer an id, i.e. idempotence is really in effect."""
+        manager = getattr(self._producer, "_transaction_manager", None)
+        return manager is not None and manager.producer_id_and_epoch.producer_id >= 0
+
+    def close(self, timeout: float | None = 10) -> None:
+        """Flush and close."""
+        self._producer.close(timeout=timeout)
+
+
+class TransactionalProducer:
+    """A producer whose records are committed together or not at all (KIP-98 transactions).
+
+    Every instance with the same ``transactional_id`` fences the ones before it: making one (which
+    calls ``init_transactions``) aborts any open transaction of an older instance, whose next commit
+    then fails.
+
+    Args:
+        kafka: the client configuration.
+        transactional_id: the id shared by every writer that must fence the others.
+        timeout_s: how long a send may block and the broker wait for a transaction's end.
+
+    Raises:
+        TransportError: the cluster cannot be reached or the producer id not obtained.
+    """
+
+    def __init__(self, kafka: Kafka, *, transactional_id: str, timeout_s: float = 30.0) -> None:
+        client = KafkaClientConfig.of(kafka)
+
+        def build() -> KafkaProducer:
+            producer = KafkaProducer(
+                **client.client_settings(),
+                transactional_id=transactional_id,
+                acks="all",
+                max_block_ms=int(timeout_s * 1000),
+                transaction_timeout_ms=60_000,
+            )
+            producer.init_transactions()
+            return producer
+
+        self.transactional_id = transactional_id
+        self._producer: KafkaProducer = _make("transactional producer", client, build)
+
+    def commit(self, topic: str, records: Sequence[tuple[bytes, bytes | None]], *, partition: int) -> list[SendFuture]:
+        """Send ``records`` (key, value) to one partition in one transaction and commit it.
+
+        Returns:
+            The records' futures, all resolved.
+
+        Raises:
+            TransportError: the transaction failed, e.g. this producer was fenced by a newer one.
+        """
+        try:
+            self._producer.begin_transaction()
+            futures = [
+                SendFuture(self._producer.send(topic, key=key, value=value, partition=partition), topic)
+                for key, value in records
+            ]
+            self._producer.commit_transaction()
+        except KafkaError as exc:
+            raise _failure(f"transaction {self.transactional_id} on {topic} failed", exc, topic=topic) from exc
+        return futures
+
+    def close(self, timeout: float | None = 2) -> None:
+        """Close; a fenced producer may fail to close cleanly, which is logged and ignored."""
+        try:
+            self._producer.close(timeout=timeout)
+        except Exception:  # it is discarded anyway
+            _log.debug("closing transactional producer %s failed", self.transactional_id, exc_info=True)
+
+
+class _Listener(ConsumerRebalanceListener):
+    """Hands kafka-python's rebalance calls to an Enlace :class:`RebalanceListener`, with Partitions."""
+
+    def __init__(self, listener: RebalanceListener) -> None:
+        self._listener = listener
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self._listener.on_partitions_revoked(sorted(Partition(tp.topic, tp.partition) for tp in revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self._listener.on_partitions_assigned(sorted(Partition(tp.topic, tp.partition) for tp in assigned))
+
+
+class Consumer:
+    """A consumer that never commits on its own, in a group or (``group=None``) assigned by hand.
+
+    Args:
+        kafka: the client configuration.
+        group: the consumer group, or None for a consumer that only reads assigned partitions.
+        **overrides: kafka-python consumer settings replacing :data:`CONSUMER_DEFAULTS`.
+
+    Raises:
+        ConfigError: an override is unknown or a connection setting.
+        TransportError: the cluster cannot be reached (retriable).
+    """
+
+    def __init__(self, kafka: Kafka, *, group: str | None, **overrides: Any) -> None:
+        client = KafkaClientConfig.of(kafka)
+        config = {**CONSUMER_DEFAULTS, **check_consumer_config(overrides)}
+        self._consumer: KafkaConsumer = _make(
+            "consumer", client, lambda: KafkaConsumer(**client.client_settings(), group_id=group, **config)
+        )
+        self.max_poll_records: int = config["max_poll_records"]
+
+    def subscribe(self, topics: Iterable[str], listener: RebalanceListener | None = None) -> None:
+        """Join the group for ``topics``; ``listener`` hears of partitions revoked and assigned."""
+        self._consumer.subscribe(list(topics), listener=_Listener(listener) if listener is not None else None)
+
+    def assign(self, partitions: Iterable[Partition]) -> None:
+        """Read exactly these partitions (no group assignment)."""
+        self._consumer.assign([_tp(p) for p in partitions])
+
+    def assigned(self) -> bool:
+        """Whether this consumer has any partition (from the group or :meth:`assign`)."""
+        return bool(self._consumer.assignment())
+
+    def seek_to_beginning(self, *partitions: Partition) -> None:
+        """Read ``partitions`` (default: every assigned one) from their first offset."""
+        self._consumer.seek_to_beginning(*(_tp(p) for p in partitions))
+
+    def partitions_for(self, topic: str) -> list[Partition]:
+        """The topic's partitions (empty when the topic does not exist)."""
+        return [Partition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())]
+
+    def end_offsets(self, partitions: Iterable[Partition], *, timeout_s: float | None = None) -> dict[Partition, int]:
+        """Per partition the offset the next record will get (the last stable one under read_committed).
+
+        Raises:
+            TransportError: the offsets could not be fetched in time.
+        """
+        timeout_ms = None if timeout_s is None else int(timeout_s * 1000)
+        try:
+            return _offsets(self._consumer.end_offsets([_tp(p) for p in partitions], timeout_ms=timeout_ms))
+        except KafkaError as exc:
+            raise _failure("cannot read end offsets", exc) from exc
+
+    def beginning_offsets(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
+        """Per partition its first offset still stored."""
+        try:
+            return _offsets(self._consumer.beginning_offsets([_tp(p) for p in partitions]))
+        except KafkaError as exc:
+            raise _failure("cannot read beginning offsets", exc) from exc
+
+    def position(self, partition: Partition) -> int:
+        """The offset of the next record this consumer will read from ``partition``."""
+        try:
+            return int(self._consumer.position(_tp(partition)))
+        except KafkaError as exc:
+            raise _failure(f"cannot read the position on {partition.topic}", exc, topic=partition.topic) from exc
+
+    def poll(self, timeout_ms: int, max_records: int | None = None) -> list[Record]:
+        """The next records, partition by partition in offset order.
+
+        Raises:
+            TransportError: Kafka refused the fetch (e.g. not authorized).
+        """
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        except KafkaError as exc:
+            raise _failure("poll failed", exc) from exc
+        records: list[Record] = []
+        for tp, batch in batches.items():
+            topic, partition = tp.topic, tp.partition
+            records += [Record(topic, partition, r.offset, r.key, r.value, r.headers, r.timestamp) for r in batch]
+        return records
+
+    def commit(self, next_offsets: dict[Partition, int], *, wait: bool = True) -> None:
+        """Commit, for each partition, the offset of the next record to read.
+
+        Args:
+            next_offsets: the offsets to commit.
+            wait: block until the group coordinator answers; false sends the commit and returns (the
+                only form allowed inside a rebalance listener, which runs on the client's I/O thread).
+                A failed unwaited commit is logged; its records will be redelivered.
+
+        Raises:
+            TransportError: the commit failed (e.g. the group rebalanced); the records will be redelivered.
+        """
+        if not next_offsets:
+            return
+        offsets = {_tp(p): OffsetAndMetadata(off, "", -1) for p, off in next_offsets.items()}
+        try:
+            if wait:
+                self._consumer.commit(offsets)
+            else:
+                self._consumer.commit_async(offsets, callback=_log_failed_commit)
+        except KafkaError as exc:
+            raise TransportError(f"offset commit failed: {exc}", retriable=True) from exc
+
+    def close(self) -> None:
+        """Leave the group (without committing) and close."""
+        self._consumer.close(autocommit=False)
+
+
+def _log_failed_commit(offsets: dict[Any, Any], response: Any) -> None:
+    if isinstance(response, Exception):
+        _log.warning("offset commit of %s failed, its records will be redelivered: %s", sorted(offsets), response)
+
+
+class Topics:
+    """The cluster administration the bus needs: topics, their limits and offsets, groups, brokers.
+
+    Clients are made on first use and kept until :meth:`close`.
+
+    Args:
+        kafka: the client configuration.
+        timeout_s: bound on reaching the cluster and on each request.
+    """
+
+    def __init__(self, kafka: Kafka, *, timeout_s: float = 30.0) -> None:
+        self._client_config = KafkaClientConfig.of(kafka)
+        self._timeout_ms = int(timeout_s * 1000)
+        self._admin: KafkaAdminClient | None = None
+        self._offsets: Consumer | None = None
+        self._lock = threading.Lock()
+        self._max_bytes: dict[str, int] = {}
+
+    def _client(self) -> KafkaAdminClient:
+        if self._admin is None:
+            client = self._client_config
+            self._admin = _make(
+                "admin client",
+                client,
+                lambda: KafkaAdminClient(
+                    **client.client_settings(),
+                    request_timeout_ms=self._timeout_ms,
+                    bootstrap_timeout_ms=self._timeout_ms,
+                ),
+            )
+        return self._admin
+
+    def _call(self, what: str, call: Callable[[KafkaAdminClient], Any], topic: str | None = None) -> Any:
+        with self._lock:
+            try:
+                return call(self._client())
+            except KafkaError as exc:
+                raise _failure(f"cannot {what}", exc, topic=topic) from exc
+
+    def ensure(
+        self, name: str, *, partitions: int = -1, replication: int = -1, compacted: bool = False, **configs: str
+    ) -> None:
+        """Create topic ``name`` unless it exists (``-1``: the broker's default partitions or replication).
+
+        Raises:
+            TransportError: the topic could not be created.
+        """
+        if compacted:
+            configs["cleanup.policy"] = "compact"
+        spec = {name: {"num_partitions": partitions, "replication_factor": replication, "configs": configs}}
+
+        def create(admin: KafkaAdminClient) -> None:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(spec, wait_for_metadata=True)
+
+        self._call(f"create topic {name}", create, topic=name)
+
+    def max_message_bytes(self, topic: str) -> int | None:
+        """The topic's ``max.message.bytes`` (cached), or None when the topic does not exist yet."""
+        if topic in self._max_bytes:
+            return self._max_bytes[topic]
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic, ["max.message.bytes"])
+        with self._lock:
+            admin = self._client()  # an unreachable cluster is a TransportError, as for every other call
+            try:
+                described = admin.describe_configs([resource], config_filter="all")
+            except KafkaError:
+                return None  # unknown topic: the broker default applies once it is auto-created
+        entry = described.get("topic", {}).get(topic, {}).get("max.message.bytes")
+        if not entry or entry.get("value") is None:
+            return None
+        self._max_bytes[topic] = int(entry["value"])
+        return self._max_bytes[topic]
+
+    def names(self) -> list[str]:
+        """Every topic's name, sorted (internal ``__`` topics included)."""
+        return sorted(self._call("list topics", lambda a: a.list_topics()))
+
+    def partitions(self, topic: str) -> list[Partition]:
+        """The topic's partitions from the cluster's metadata (empty when it does not exist)."""
+        described = self._call(f"describe {topic}", lambda a: a.describe_topics([topic]), topic)
+        indexes = sorted(
+            p["partition_index"]
+            for t in described
+            if t["name"] == topic and not t["error_code"]
+            for p in t["partitions"]
+        )
+        return [Partition(topic, i) for i in indexes]
+
+    def brokers(self) -> list[Broker]:
+        """The brokers in the cluster's metadata.
+
+        Raises:
+            TransportError: the cluster did not answer (retriable), or refused.
+            ConfigError: the client configuration is unusable.
+        """
+        cluster = self._call("describe the cluster", lambda a: a.describe_cluster())
+        return [
+            Broker(b["broker_id"], b["host"], b["port"], bool(b.get("is_fenced"))) for b in cluster.get("brokers", [])
+        ]
+
+    def groups(self) -> list[str]:
+        """Every consumer group's id, sorted."""
+        return sorted(g["group_id"] for g in self._call("list groups", lambda a: a.list_groups()))
+
+    def committed(self, group: str) -> dict[Partition, int]:
+        """The offsets ``group`` committed, per partition."""
+        found = self._call(f"read offsets of group {group}", lambda a: a.list_group_offsets(group)).get(group, {})
+        return {Partition(tp.topic, tp.partition): meta.offset for tp, meta in found.items()}
+
+    def _offset_reader(self) -> Consumer:
+        if self._offsets is None:
+            self._offsets = Consumer(self._client_config, group=None, request_timeout_ms=self._timeout_ms + 5000)
+        return self._offsets
+
+    def end_offsets(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
+        """Per partition the offset the next record will get."""
+        wanted = list(partitions)
+        return self._offset_reader().end_offsets(wanted) if wanted else {}
+
+    def beginning_offsets(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
+        """Per partition its first offset still stored."""
+        wanted = list(partitions)
+        return self._offset_reader().beginning_offsets(wanted) if wanted else {}
+
+    def close(self) -> None:
+        """Close the clients this made."""
+        if self._offsets is not None:
+            self._offsets.close()
+            self._offsets = None
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
