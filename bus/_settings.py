@@ -43,6 +43,11 @@ class EnlaceSettings(BaseSettings):
         kafka_sasl_password: its password (a secret: never logged).
         kafka_ssl_cafile: PEM file of the CA certificates that sign the brokers' certificates.
         trust_topic: the compacted topic of agency public keys.
+        trust_anchor: the interoperability authority's pinned public key file(s) (``.pub``,
+            comma-separated): only trust records they signed are believed. Receivers refuse to start
+            without it.
+        authority_key: the interoperability authority's private key file, for the operator's acts
+            (publishing and revoking agency keys); never needed by an agency.
         topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
         store_path: the agency store, the connector's SQLite file (processed ids, dead-lettered
             positions, the outbox, the agency's own tables); unset means
@@ -73,6 +78,8 @@ class EnlaceSettings(BaseSettings):
     registry_token: str | None = Field(default=None, repr=False)
     schemas_dir: str | None = None
     trust_topic: str = "enlace.trust"
+    trust_anchor: str | None = None
+    authority_key: str | None = None
     topic_prefix: str = ""
     store_path: str | None = None
     # 14 days: longer than Kafka's default topic retention (7 days, log.retention.hours=168), so a

@@ -14,7 +14,7 @@ from typing import Any
 
 from bus import ConfigError, EnlaceSettings, TransportError, load_settings
 from bus.codec import Codec, SchemaSource
-from bus.identity import AgencyKey, TrustStore, TrustTopicReader, check_agency_urn, load_key
+from bus.identity import AgencyKey, TrustAnchor, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
 from bus.tracing import SendSpan, Telemetry, configure_from_env
 from bus.transport import (
@@ -347,8 +347,18 @@ class AgencyConnector:
     def _trust_ready(self) -> TrustStore:
         with self._lock:
             if self._trust is None:
+                if not self.settings.trust_anchor:
+                    raise ConfigError(
+                        f"{self.agency} cannot verify what it receives without the interoperability authority's "
+                        "pinned public key: set ENLACE_TRUST_ANCHOR (settings.trust_anchor) to its .pub file"
+                    )
                 self._trust = TrustStore()
-                self._trust_reader = TrustTopicReader(self.kafka, self._trust, topic=self.settings.trust_topic).start()
+                self._trust_reader = TrustTopicReader(
+                    self.kafka,
+                    self._trust,
+                    anchor=TrustAnchor.load(self.settings.trust_anchor),
+                    topic=self.settings.trust_topic,
+                ).start()
             return self._trust
 
     def run(self, *, max_records: int | None = None, idle_timeout_s: float | None = None) -> None:

@@ -10,6 +10,7 @@ so a half-finished download is never used.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -91,7 +92,9 @@ class MavenArtifacts:
         """
         self.require("java")
         version = self.version()
-        target = self.cache_root() / version
+        # Keyed by the pom's content too, so that adding a jar to the pom resolves again.
+        digest = hashlib.sha256(self.pom_text().encode()).hexdigest()[:12]
+        target = self.cache_root() / f"{version}-{digest}"
         libs = target / "libs"
         if (libs / ".complete").exists():
             return libs

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bus import load_settings
+from bus.identity import AUTHORITY, AgencyKey, generate_key
 from ops.kafka import KafkaCluster, LocalCluster, start_cluster
 from ops.registry import RegistryProcess, write_credentials
 from ops.zipkin import ZipkinServer
@@ -61,6 +62,22 @@ def zipkin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZipkinServer]:
         yield server
     finally:
         server.stop()
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The session's interoperability authority: its key signs trust records; ``anchor`` pins it."""
+
+    key: AgencyKey
+    anchor: str  # the .pub file agencies pin (ENLACE_TRUST_ANCHOR)
+
+
+@pytest.fixture(scope="session")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    """An interoperability authority key for the session, and the public key file that pins it."""
+    key = generate_key(AUTHORITY)
+    path = key.save(tmp_path_factory.mktemp("authority"))
+    return Authority(key, str(path.with_suffix(".pub")))
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@
 An agency (``urn:mx:gob:sat``) signs every record it publishes with its private key; the signature
 and key id travel as Kafka headers (``enlace_signature``, ``enlace_keyid``; the canonical form is
 documented in ``bus/identity/_signing.py``). Receivers learn public keys from a compacted trust topic
-(``enlace.trust``) and refuse records whose key is unknown, revoked or expired, whose sender is not
+(``enlace.trust``), believing only records the interoperability authority signed (the pinned trust
+anchor, ``bus.identity._anchor``), and refuse records whose key is unknown, revoked or expired, whose sender is not
 the key's agency, or whose bytes were altered.
 """
 
+from bus.identity._anchor import AUTHORITY, MAX_VALIDITY, TrustAnchor, TrustStatement, UntrustedRecord
 from bus.identity._errors import (
     BadSignature,
     DuplicateHeader,
@@ -28,8 +30,10 @@ from bus.identity._trust import TrustedKey, TrustStore
 from bus.identity._trust_topic import DEFAULT_TRUST_TOPIC, TrustTopicReader, publish_trusted_key
 
 __all__ = [
+    "AUTHORITY",
     "DEFAULT_TRUST_TOPIC",
     "KEY_ID_HEADER",
+    "MAX_VALIDITY",
     "SIGNATURE_HEADER",
     "AgencyKey",
     "BadSignature",
@@ -38,10 +42,13 @@ __all__ = [
     "MissingSignature",
     "RevokedKey",
     "SenderMismatch",
+    "TrustAnchor",
+    "TrustStatement",
     "TrustStore",
     "TrustTopicReader",
     "TrustedKey",
     "UnknownKey",
+    "UntrustedRecord",
     "canonical_form",
     "check_agency_urn",
     "generate_key",

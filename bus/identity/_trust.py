@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -13,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bus._errors import SignatureError
+from bus.identity._anchor import TrustStatement, UntrustedRecord
 from bus.identity._errors import (
     BadSignature,
     ExpiredKey,
@@ -22,7 +20,7 @@ from bus.identity._errors import (
     SenderMismatch,
     UnknownKey,
 )
-from bus.identity._keys import AgencyKey, check_agency_urn, key_id_for
+from bus.identity._keys import AgencyKey
 from bus.identity._signing import KEY_ID_HEADER, SIGNATURE_HEADER, canonical_form, decode_signature
 
 __all__ = ["TrustStore", "TrustedKey"]
@@ -35,14 +33,6 @@ _REFRESH_EVERY_S = 5.0
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _parse_time(text: str, field: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise SignatureError(f"trust record field {field!r}: {text!r} is not an ISO-8601 time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -78,6 +68,33 @@ class TrustedKey:
             start + timedelta(days=valid_days),
         )
 
+    def statement(self, *, issued_at: datetime | None = None) -> TrustStatement:
+        """This key's trust statement: its registration, or its revocation once revoked."""
+        return TrustStatement(
+            kind="revoke" if self.revoked_at is not None else "register",
+            agency=self.agency,
+            key_id=self.key_id,
+            public_key=self.public_key,
+            not_before=self.not_before,
+            not_after=self.not_after,
+            issued_at=(issued_at or datetime.now(UTC)).replace(microsecond=0),
+            revoked_at=self.revoked_at,
+            reason=self.reason,
+        )
+
+    @classmethod
+    def from_statement(cls, statement: TrustStatement) -> TrustedKey:
+        """The key a verified trust statement describes."""
+        return cls(
+            statement.agency,
+            statement.key_id,
+            statement.public_key,
+            statement.not_before,
+            statement.not_after,
+            statement.revoked_at,
+            statement.reason,
+        )
+
     def revoked(self, reason: str, *, at: datetime | None = None) -> TrustedKey:
         """This key, revoked from ``at`` (now) with a reason."""
         return replace(self, revoked_at=(at or datetime.now(UTC)).replace(microsecond=0), reason=reason)
@@ -104,56 +121,6 @@ class TrustedKey:
                 agency=self.agency,
             )
 
-    def to_json(self) -> bytes:
-        """The trust topic's value for this key (UTF-8 JSON, fixed key order)."""
-        from cryptography.hazmat.primitives import serialization
-
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        body = {
-            "agency": self.agency,
-            "key_id": self.key_id,
-            "algorithm": "Ed25519",
-            "public_key": base64.b64encode(raw).decode(),
-            "not_before": _iso(self.not_before),
-            "not_after": _iso(self.not_after),
-            "revoked_at": _iso(self.revoked_at) if self.revoked_at else None,
-            "reason": self.reason,
-        }
-        return json.dumps(body, separators=(",", ":")).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> TrustedKey:
-        """Read a trust topic value.
-
-        Raises:
-            SignatureError: the record is malformed, names another algorithm, or its key id does not
-                match its public key.
-        """
-        try:
-            body = json.loads(data)
-            raw = base64.b64decode(body["public_key"], validate=True)
-            public_key = Ed25519PublicKey.from_public_bytes(raw)
-            algorithm, key_id = body["algorithm"], body["key_id"]
-            agency = check_agency_urn(body["agency"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SignatureError(f"malformed trust record: {exc!r}") from exc
-        if algorithm != "Ed25519":
-            raise SignatureError(f"trust record for {key_id}: algorithm {algorithm!r} is not Ed25519")
-        if key_id_for(public_key) != key_id:
-            raise SignatureError(
-                f"trust record claims key id {key_id} but its public key has id {key_id_for(public_key)}"
-            )
-        revoked = body.get("revoked_at")
-        return cls(
-            agency,
-            key_id,
-            public_key,
-            _parse_time(body["not_before"], "not_before"),
-            _parse_time(body["not_after"], "not_after"),
-            _parse_time(revoked, "revoked_at") if revoked else None,
-            body.get("reason") or "",
-        )
-
 
 class TrustStore:
     """The public keys a receiver trusts, and :meth:`verify` for incoming records.
@@ -165,6 +132,8 @@ class TrustStore:
 
     def __init__(self, keys: Iterable[TrustedKey] = (), *, refresh: Callable[[], object] | None = None) -> None:
         self._keys: dict[str, TrustedKey] = {k.key_id: k for k in keys}
+        self._issued: dict[str, datetime] = {}  # when the registration in force was issued
+        self._revocations: dict[str, tuple[datetime, str]] = {}  # final: never cleared
         self._refresh = refresh
         self._last_refresh: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -173,9 +142,42 @@ class TrustStore:
         """Trust ``trusted`` (replacing an earlier record for the same key id, e.g. a revocation)."""
         self._keys[trusted.key_id] = trusted
 
-    def remove(self, key_id: str) -> None:
-        """Forget a key (a trust topic tombstone)."""
-        self._keys.pop(key_id, None)
+    def apply(self, statement: TrustStatement) -> None:
+        """Apply one verified trust statement by the trust anchor's rules (``bus.identity._anchor``).
+
+        Raises:
+            UntrustedRecord: the statement would un-revoke, re-date from the past, or move a key to
+                another agency; nothing changed.
+        """
+        key_id = statement.key_id
+        known = self._keys.get(key_id)
+        if known is not None and known.agency != statement.agency:
+            raise UntrustedRecord(
+                f"key {key_id} is {known.agency}'s: a trust record cannot give it to {statement.agency}",
+                reason="wrong-agency",
+            )
+        if statement.kind == "revoke":
+            assert statement.revoked_at is not None
+            earlier = self._revocations.get(key_id)
+            if earlier is None or statement.revoked_at < earlier[0]:
+                self._revocations[key_id] = (statement.revoked_at, statement.reason)
+            at, reason = self._revocations[key_id]
+            base = known or TrustedKey.from_statement(statement)  # a revocation alone keeps the key's history
+            self._keys[key_id] = replace(base, revoked_at=at, reason=reason)
+            return
+        issued = self._issued.get(key_id)
+        if known is not None and issued is not None and statement.issued_at <= issued:
+            raise UntrustedRecord(
+                f"registration of {key_id} issued {statement.issued_at:%Y-%m-%dT%H:%M:%SZ} is not newer than the one "
+                "in force",
+                reason="stale",
+            )
+        registered = TrustedKey.from_statement(statement)
+        if key_id in self._revocations:  # revocation is final
+            at, reason = self._revocations[key_id]
+            registered = replace(registered, revoked_at=at, reason=reason)
+        self._keys[key_id] = registered
+        self._issued[key_id] = statement.issued_at
 
     def get(self, key_id: str) -> TrustedKey | None:
         """The key with this id, if trusted (whatever its dates)."""

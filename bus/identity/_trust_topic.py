@@ -1,8 +1,9 @@
-"""The trust topic: a compacted Kafka topic with one record per agency key (key = key id).
+"""The trust topic: a compacted Kafka topic of trust records the interoperability authority signed.
 
-Publishing a key, rotating (a second key for the same agency) and revoking (the same key id again
-with ``revoked_at``) are all writes of one record; compaction keeps the latest per key id. Whoever
-can write this topic can speak for any agency: restrict it with ACLs to the bus operator.
+Publishing a key (Kafka key: its key id), rotating (a second key for the same agency) and revoking
+(Kafka key ``<key id>#revoked``) are each one record, signed with the authority's key and checked
+against the pinned trust anchor by every reader (``bus.identity._anchor``): a record the anchor did
+not sign changes nothing, whoever managed to write it. ACLs let only the operator write the topic.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from bus._errors import SignatureError, TransportError
+from bus._errors import TransportError
+from bus.identity._anchor import TrustAnchor, TrustStatement, UntrustedRecord
+from bus.identity._keys import AgencyKey
 from bus.identity._trust import TrustedKey, TrustStore
 from bus.transport import Consumer, KafkaClientConfig, Partition, Producer, Record, Topics
 
@@ -21,9 +24,16 @@ _log = logging.getLogger(__name__)
 
 
 def publish_trusted_key(
-    kafka: KafkaClientConfig | str, trusted: TrustedKey, *, topic: str = DEFAULT_TRUST_TOPIC, timeout: float = 30
+    kafka: KafkaClientConfig | str,
+    trusted: TrustedKey,
+    *,
+    authority: AgencyKey,
+    topic: str = DEFAULT_TRUST_TOPIC,
+    timeout: float = 30,
 ) -> int:
-    """Write one key's trust record (creating the compacted topic if needed); return its offset.
+    """Write one key's trust record, signed by the authority (its revocation once ``trusted`` is revoked).
+
+    Creates the compacted topic if needed; returns the record's offset.
 
     Args:
         kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
@@ -32,8 +42,11 @@ def publish_trusted_key(
         timeout: seconds to wait for the acknowledgement.
 
     Raises:
+        ConfigError: ``authority`` is not the interoperability authority's key.
         TransportError: the record was not acknowledged.
     """
+    statement = trusted.statement()
+    value = statement.signed(authority)
     topics = Topics(kafka)
     try:
         topics.ensure(topic, partitions=1, compacted=True)
@@ -41,7 +54,7 @@ def publish_trusted_key(
         topics.close()
     producer = Producer(kafka)
     try:
-        future = producer.send(topic, key=trusted.key_id.encode(), value=trusted.to_json(), headers=[])
+        future = producer.send(topic, key=statement.kafka_key, value=value, headers=[])
         return future.get(timeout=timeout).offset
     except TransportError as exc:
         raise TransportError(
@@ -70,10 +83,13 @@ class TrustTopicReader:
         kafka: KafkaClientConfig | str,
         store: TrustStore,
         *,
+        anchor: TrustAnchor,
         topic: str = DEFAULT_TRUST_TOPIC,
         poll_ms: int = 500,
     ) -> None:
         self.store = store
+        self.anchor = anchor
+        self.rejected: list[tuple[int, str, str]] = []  # (offset, reason, message) of ignored records, latest 100
         self.topic = topic
         self._kafka = kafka
         self._poll_ms = poll_ms
@@ -150,22 +166,10 @@ class TrustTopicReader:
 
     def _apply(self, records: list[Record]) -> None:
         for record in records:
-            key_id = record.key.decode("utf-8", "replace") if record.key else ""
-            if record.value is None:
-                self.store.remove(key_id)
-                continue
             try:
-                trusted = TrustedKey.from_json(record.value)
-            except SignatureError as exc:
-                # A malformed trust record trusts nothing; say so once, loudly, and keep reading.
-                _log.error("ignoring trust record at offset %s: %s", record.offset, exc)
-                continue
-            if trusted.key_id != key_id:
-                _log.error(
-                    "ignoring trust record at offset %s: Kafka key %r differs from key id %s",
-                    record.offset,
-                    key_id,
-                    trusted.key_id,
-                )
-                continue
-            self.store.add(trusted)
+                statement = TrustStatement.read(record.value, self.anchor, kafka_key=record.key)
+                self.store.apply(statement)
+            except UntrustedRecord as exc:
+                # It trusts nothing and changes nothing; said loudly (the operator must find out who wrote it).
+                self.rejected = [*self.rejected[-99:], (record.offset, exc.reason, str(exc))]
+                _log.error("ignoring trust record at offset %s (%s): %s", record.offset, exc.reason, exc)

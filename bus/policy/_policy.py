@@ -22,7 +22,7 @@ from bus._errors import ConfigError, PolicyViolation
 from bus.policy._levels import CompatibilityLevel
 from bus.policy._rules import RULES, schema_violations
 
-__all__ = ["Policy", "Relaxation", "load_policy", "parse_policy"]
+__all__ = ["Policy", "Purpose", "Relaxation", "load_policy", "parse_policy"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ class Relaxation:
     subject: str
     rules: frozenset[str]
     reason: str
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """Why an agency may receive a record: words for the citizen, and the legal ground."""
+
+    id: str
+    text: str
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,10 @@ class Policy:
         shared_namespace: the namespace of shared types every record references.
         relaxations: subject → relaxation.
         admins: agencies that may change the registry's global configuration and mode.
+        purposes: purpose id → why an agency may receive a record, and its legal ground.
+        readers: record full name or namespace → reading agency URN → the purposes it reads for
+            (X-Road's access rights per service; nobody else may read).
+        topic_partitions: partitions of each record's topic.
         source: the file the policy came from.
     """
 
@@ -58,6 +71,9 @@ class Policy:
     shared_namespace: str = "mx.gob.common"
     relaxations: Mapping[str, Relaxation] = field(default_factory=dict)
     admins: frozenset[str] = frozenset()
+    purposes: Mapping[str, Purpose] = field(default_factory=dict)
+    readers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    topic_partitions: int = 1
     source: str = "<memory>"
 
     def owner_of(self, namespace: str | None) -> str | None:
@@ -71,6 +87,24 @@ class Policy:
             ):
                 best = (owned, agency)
         return best[1] if best else None
+
+    def readers_of(self, record: str) -> dict[str, tuple[str, ...]]:
+        """Who may read the record ``record`` (a full name), and for which purposes.
+
+        Grants to the record itself and to its namespace (or an enclosing one) add up.
+        """
+        namespace = record.rsplit(".", 1)[0]
+        found: dict[str, tuple[str, ...]] = {}
+        for key, grants in self.readers.items():
+            if key == record or namespace == key or namespace.startswith(key + "."):
+                for agency, purposes in grants.items():
+                    found[agency] = tuple(dict.fromkeys((*found.get(agency, ()), *purposes)))
+        return found
+
+    def may_read(self, agency: str, record: str, purpose: str | None = None) -> bool:
+        """Whether ``agency`` may receive ``record`` (for ``purpose``, when one is given)."""
+        purposes = self.readers_of(record).get(agency)
+        return purposes is not None and (purpose is None or purpose in purposes)
 
     def relaxed(self, subject: str, rule: str) -> bool:
         """Whether ``rule`` is relaxed for ``subject``."""
@@ -148,6 +182,7 @@ def parse_policy(data: Any, *, source: str = "<memory>") -> Policy:
     unknown = sorted(set(rules) - set(RULES)) if isinstance(rules, dict) else ["(rules must be a mapping)"]
     if unknown:
         raise ConfigError(f"{where}: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
+    purposes = _purposes(where, data.get("purposes") or {})
     return Policy(
         owners=dict(owners),
         default_compatibility=CompatibilityLevel(level),
@@ -156,8 +191,55 @@ def parse_policy(data: Any, *, source: str = "<memory>") -> Policy:
         relaxations=_relaxations(where, data.get("relaxations") or []),
         admins=frozenset(data.get("admins") or []),
         shared_namespace=str(data.get("shared_namespace", "mx.gob.common")),
+        purposes=purposes,
+        readers=_readers(where, data.get("readers") or {}, purposes),
+        topic_partitions=_partitions(where, data.get("topics") or {}),
         source=source,
     )
+
+
+def _purposes(policy: str, items: Any) -> dict[str, Purpose]:
+    if not isinstance(items, dict):
+        raise ConfigError(f"{policy}: purposes must map a purpose id to its text and legal basis")
+    out = {}
+    for key, item in items.items():
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) and item[k].strip() for k in ("text", "basis")
+        ):
+            raise ConfigError(
+                f"{policy}: purpose {key!r} needs a text (for the citizen) and a basis (the legal ground)"
+            )
+        out[str(key)] = Purpose(str(key), item["text"].strip(), item["basis"].strip())
+    return out
+
+
+def _readers(policy: str, items: Any, purposes: Mapping[str, Purpose]) -> dict[str, dict[str, tuple[str, ...]]]:
+    if not isinstance(items, dict):
+        raise ConfigError(f"{policy}: readers must map a record or namespace to agency URN -> purposes")
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key, grants in items.items():
+        where = f"{policy}: readers of {key}"
+        if not isinstance(grants, dict):
+            raise ConfigError(f"{where}: expected agency URN -> list of purposes")
+        for agency, wanted in grants.items():
+            if not isinstance(agency, str) or not agency.startswith("urn:"):
+                raise ConfigError(f"{where}: {agency!r} is not an agency URN")
+            if not isinstance(wanted, list) or not wanted:
+                raise ConfigError(f"{where}: {agency} needs a list of one or more purposes")
+            unknown = [p for p in wanted if p not in purposes]
+            if unknown:
+                raise ConfigError(
+                    f"{where}: {agency} reads for unknown purpose(s) {unknown}; the policy defines {sorted(purposes)}"
+                )
+            out.setdefault(str(key), {})[agency] = tuple(dict.fromkeys(map(str, wanted)))
+    return out
+
+
+def _partitions(policy: str, topics: Any) -> int:
+    partitions = topics.get("partitions", 1) if isinstance(topics, dict) else None
+    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+        raise ConfigError(f"{policy}: topics.partitions must be a whole number, 1 or more")
+    return partitions
 
 
 def _relaxations(policy: str, items: Any) -> dict[str, Relaxation]:

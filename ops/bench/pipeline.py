@@ -32,6 +32,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
 import subprocess
@@ -48,7 +49,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from bus import load_settings
 from bus.codec import Codec, InMemorySchemaSource
 from bus.envelope import Envelope, new_envelope
-from bus.identity import TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
+from bus.identity import AUTHORITY, TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics
@@ -73,12 +74,20 @@ class _Bench:
         self.trust_topic = f"bench-trust-{self.run_id}"
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
+        authority = generate_key(AUTHORITY)
+        self.anchor = str(authority.save(workdir / "authority").with_suffix(".pub"))
+        os.environ["ENLACE_TRUST_ANCHOR"] = self.anchor  # for the latency run's receiving process
         for key in self.keys.values():
-            publish_trusted_key(self.kafka, TrustedKey.for_key(key), topic=self.trust_topic)
+            publish_trusted_key(self.kafka, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
     def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
         settings = load_settings({}).model_copy(
-            update={"bootstrap_servers": self.bootstrap, "trust_topic": self.trust_topic, "topic_prefix": prefix}
+            update={
+                "bootstrap_servers": self.bootstrap,
+                "trust_topic": self.trust_topic,
+                "trust_anchor": self.anchor,
+                "topic_prefix": prefix,
+            }
         )
         return AgencyConnector(
             agency,
@@ -180,7 +189,12 @@ def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int,
     source = InMemorySchemaSource()
     Codec(source).schema_id(CASES)  # the publisher registered CaseOpened first too: the same id, 1
     settings = load_settings({}).model_copy(
-        update={"bootstrap_servers": bootstrap, "trust_topic": trust_topic, "topic_prefix": prefix}
+        update={
+            "bootstrap_servers": bootstrap,
+            "trust_topic": trust_topic,
+            "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # the publishing process pins its authority here
+            "topic_prefix": prefix,
+        }
     )
     receiver = AgencyConnector(
         PORTAL, settings=settings, schema_source=source, store_path=Path(workdir) / "latency-portal.sqlite3"

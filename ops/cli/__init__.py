@@ -7,6 +7,7 @@ import sys
 import typer
 
 from bus import EnlaceError
+from ops.cli._acl import acl_app
 from ops.cli._agency import agency_app
 from ops.cli._dlq import dlq_app
 from ops.cli._exchange import exchange_app
@@ -31,6 +32,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(agency_app, name="agency")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(acl_app, name="acl")
 app.add_typer(exchange_app)  # enlace publish, enlace consume
 
 

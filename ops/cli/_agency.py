@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bus import ConfigError, load_settings
-from bus.identity import TrustedKey, TrustStore, TrustTopicReader, generate_key, load_key, publish_trusted_key
+from bus.identity import (
+    AUTHORITY,
+    MAX_VALIDITY,
+    AgencyKey,
+    TrustAnchor,
+    TrustedKey,
+    TrustStore,
+    TrustTopicReader,
+    generate_key,
+    key_id_for,
+    load_key,
+    publish_trusted_key,
+)
 from ops.cli._bus import client_config
 
 agency_app = typer.Typer(help="An agency's signing keys and the trust topic.", no_args_is_help=True)
@@ -27,37 +42,88 @@ def keygen(
     typer.echo(str(path))
 
 
+def _authority(path: Path | None) -> AgencyKey:
+    settings = load_settings()
+    chosen = path or (Path(settings.authority_key) if settings.authority_key else None)
+    if chosen is None:
+        raise ConfigError(
+            f"publishing and revoking keys are acts of the interoperability authority: pass --authority-key "
+            f"(or set ENLACE_AUTHORITY_KEY) with {AUTHORITY}'s private key"
+        )
+    return load_key(AUTHORITY, chosen)
+
+
+def _public_key(agency: str, key_file: Path) -> Ed25519PublicKey:
+    """The public half of an agency key from its ``.pub`` (PEM) or its private key file."""
+    data = key_file.read_bytes() if key_file.is_file() else b""
+    if b"PUBLIC KEY" in data:
+        public = serialization.load_pem_public_key(data)
+        if not isinstance(public, Ed25519PublicKey):
+            raise ConfigError(f"{key_file}: not an Ed25519 public key")
+        return public
+    return load_key(agency, key_file).public_key
+
+
+AuthorityOption = Annotated[
+    Path | None,
+    typer.Option("--authority-key", help=f"{AUTHORITY}'s private key (default: ENLACE_AUTHORITY_KEY)."),
+]
+
+
 @agency_app.command("publish-key")
 def publish_key(
     agency: Annotated[str, typer.Option("--agency", help="The agency's URN.")],
-    key_file: Annotated[Path, typer.Option("--key-file", help="The agency's private key (its public half is sent).")],
-    valid_days: Annotated[int, typer.Option("--valid-days", min=1, help="Validity from now, in days.")] = 365,
+    key_file: Annotated[
+        Path, typer.Option("--key-file", help="Its .pub, or private key (only the public half is sent).")
+    ],
+    valid_days: Annotated[
+        int, typer.Option("--valid-days", min=1, max=MAX_VALIDITY.days, help="Validity from now, in days.")
+    ] = 365,
+    authority_key: AuthorityOption = None,
 ) -> None:
-    """Publish the public half of an agency key to the trust topic, so receivers trust it."""
+    """Register an agency key in the trust topic, signed by the interoperability authority."""
     settings = load_settings()
-    key = load_key(agency, key_file)
-    trusted = TrustedKey.for_key(key, valid_days=valid_days)
-    offset = publish_trusted_key(client_config(settings), trusted, topic=settings.trust_topic)
+    authority = _authority(authority_key)
+    public = _public_key(agency, key_file)
+    start = datetime.now(UTC).replace(microsecond=0)
+    trusted = TrustedKey(agency, key_id_for(public), public, start, start + timedelta(days=valid_days))
+    offset = publish_trusted_key(client_config(settings), trusted, authority=authority, topic=settings.trust_topic)
     typer.echo(
-        f"published {key.key_id} of {agency} to {settings.trust_topic} at offset {offset}, "
-        f"valid until {trusted.not_after.isoformat()}"
+        f"published {trusted.key_id} of {agency} to {settings.trust_topic} at offset {offset}, "
+        f"valid until {trusted.not_after.isoformat()}, signed by {authority.key_id}"
     )
 
 
 @agency_app.command("revoke-key")
 def revoke_key(
     agency: Annotated[str, typer.Option("--agency", help="The agency's URN.")],
-    key_file: Annotated[Path, typer.Option("--key-file", help="The key to revoke (its public half is enough).")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the receivers' dead letters.")],
+    key_id: Annotated[
+        str | None, typer.Option("--key-id", help="The key's id (ed25519:...); no key file needed.")
+    ] = None,
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="The key's .pub or private file, instead of --key-id.")
+    ] = None,
+    authority_key: AuthorityOption = None,
 ) -> None:
-    """Revoke a key: receivers refuse records signed with it from now on."""
+    """Revoke a key for good: receivers refuse records signed with it from now on.
+
+    A lost key is revoked by its id alone: its public half is already in the trust topic.
+    """
+    if (key_id is None) == (key_file is None):
+        raise typer.BadParameter("give exactly one of --key-id and --key-file", param_hint="--key-id")
     settings = load_settings()
-    key = load_key(agency, key_file)
+    authority = _authority(authority_key)
+    wanted = key_id or key_id_for(_public_key(agency, key_file))  # type: ignore[arg-type]
     store = TrustStore()
-    reader = TrustTopicReader(client_config(settings), store, topic=settings.trust_topic).start()
+    reader = TrustTopicReader(
+        client_config(settings), store, anchor=TrustAnchor.of(authority), topic=settings.trust_topic
+    ).start()
     reader.stop()
-    current = store.get(key.key_id)
-    if current is None:
-        raise ConfigError(f"key {key.key_id} is not in {settings.trust_topic}; nothing to revoke")
-    publish_trusted_key(client_config(settings), current.revoked(reason), topic=settings.trust_topic)
-    typer.echo(f"revoked {key.key_id} of {agency}: {reason}")
+    current = store.get(wanted)
+    if current is None or current.agency != agency:
+        raise ConfigError(f"key {wanted} of {agency} is not in {settings.trust_topic}; nothing to revoke")
+    publish_trusted_key(
+        client_config(settings), current.revoked(reason), authority=authority, topic=settings.trust_topic
+    )
+    typer.echo(f"revoked {wanted} of {agency}: {reason}")

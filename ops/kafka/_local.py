@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from bus import ConfigError, TransportError
 from bus.transport import KafkaClientConfig, Topics
 from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
+from ops.kafka._security import OPERATOR_PRINCIPAL, SCRAM_MECHANISM, ClusterSecurity
 
 __all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
 
@@ -181,6 +182,11 @@ class LocalCluster:
         tied_to_parent: the kernel kills the nodes if this Python process dies (tests);
             false for a cluster meant to outlive its starter (``enlace kafka up``).
         broker_config: extra ``server.properties`` entries for every node.
+        secured: TLS listeners, SASL/SCRAM-SHA-512 sign-in, deny-by-default ACLs (see
+            ``ops.kafka._security``); false for a plaintext development cluster that anyone on
+            this machine can use, which says so when it starts.
+        principals: the SCRAM principals to create besides the operator, the registry and the
+            brokers (one per agency: its URN).
     """
 
     nodes: int = 1
@@ -189,6 +195,9 @@ class LocalCluster:
     tied_to_parent: bool = True
     broker_config: dict[str, str] = field(default_factory=dict)
     distribution: KafkaDistribution | None = None
+    secured: bool = False
+    principals: tuple[str, ...] = ()
+    security: ClusterSecurity | None = None
     _nodes: list[_Node] = field(default_factory=list, init=False, repr=False)
     _owns_workdir: bool = field(default=False, init=False, repr=False)
     mode: ClassVar[str] = "local"
@@ -217,6 +226,8 @@ class LocalCluster:
             self.workdir = Path(tempfile.mkdtemp(prefix="enlace-kafka-"))
             self._owns_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.secured and self.security is None:
+            self.security = ClusterSecurity.create(self.workdir / "security", self.principals)
         for attempt in range(1, _START_ATTEMPTS + 1):
             try:
                 self._start_once(timeout=timeout)
@@ -249,7 +260,7 @@ class LocalCluster:
         running = [n for n in self._nodes if n.alive()]
         try:
             wait_for_brokers(
-                ",".join(f"127.0.0.1:{n.port}" for n in running),
+                self.client_config(servers=",".join(f"127.0.0.1:{n.port}" for n in running)),
                 expected or len(running),
                 timeout=timeout,
                 is_alive=lambda: all(n.alive() for n in running),
@@ -257,6 +268,37 @@ class LocalCluster:
         except TransportError as exc:
             tails = "\n".join(n.log_tail() for n in running)
             raise TransportError(f"{exc}\n{tails}") from exc
+
+    def client_config(self, principal: str = OPERATOR_PRINCIPAL, *, servers: str | None = None) -> KafkaClientConfig:
+        """How ``principal`` reaches this cluster (the operator, a super user, by default).
+
+        A plaintext cluster has no principals: any name gives the same unauthenticated configuration.
+
+        Raises:
+            ConfigError: a secured cluster has no such principal.
+        """
+        bootstrap = servers or self.bootstrap_servers
+        if self.security is None:
+            return KafkaClientConfig(bootstrap_servers=bootstrap, source="local plaintext cluster")
+        return KafkaClientConfig(
+            bootstrap_servers=bootstrap,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=SCRAM_MECHANISM,
+            sasl_username=principal,
+            sasl_password=self.security.password(principal),
+            ssl_cafile=str(self.security.ca_file),
+            source=f"local cluster {self.workdir}, principal {principal}",
+        )
+
+    def write_client_properties(self, principal: str, path: str | Path) -> Path:
+        """Write ``principal``'s Kafka client properties file (0600), in the Java client's key names.
+
+        Raises:
+            ConfigError: the cluster is not secured, or has no such principal.
+        """
+        if self.security is None:
+            raise ConfigError("a plaintext cluster has no client credentials to write")
+        return self.security.write_client_properties(principal, self.bootstrap_servers, path)
 
     def kill_node(self, node_id: int) -> None:
         """SIGKILL one node, as a crash would."""
@@ -301,12 +343,24 @@ class LocalCluster:
             }
             for n in self._nodes
         ]
-        return {"nodes": nodes, "workdir": str(self.workdir), "bootstrap_servers": self.bootstrap_servers}
+        return {
+            "nodes": nodes,
+            "workdir": str(self.workdir),
+            "bootstrap_servers": self.bootstrap_servers,
+            "security": str(self.security.directory) if self.security else None,
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> LocalCluster:
         """Re-attach to a cluster another process started (its nodes are known by pid)."""
-        cluster = cls(nodes=len(state["nodes"]), workdir=Path(state["workdir"]), tied_to_parent=False)
+        security = ClusterSecurity.load(state["security"]) if state.get("security") else None
+        cluster = cls(
+            nodes=len(state["nodes"]),
+            workdir=Path(state["workdir"]),
+            tied_to_parent=False,
+            secured=security is not None,
+            security=security,
+        )
         cluster._nodes = [
             _Node(n["node_id"], n["port"], n["controller_port"], Path(n["directory"]), pid=n["pid"])
             for n in state["nodes"]
@@ -334,12 +388,13 @@ class LocalCluster:
     def _properties(self, node: _Node) -> dict[str, str]:
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self._nodes)
         replication = "3" if self.nodes == 3 else "1"
+        client = "CLIENT" if self.security else "PLAINTEXT"
         props = {
             "process.roles": "broker,controller",
             "node.id": str(node.node_id),
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
+            "listeners": f"{client}://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"{client}://127.0.0.1:{node.port}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
@@ -361,6 +416,8 @@ class LocalCluster:
             "num.recovery.threads.per.data.dir": "1",
             "background.threads": "2",
         }
+        if self.security is not None:
+            props.update(self.security.broker_properties(client_listener=client, controller_listener="CONTROLLER"))
         props.update(self.broker_config)
         return props
 
@@ -395,6 +452,7 @@ class LocalCluster:
             cluster_id,
             "-c",
             str(node.directory / "server.properties"),
+            *(self.security.scram_arguments() if self.security else []),
         )
         done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:

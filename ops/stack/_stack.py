@@ -22,6 +22,7 @@ from typing import Any
 
 from adapters import Agency, agencies
 from bus import EnlaceSettings, TransportError, load_settings
+from bus.identity import AUTHORITY
 from bus.records import catalog, default_schemas_dir
 from bus.transport import KafkaClientConfig
 from ops.kafka import BackgroundCluster, wait_for_brokers
@@ -173,6 +174,10 @@ class Stack:
 
     def _env(self) -> dict[str, str]:
         env = {"ENLACE_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+        authority = self.root / "keys" / "interop" / "interop.key"
+        if authority.exists():  # every agency pins the authority; only the stack's own steps sign with it
+            env["ENLACE_TRUST_ANCHOR"] = str(authority.with_suffix(".pub"))
+            env["ENLACE_AUTHORITY_KEY"] = str(authority)
         if "registry" in self.urls:
             env["ENLACE_REGISTRY_URL"] = self.urls["registry"]
         return env
@@ -213,6 +218,7 @@ class Stack:
         say(f"registry: {len(out.strip().splitlines())} schema versions registered")
 
     def _keys(self, say: Callable[[str], None]) -> dict[str, Path]:
+        self._run("authority key", _cli("agency", "keygen", AUTHORITY, "--out", str(self.root / "keys" / "interop")))
         keys: dict[str, Path] = {}
         for each in agencies():
             name, urn = each.name, each.urn

@@ -1,15 +1,20 @@
-"""The trust topic on a real broker: keys learned, rotated and revoked without a restart."""
+"""The trust topic on a real broker: keys learned, rotated and revoked without a restart, and only
+as the interoperability authority signed them."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+from kafka import KafkaProducer
 
 from bus.identity import (
+    AUTHORITY,
     RevokedKey,
+    TrustAnchor,
     TrustedKey,
     TrustStore,
     TrustTopicReader,
@@ -24,18 +29,25 @@ pytestmark = pytest.mark.integration
 HEADERS = [("ce_id", b"1"), ("ce_source", b"urn:mx:gob:sat"), ("ce_type", b"mx.gob.sat.TaxpayerStatusChanged")]
 
 
-def test_a_running_reader_learns_a_new_key_and_its_revocation(kafka, unique_name):
+def _reader(kafka, topic, authority, store, **options) -> TrustTopicReader:
+    return TrustTopicReader(
+        kafka.bootstrap_servers, store, anchor=TrustAnchor.of(authority.key), topic=topic, **options
+    ).start()
+
+
+def test_a_running_reader_learns_a_new_key_and_its_revocation(kafka, unique_name, authority):
     topic = unique_name("trust")
     store = TrustStore()
-    reader = TrustTopicReader(kafka.bootstrap_servers, store, topic=topic, poll_ms=200).start()
+    reader = _reader(kafka, topic, authority, store, poll_ms=200)
     try:
         key = generate_key("urn:mx:gob:sat")
         headers = sign_headers(key, HEADERS, b"k", b"v")
-        publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(key), topic=topic)
+        publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(key), authority=authority.key, topic=topic)
         # No sleep: the store asks the reader to catch up when it meets an unknown key id.
         assert store.verify(headers, b"k", b"v").agency == "urn:mx:gob:sat"
 
-        publish_trusted_key(kafka.bootstrap_servers, store.get(key.key_id).revoked("compromised"), topic=topic)
+        revoked = store.get(key.key_id).revoked("compromised")
+        publish_trusted_key(kafka.bootstrap_servers, revoked, authority=authority.key, topic=topic)
         assert reader.catch_up(10)
         with pytest.raises(RevokedKey, match="compromised"):
             store.verify(headers, b"k", b"v")
@@ -43,16 +55,44 @@ def test_a_running_reader_learns_a_new_key_and_its_revocation(kafka, unique_name
         reader.stop()
 
 
-def test_a_new_reader_starts_with_every_published_key(kafka, unique_name):
+def test_a_new_reader_starts_with_every_published_key(kafka, unique_name, authority):
     topic = unique_name("trust")
     keys = [generate_key(f"urn:mx:gob:{name}") for name in ("sat", "crm", "portal")]
     for key in keys:
-        publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(key), topic=topic)
+        publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(key), authority=authority.key, topic=topic)
     store = TrustStore()
-    TrustTopicReader(kafka.bootstrap_servers, store, topic=topic).start().stop()
+    _reader(kafka, topic, authority, store).stop()
     assert {store.get(k.key_id).agency for k in keys} == {"urn:mx:gob:sat", "urn:mx:gob:crm", "urn:mx:gob:portal"}
     with pytest.raises(UnknownKey):
         store.verify(sign_headers(generate_key("urn:mx:gob:sat"), HEADERS, None, b"v"), None, b"v")
+
+
+def test_forged_unsigned_and_tombstone_records_change_nothing_and_are_reported(kafka, unique_name, authority):
+    topic = unique_name("trust")
+    real = generate_key("urn:mx:gob:crm")
+    publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(real), authority=authority.key, topic=topic)
+    impostor_key = generate_key("urn:mx:gob:crm")
+    forger = generate_key(AUTHORITY)  # not the pinned authority
+    # A fresh key published as the CRM's by someone who is not the authority:
+    publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(impostor_key), authority=forger, topic=topic)
+    # A forged revocation of the real key, and an unsigned record in the old format:
+    publish_trusted_key(
+        kafka.bootstrap_servers, TrustedKey.for_key(real).revoked("forged"), authority=forger, topic=topic
+    )
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    try:
+        unsigned = json.dumps({"agency": "urn:mx:gob:crm", "key_id": impostor_key.key_id}).encode()
+        producer.send(topic, key=impostor_key.key_id.encode(), value=unsigned).get(timeout=30)
+        producer.send(topic, key=real.key_id.encode(), value=None).get(timeout=30)  # a tombstone
+    finally:
+        producer.close()
+    store = TrustStore()
+    reader = _reader(kafka, topic, authority, store)
+    reader.stop()
+    assert store.get(impostor_key.key_id) is None
+    assert store.get(real.key_id).revoked_at is None
+    assert store.verify(sign_headers(real, [*HEADERS[:1], ("ce_source", b"urn:mx:gob:crm")], None, b"v"), None, b"v")
+    assert [reason for _, reason, _ in reader.rejected] == ["unknown-signer", "unknown-signer", "unsigned", "tombstone"]
 
 
 def _enlace(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -60,7 +100,7 @@ def _enlace(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_cli_keygen_then_publish_key_makes_the_key_trusted(kafka, unique_name, tmp_path):
+def test_cli_keygen_publish_key_and_revoke_a_lost_key_by_its_id(kafka, unique_name, tmp_path):
     topic = unique_name("trust")
     env = {
         **os.environ,
@@ -68,13 +108,36 @@ def test_cli_keygen_then_publish_key_makes_the_key_trusted(kafka, unique_name, t
         "ENLACE_TRUST_TOPIC": topic,
         "PYTHONPATH": os.getcwd(),
     }
+    made_authority = _enlace("agency", "keygen", AUTHORITY, "--out", str(tmp_path / "authority"), env=env)
+    assert made_authority.returncode == 0, made_authority.stderr
+    env["ENLACE_AUTHORITY_KEY"] = made_authority.stdout.strip().splitlines()[-1]
     made = _enlace("agency", "keygen", "urn:mx:gob:crm", "--out", str(tmp_path), env=env)
     assert made.returncode == 0, made.stderr
     key_path = made.stdout.strip().splitlines()[-1]
     assert oct(os.stat(key_path).st_mode & 0o777) == "0o600"
-    published = _enlace("agency", "publish-key", "--agency", "urn:mx:gob:crm", "--key-file", key_path, env=env)
+    public = key_path.removesuffix(".key") + ".pub"
+    published = _enlace("agency", "publish-key", "--agency", "urn:mx:gob:crm", "--key-file", public, env=env)
     assert published.returncode == 0, published.stderr
+    authority = TrustAnchor.load(env["ENLACE_AUTHORITY_KEY"].removesuffix(".key") + ".pub")
     store = TrustStore()
-    TrustTopicReader(kafka.bootstrap_servers, store, topic=topic).start().stop()
-    (trusted,) = [store.get(k) for k in store._keys]
-    assert trusted.agency == "urn:mx:gob:crm" and trusted.key_id in published.stdout
+    TrustTopicReader(kafka.bootstrap_servers, store, anchor=authority, topic=topic).start().stop()
+    (key_id,) = store._keys
+    assert store.get(key_id).agency == "urn:mx:gob:crm" and key_id in published.stdout
+
+    os.unlink(key_path)  # lost: the revocation needs only the key's id
+    revoked = _enlace(
+        "agency", "revoke-key", "--agency", "urn:mx:gob:crm", "--key-id", key_id, "--reason", "lost", env=env
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    store = TrustStore()
+    TrustTopicReader(kafka.bootstrap_servers, store, anchor=authority, topic=topic).start().stop()
+    assert store.get(key_id).revoked_at is not None and store.get(key_id).reason == "lost"
+
+
+def test_cli_publish_key_without_the_authority_key_is_refused(kafka, unique_name, tmp_path):
+    env = {**os.environ, "ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "PYTHONPATH": os.getcwd()}
+    env.pop("ENLACE_AUTHORITY_KEY", None)
+    key_path = generate_key("urn:mx:gob:crm").save(tmp_path)
+    refused = _enlace("agency", "publish-key", "--agency", "urn:mx:gob:crm", "--key-file", str(key_path), env=env)
+    assert refused.returncode == 1
+    assert "--authority-key" in refused.stderr

@@ -13,6 +13,7 @@ import pytest
 from bus import load_settings
 from bus.identity import AgencyKey, TrustedKey, generate_key, publish_trusted_key
 from connectors import AgencyConnector
+from tests.conftest import Authority
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Bus:
     registry_url: str
     keys: dict[str, AgencyKey]
     prefix: str
+    authority: Authority
 
     def topic(self, record_type) -> str:
         """The record type's topic on this test's bus (its own prefix, so tests never share topics)."""
@@ -36,25 +38,30 @@ class Bus:
                 "bootstrap_servers": self.bootstrap_servers,
                 "registry_url": self.registry_url,
                 "trust_topic": self.trust_topic,
+                "trust_anchor": self.authority.anchor,
                 "retry_backoff_s": 0.05,
                 "topic_prefix": self.prefix,
                 **more,
             }
         )
 
+    def trust(self, trusted: TrustedKey) -> None:
+        """Publish a trust record (a key, or its revocation) signed by the session's authority."""
+        publish_trusted_key(self.bootstrap_servers, trusted, authority=self.authority.key, topic=self.trust_topic)
+
     def key(self, agency: str, *, publish: bool = True) -> AgencyKey:
         if agency not in self.keys:
             self.keys[agency] = generate_key(agency)
             if publish:
-                publish_trusted_key(
-                    self.bootstrap_servers, TrustedKey.for_key(self.keys[agency]), topic=self.trust_topic
-                )
+                self.trust(TrustedKey.for_key(self.keys[agency]))
         return self.keys[agency]
 
 
 @pytest.fixture
-def bus(kafka, registered, unique_name, tmp_path) -> Bus:
-    return Bus(kafka.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t") + ".")
+def bus(kafka, registered, unique_name, tmp_path, authority) -> Bus:
+    return Bus(
+        kafka.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t") + ".", authority
+    )
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ Usage: python -m tests.connectors.outbox_worker BOOTSTRAP TRUST_TOPIC PREFIX REG
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bus import load_settings
@@ -41,7 +42,12 @@ def updated(case: CaseOpened) -> CaseUpdated:
 def main() -> None:
     bootstrap, trust_topic, prefix, registry_url, db, group, key_file, mode = sys.argv[1:9]
     settings = load_settings({}).model_copy(
-        update={"bootstrap_servers": bootstrap, "trust_topic": trust_topic, "topic_prefix": prefix}
+        update={
+            "bootstrap_servers": bootstrap,
+            "trust_topic": trust_topic,
+            "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # the test pins its authority
+            "topic_prefix": prefix,
+        }
     )
     if mode == "hold":
         OutboxPublisher.start = lambda self: self  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from bus import PolicyViolation, ValidationError
-from bus.identity import TrustedKey, generate_key, publish_trusted_key
+from bus.identity import TrustedKey, generate_key
 from bus.records import catalog
 from bus.records.models import CaseOpened, TaxpayerStatusChanged
 from connectors import list_dead_letters
@@ -142,11 +142,9 @@ def test_bad_records_go_to_dead_letters_with_their_reason_and_the_consumer_goes_
     stranger = generate_key(CRM)  # never published to the trust topic
     unknown = connector(CRM, key=stranger).publish(case(11))
     revoked_key = generate_key(CRM)
-    publish_trusted_key(bus.bootstrap_servers, TrustedKey.for_key(revoked_key), topic=bus.trust_topic)
+    bus.trust(TrustedKey.for_key(revoked_key))
     revoked = connector(CRM, key=revoked_key).publish(case(12))
-    publish_trusted_key(
-        bus.bootstrap_servers, TrustedKey.for_key(revoked_key).revoked("key leaked"), topic=bus.trust_topic
-    )
+    bus.trust(TrustedKey.for_key(revoked_key).revoked("key leaked"))
 
     original = next(r for r in _raw(bus.bootstrap_servers, bus.topic(CASES)) if r.offset == good.offset)
     tampered_payload = original.value[:-1] + bytes([original.value[-1] ^ 1])

@@ -48,6 +48,9 @@ def cli(kafka, registered, unique_name, tmp_path):
 
     run.env = env
     run.topic = env["ENLACE_TOPIC_PREFIX"] + CASES.topic
+    made = run("agency", "keygen", "urn:mx:gob:interop", "--out", str(tmp_path / "authority"))
+    env["ENLACE_AUTHORITY_KEY"] = made.stdout.splitlines()[-1]
+    env["ENLACE_TRUST_ANCHOR"] = env["ENLACE_AUTHORITY_KEY"].removesuffix(".key") + ".pub"
     keys = {}
     for agency in (CRM, PORTAL):
         keys[agency] = run("agency", "keygen", agency, "--out", str(tmp_path / "keys")).stdout.splitlines()[-1]

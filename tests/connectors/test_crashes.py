@@ -39,7 +39,17 @@ def _effects(db) -> list[str]:
 
 
 def _worker(bus: Bus, registry_url, db, group, *, delay_s=0.002, idle_s=4.0) -> subprocess.Popen:
-    args = [bus.bootstrap_servers, bus.trust_topic, bus.prefix, registry_url, str(db), group, str(delay_s), str(idle_s)]
+    args = [
+        bus.bootstrap_servers,
+        bus.trust_topic,
+        bus.prefix,
+        registry_url,
+        str(db),
+        group,
+        str(delay_s),
+        str(idle_s),
+        bus.authority.anchor,
+    ]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.connectors.effects_worker", *args],
         env={**os.environ, "PYTHONPATH": os.getcwd()},
@@ -106,9 +116,11 @@ def test_sigterm_finishes_the_record_in_hand_commits_and_exits_cleanly(
 
 
 @pytest.fixture
-def bus3(kafka3, registered, unique_name, tmp_path) -> Bus:
+def bus3(kafka3, registered, unique_name, tmp_path, authority) -> Bus:
     # Records on the three-node cluster, schemas in the session's registry (ids do not depend on the cluster).
-    return Bus(kafka3.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t3") + ".")
+    return Bus(
+        kafka3.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t3") + ".", authority
+    )
 
 
 def test_one_broker_of_three_killed_mid_stream_loses_nothing(bus3, kafka3, unique_name):

@@ -135,7 +135,7 @@ def _worker(bus, registry_url, db, group, key_file, mode) -> subprocess.Popen:
     args = [bus.bootstrap_servers, bus.trust_topic, bus.prefix, registry_url, str(db), group, str(key_file), mode]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.connectors.outbox_worker", *args],
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "ENLACE_TRUST_ANCHOR": bus.authority.anchor},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,0 +1,168 @@
+"""A secured local Kafka (TLS, SASL/SCRAM-SHA-512, deny by default) with the policy's ACLs applied.
+
+Checked with kafka-python directly and with Kafka's own console tools, independently of Enlace's
+clients: what each principal may do is exactly what the policy grants.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import GroupAuthorizationFailedError, KafkaTimeoutError, TopicAuthorizationFailedError
+
+from bus import load_settings
+from bus.records import catalog
+from bus.transport import ClusterAdmin
+from ops.acl import Access
+from ops.kafka import LocalCluster
+from ops.kafka._security import REGISTRY_PRINCIPAL, principal_for
+
+pytestmark = pytest.mark.integration
+
+CRM = principal_for("urn:mx:gob:crm")
+
+
+def _client(cluster: LocalCluster, principal: str) -> dict:
+    """kafka-python settings for ``principal`` (the test checks the broker with kafka-python directly)."""
+    return cluster.client_config(principal).client_settings()
+
+
+@pytest.fixture(scope="module")
+def access() -> Access:
+    return Access.of(catalog(), load_settings({}))
+
+
+@pytest.fixture(scope="module")
+def secured(access: Access) -> Iterator[LocalCluster]:
+    agencies = sorted(principal_for(a) for a in access.layout.agencies if a != "urn:mx:gob:interop")
+    cluster = LocalCluster(nodes=1, secured=True, principals=tuple(agencies))
+    cluster.start(timeout=120)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def operator(secured: LocalCluster, access: Access) -> Iterator[ClusterAdmin]:
+    admin = ClusterAdmin(secured.client_config())
+    access.sync(admin)
+    try:
+        yield admin
+    finally:
+        admin.close()
+
+
+def _send(cluster: LocalCluster, principal: str, topic: str) -> None:
+    producer = KafkaProducer(max_block_ms=10_000, **_client(cluster, principal))
+    try:
+        producer.send(topic, key=b"key", value=b"value").get(timeout=20)
+    finally:
+        producer.close(timeout=5)
+
+
+def test_no_credentials_are_refused(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    with pytest.raises(KafkaTimeoutError):  # the TLS + SASL listener never lets it bootstrap
+        KafkaProducer(bootstrap_servers=secured.bootstrap_servers, max_block_ms=3_000, request_timeout_ms=3_000)
+
+
+def test_wrong_password_is_refused(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    settings = dict(_client(secured, CRM), sasl_plain_password="not-the-password")
+    with pytest.raises(KafkaTimeoutError):
+        KafkaProducer(max_block_ms=3_000, **settings)
+
+
+def test_owner_writes_its_own_topic(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    _send(secured, CRM, "mx.gob.crm.case-opened")
+
+
+@pytest.mark.parametrize("topic", ["mx.gob.sat.taxpayer-status-reported", "enlace.trust", "_schemas"])
+def test_crm_cannot_write_what_it_does_not_own(secured: LocalCluster, operator: ClusterAdmin, topic: str) -> None:
+    with pytest.raises(TopicAuthorizationFailedError):
+        _send(secured, CRM, topic)
+
+
+def test_registry_principal_writes_the_schema_log(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    admin = ClusterAdmin(secured.client_config())
+    try:
+        from bus.transport import NewTopicSpec
+
+        admin.create_topics([NewTopicSpec("_schemas", 1, 1, {"cleanup.policy": "compact"})])
+    finally:
+        admin.close()
+    _send(secured, REGISTRY_PRINCIPAL, "_schemas")
+
+
+def _read(cluster: LocalCluster, principal: str, topic: str, group: str | None) -> list:
+    """Fetch the topic's first partition from the beginning (committing in ``group``); the records read."""
+    consumer = KafkaConsumer(group_id=group, auto_offset_reset="earliest", **_client(cluster, principal))
+    try:
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        records = consumer.poll(timeout_ms=5_000).get(partition, [])
+        if group is not None:
+            consumer.commit()  # joins the coordinator of the group: authorized on GROUP READ
+        return records
+    finally:
+        consumer.close()
+
+
+def test_reader_reads_a_granted_topic_in_its_own_group(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    _send(secured, principal_for("urn:mx:gob:portal"), "mx.gob.portal.service-request-submitted")
+    assert _read(secured, CRM, "mx.gob.portal.service-request-submitted", "crm-test")
+
+
+def test_crm_cannot_read_a_topic_the_policy_does_not_grant(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    _send(secured, principal_for("urn:mx:gob:sat"), "mx.gob.sat.taxpayer-status-changed")
+    with pytest.raises(TopicAuthorizationFailedError):
+        _read(secured, CRM, "mx.gob.sat.taxpayer-status-changed", "crm-test")
+
+
+def test_crm_cannot_join_another_agencys_group(secured: LocalCluster, operator: ClusterAdmin) -> None:
+    with pytest.raises(GroupAuthorizationFailedError):
+        _read(secured, CRM, "mx.gob.portal.service-request-submitted", "sat")
+
+
+def test_sync_is_idempotent_and_takes_away_what_the_policy_no_longer_grants(
+    secured: LocalCluster, operator: ClusterAdmin, access: Access
+) -> None:
+    assert access.plan(operator).empty
+    readers = {k: dict(v) for k, v in access.policy.readers.items()}
+    del readers["mx.gob.portal.ServiceRequestSubmitted"]["urn:mx:gob:crm"]
+    narrower = Access.of_policy(catalog(), replace(access.policy, readers=readers), load_settings({}))
+    try:
+        applied, _ = narrower.sync(operator)
+        assert applied.remove and not applied.add
+        assert narrower.plan(operator).empty
+        with pytest.raises(TopicAuthorizationFailedError):
+            _read(secured, CRM, "mx.gob.portal.service-request-submitted", "crm-test")
+    finally:
+        access.sync(operator)
+    assert access.plan(operator).empty
+
+
+def _console_producer(cluster: LocalCluster, properties: Path, topic: str) -> subprocess.CompletedProcess[str]:
+    assert cluster.distribution is not None
+    command = [
+        "java", "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cluster.distribution.classpath,
+        "org.apache.kafka.tools.ConsoleProducer", "--bootstrap-server", cluster.bootstrap_servers,
+        "--topic", topic, "--producer.config", str(properties), "--request-required-acks", "all",
+    ]  # fmt: skip
+    return subprocess.run(command, input="hello\n", capture_output=True, text=True, timeout=120)
+
+
+def test_kafkas_console_producer_can_do_what_the_agency_may_and_no_more(
+    secured: LocalCluster, operator: ClusterAdmin, tmp_path: Path
+) -> None:
+    assert secured.security is not None
+    properties = secured.security.write_client_properties(CRM, secured.bootstrap_servers, tmp_path / "crm.properties")
+    allowed = _console_producer(secured, properties, "mx.gob.crm.case-updated")
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert "AuthorizationException" not in allowed.stderr
+    refused = _console_producer(secured, properties, "mx.gob.sat.taxpayer-status-changed")
+    assert "TopicAuthorizationException" in refused.stdout + refused.stderr
