@@ -174,7 +174,9 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     transitions = db.execute("SELECT request_id, status, count(*) FROM history GROUP BY request_id, status").fetchall()
     db.close()
     assert {n for _, _, n in transitions} == {1}, "a status change was applied twice"
-    assert sum(bus_status(stack.bootstrap_servers)["dead_letters"].values()) == 0
+    # Only the scenario's own topics: other tests of the session dead-letter on prefixed topics of theirs.
+    dead = bus_status(stack.bootstrap_servers)["dead_letters"]
+    assert sum(depth for topic, depth in dead.items() if topic.startswith("mx.gob.")) == 0, dead
 
 
 def test_the_citizen_sees_who_read_their_data(stack, scenario):
