@@ -6,6 +6,7 @@ Sub-packages are doors of their own (``bus.records``, ``bus.policy``, ``bus.avsc
 """
 
 from bus._errors import (
+    AccessDenied,
     ConfigError,
     EnlaceError,
     PolicyViolation,
@@ -18,6 +19,7 @@ from bus._settings import ENV_PREFIX, EnlaceSettings, load_settings
 
 __all__ = [
     "ENV_PREFIX",
+    "AccessDenied",
     "ConfigError",
     "EnlaceError",
     "EnlaceSettings",

@@ -131,3 +131,21 @@ class TransportError(EnlaceError):
         self.topic = topic
         self.partition = partition
         self.offset = offset
+
+
+class AccessDenied(TransportError):
+    """The cluster's authorizer refused a principal a right (deny by default: the policy grants none).
+
+    Attributes:
+        principal: the Kafka principal that asked (its SASL username; ``ANONYMOUS`` without one).
+        resource: what it asked for, e.g. ``topic mx.gob.sat.taxpayer-status-reported``.
+        right: the operation it lacks, e.g. ``WRITE``.
+    """
+
+    def __init__(self, *, principal: str, resource: str, right: str, topic: str | None = None) -> None:
+        super().__init__(
+            f"{principal} may not {right} {resource}: the cluster's ACLs, derived from the policy's owners and "
+            "readers, do not grant it (see `enlace acl plan`)",
+            topic=topic,
+        )
+        self.principal, self.resource, self.right = principal, resource, right

@@ -17,16 +17,20 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import (
+    ClusterAuthorizationFailedError,
+    GroupAuthorizationFailedError,
     KafkaConfigurationError,
     KafkaError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
     TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    TransactionalIdAuthorizationFailedError,
 )
 from kafka.producer.future import FutureRecordMetadata
 from kafka.structs import OffsetAndMetadata
 
-from bus._errors import ConfigError, TransportError
+from bus._errors import AccessDenied, ConfigError, TransportError
 from bus.transport._config import KafkaClientConfig, check_consumer_config, check_producer_config
 from bus.transport._types import Acknowledged, Broker, Partition, RebalanceListener, Record
 
@@ -63,8 +67,31 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _failure(message: str, exc: BaseException, **where: Any) -> TransportError:
+def _failure(
+    message: str,
+    exc: BaseException,
+    *,
+    principal: str | None = None,
+    right: str | None = None,
+    group: str | None = None,
+    **where: Any,
+) -> TransportError:
+    """Kafka's error as Enlace's; an authorization refusal names the principal, the resource and the right."""
+    who = principal or "ANONYMOUS"
+    if isinstance(exc, GroupAuthorizationFailedError):
+        return AccessDenied(principal=who, resource=f"consumer group {group or '?'}", right="READ")
+    if isinstance(exc, TransactionalIdAuthorizationFailedError):
+        return AccessDenied(principal=who, resource="its transactional id", right="WRITE")
+    if isinstance(exc, ClusterAuthorizationFailedError):
+        return AccessDenied(principal=who, resource="the cluster", right=right or "IDEMPOTENT_WRITE")
+    if isinstance(exc, TopicAuthorizationFailedError):
+        topic = where.get("topic")
+        return AccessDenied(principal=who, resource=f"topic {topic or '?'}", right=right or "DESCRIBE", topic=topic)
     return TransportError(f"{message}: {exc}", retriable=bool(getattr(exc, "retriable", False)), **where)
+
+
+def _principal(client: KafkaClientConfig) -> str:
+    return client.sasl_username or "ANONYMOUS"
 
 
 def _tp(partition: Partition) -> TopicPartition:
@@ -78,10 +105,10 @@ def _offsets(by_tp: dict[Any, Any]) -> dict[Partition, int]:
 class SendFuture:
     """The broker's answer to one send: an :class:`Acknowledged`, or a :class:`bus.TransportError`."""
 
-    __slots__ = ("_future", "topic")
+    __slots__ = ("_future", "principal", "topic")
 
-    def __init__(self, future: FutureRecordMetadata, topic: str) -> None:
-        self._future, self.topic = future, topic
+    def __init__(self, future: FutureRecordMetadata, topic: str, principal: str | None = None) -> None:
+        self._future, self.topic, self.principal = future, topic, principal
 
     def get(self, timeout: float | None = None) -> Acknowledged:
         """Wait for the answer.
@@ -97,7 +124,9 @@ class SendFuture:
                 f"{self.topic} did not answer within {timeout}s", retriable=True, topic=self.topic
             ) from exc
         except KafkaError as exc:
-            raise _failure(f"{self.topic} refused the record", exc, topic=self.topic) from exc
+            raise _failure(
+                f"{self.topic} refused the record", exc, principal=self.principal, right="WRITE", topic=self.topic
+            ) from exc
         return Acknowledged(meta.topic, meta.partition, meta.offset)
 
     def add_callback(self, callback: Callable[[Acknowledged], Any]) -> SendFuture:
@@ -107,7 +136,7 @@ class SendFuture:
 
     def add_errback(self, errback: Callable[[TransportError], Any]) -> SendFuture:
         """Call ``errback(error)`` on failure (at once if already done), on the client's thread."""
-        self._future.add_errback(_refused, errback, self.topic)
+        self._future.add_errback(_refused, errback, self.topic, self.principal)
         return self
 
 
@@ -115,8 +144,8 @@ def _acknowledged(callback: Callable[[Acknowledged], Any], meta: Any) -> None:
     callback(Acknowledged(meta.topic, meta.partition, meta.offset))
 
 
-def _refused(errback: Callable[[TransportError], Any], topic: str, exc: BaseException) -> None:
-    errback(_failure(f"{topic} refused the record", exc, topic=topic))
+def _refused(errback: Callable[[TransportError], Any], topic: str, principal: str | None, exc: BaseException) -> None:
+    errback(_failure(f"{topic} refused the record", exc, principal=principal, right="WRITE", topic=topic))
 
 
 def _make(kind: str, client: KafkaClientConfig, build: Callable[[], Any]) -> Any:
@@ -146,6 +175,7 @@ class Producer:
         self._producer: KafkaProducer = _make(
             "producer", client, lambda: KafkaProducer(**client.client_settings(), **config)
         )
+        self._principal = _principal(client)
         self.max_request_size: int = config.get("max_request_size", 1_048_576)
 
     def send(
@@ -157,13 +187,14 @@ class Producer:
             TransportError: the record is too large for the producer, or the send buffer stayed full.
         """
         try:
-            return SendFuture(
-                self._producer.send(topic, key=key, value=value, headers=list(headers), partition=partition), topic
-            )
+            sent = self._producer.send(topic, key=key, value=value, headers=list(headers), partition=partition)
+            return SendFuture(sent, topic, self._principal)
         except MessageSizeTooLargeError as exc:
             raise TransportError(f"record for {topic} is too large: {exc}", topic=topic) from exc
         except KafkaError as exc:
-            raise _failure(f"cannot send to {topic}", exc, topic=topic) from exc
+            raise _failure(
+                f"cannot send to {topic}", exc, principal=self._principal, right="WRITE", topic=topic
+            ) from exc
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued record is acknowledged or failed."""
@@ -275,6 +306,7 @@ class Consumer:
         self._consumer: KafkaConsumer = _make(
             "consumer", client, lambda: KafkaConsumer(**client.client_settings(), group_id=group, **config)
         )
+        self._principal, self._group = _principal(client), group
         self.max_poll_records: int = config["max_poll_records"]
 
     def subscribe(self, topics: Iterable[str], listener: RebalanceListener | None = None) -> None:
@@ -332,12 +364,28 @@ class Consumer:
         try:
             batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         except KafkaError as exc:
-            raise _failure("poll failed", exc) from exc
+            topics = sorted(self._consumer.subscription() or {tp.topic for tp in self._consumer.assignment()})
+            topic = ",".join(topics) or None
+            raise _failure(
+                "poll failed", exc, principal=self._principal, right="READ", group=self._group, topic=topic
+            ) from exc
+        if not batches:
+            self._raise_if_unauthorized()
         records: list[Record] = []
         for tp, batch in batches.items():
             topic, partition = tp.topic, tp.partition
             records += [Record(topic, partition, r.offset, r.key, r.value, r.headers, r.timestamp) for r in batch]
         return records
+
+    def _raise_if_unauthorized(self) -> None:
+        """kafka-python only logs a topic the metadata answer marks unauthorized and keeps fetching
+        nothing; a consumer that may not read its topic is told so instead of waiting forever."""
+        cluster = getattr(self._consumer, "_cluster", None)
+        refused = set(getattr(cluster, "unauthorized_topics", ()) or ())
+        wanted = set(self._consumer.subscription() or ()) | {tp.topic for tp in self._consumer.assignment()}
+        if refused & wanted:
+            topics = ", ".join(sorted(refused & wanted))
+            raise AccessDenied(principal=self._principal, resource=f"topic {topics}", right="READ", topic=topics)
 
     def commit(self, next_offsets: dict[Partition, int], *, wait: bool = True) -> None:
         """Commit, for each partition, the offset of the next record to read.
@@ -359,6 +407,8 @@ class Consumer:
                 self._consumer.commit(offsets)
             else:
                 self._consumer.commit_async(offsets, callback=_log_failed_commit)
+        except (GroupAuthorizationFailedError, TopicAuthorizationFailedError) as exc:
+            raise _failure("offset commit refused", exc, principal=self._principal, group=self._group) from exc
         except KafkaError as exc:
             raise TransportError(f"offset commit failed: {exc}", retriable=True) from exc
 

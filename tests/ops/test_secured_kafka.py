@@ -15,9 +15,9 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import GroupAuthorizationFailedError, KafkaTimeoutError, TopicAuthorizationFailedError
 
-from bus import load_settings
+from bus import AccessDenied, load_settings
 from bus.records import catalog
-from bus.transport import ClusterAdmin
+from bus.transport import ClusterAdmin, Consumer, Partition, Producer
 from ops.acl import Access
 from ops.kafka import LocalCluster
 from ops.kafka._security import REGISTRY_PRINCIPAL, principal_for
@@ -166,3 +166,30 @@ def test_kafkas_console_producer_can_do_what_the_agency_may_and_no_more(
     assert "AuthorizationException" not in allowed.stderr
     refused = _console_producer(secured, properties, "mx.gob.sat.taxpayer-status-changed")
     assert "TopicAuthorizationException" in refused.stdout + refused.stderr
+
+
+def test_enlaces_clients_name_the_principal_the_resource_and_the_missing_right(
+    secured: LocalCluster, operator: ClusterAdmin
+) -> None:
+    crm = secured.client_config(CRM)
+    producer = Producer(crm)
+    try:
+        future = producer.send("mx.gob.sat.taxpayer-status-changed", key=b"k", value=b"v", headers=[])
+        with pytest.raises(AccessDenied) as refused:
+            future.get(timeout=30)
+    finally:
+        producer.close()
+    assert (refused.value.principal, refused.value.right) == (CRM, "WRITE")
+    assert refused.value.resource == "topic mx.gob.sat.taxpayer-status-changed"
+    assert "mx.gob.crm may not WRITE topic mx.gob.sat.taxpayer-status-changed" in str(refused.value)
+
+    consumer = Consumer(crm, group=None)
+    try:
+        consumer.assign([Partition("mx.gob.sat.taxpayer-status-changed", 0)])
+        with pytest.raises(AccessDenied) as unread:
+            for _ in range(20):  # the refusal comes with the first fetch's answer
+                consumer.poll(500)
+    finally:
+        consumer.close()
+    assert (unread.value.principal, unread.value.right) == (CRM, "READ")
+    assert "mx.gob.sat.taxpayer-status-changed" in unread.value.resource
