@@ -8,7 +8,7 @@ transactional producer, consumer, admin) is made from a :class:`KafkaClientConfi
 (``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only.
 """
 
-from bus.transport._acls import AclBinding, ClusterAdmin, NewTopicSpec
+from bus.transport._acls import AclAdmin, AclBinding
 from bus.transport._clients import (
     CONSUMER_DEFAULTS,
     PRODUCER_DEFAULTS,
@@ -35,13 +35,12 @@ __all__ = [
     "SECURITY_PROTOCOLS",
     "SUPPORTED_PROPERTIES",
     "Acknowledged",
+    "AclAdmin",
     "AclBinding",
     "Broker",
-    "ClusterAdmin",
     "Consumer",
     "Headers",
     "KafkaClientConfig",
-    "NewTopicSpec",
     "Partition",
     "Producer",
     "RebalanceListener",

@@ -1,4 +1,4 @@
-"""Kafka ACL bindings as Enlace sees them, and the operator's admin calls: ACLs, topics, brokers."""
+"""Kafka ACL bindings as Enlace sees them, and the operator's calls that list, create and delete them."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from kafka.admin import (
     ResourcePatternFilter,
     ResourceType,
 )
-from kafka.errors import KafkaError, SecurityDisabledError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, SecurityDisabledError
 
 from bus._errors import ConfigError, TransportError
 from bus.transport._config import KafkaClientConfig
 
-__all__ = ["AclBinding", "ClusterAdmin", "NewTopicSpec"]
+__all__ = ["AclAdmin", "AclBinding"]
 
 
 @dataclass(frozen=True, order=True)
@@ -104,18 +104,8 @@ def _binding(acl: Any) -> AclBinding:
     )
 
 
-@dataclass(frozen=True)
-class NewTopicSpec:
-    """A topic to create: name, partitions, replication and topic-level configuration."""
-
-    name: str
-    partitions: int
-    replication_factor: int
-    configs: dict[str, str] = field(default_factory=dict)
-
-
-class ClusterAdmin:
-    """The operator's view of a cluster: its brokers, its topics, its ACL bindings.
+class AclAdmin:
+    """A cluster's ACL bindings: list, create, delete (topics and brokers are ``Topics``' business).
 
     Args:
         kafka: the cluster and the operator's credentials.
@@ -127,45 +117,6 @@ class ClusterAdmin:
             self._admin = KafkaAdminClient(**config.client_settings())
         except KafkaError as exc:
             raise TransportError(f"cannot reach {config.bootstrap_servers}: {exc}", retriable=True) from exc
-
-    def broker_count(self) -> int:
-        """How many brokers the cluster's metadata lists."""
-        try:
-            return len(self._admin.describe_cluster()["brokers"])
-        except KafkaError as exc:
-            raise TransportError(f"cannot describe the cluster: {exc}", retriable=True) from exc
-
-    def topic_names(self) -> set[str]:
-        """Every topic the cluster has (internal ones included)."""
-        try:
-            return set(self._admin.list_topics())
-        except KafkaError as exc:
-            raise TransportError(f"cannot list topics: {exc}", retriable=True) from exc
-
-    def create_topics(self, specs: Iterable[NewTopicSpec]) -> list[str]:
-        """Create the topics that do not exist yet; returns the names created.
-
-        Raises:
-            TransportError: the cluster refused one (named, with Kafka's reason).
-        """
-        missing = [s for s in specs if s.name not in self.topic_names()]
-        created = []
-        for spec in missing:
-            request = {
-                spec.name: {
-                    "num_partitions": spec.partitions,
-                    "replication_factor": spec.replication_factor,
-                    "configs": dict(spec.configs),
-                }
-            }
-            try:
-                self._admin.create_topics(request, wait_for_metadata=True)
-                created.append(spec.name)
-            except TopicAlreadyExistsError:
-                pass  # made meanwhile by another operator run
-            except KafkaError as exc:
-                raise TransportError(f"cannot create topic {spec.name}: {exc}", topic=spec.name) from exc
-        return created
 
     def bindings(self) -> set[AclBinding]:
         """Every binding the cluster holds.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bus import EnlaceSettings
 from bus.policy import Policy
 from bus.records import Catalog
-from bus.transport import AclBinding, ClusterAdmin, NewTopicSpec
+from bus.transport import AclAdmin, AclBinding, Topics
 from ops.acl._layout import TopicSpec, bus_layout, topic_specs
 from ops.acl._plan import AccessPlan, BusLayout, desired_bindings, plan_changes
 from ops.kafka._security import REGISTRY_PRINCIPAL
@@ -40,11 +41,11 @@ class Access:
         """Every topic the bus needs on a cluster of ``brokers`` brokers."""
         return topic_specs(self.layout, self.policy, brokers=brokers)
 
-    def plan(self, admin: ClusterAdmin) -> AccessPlan:
-        """What :meth:`sync` would change on the cluster ``admin`` reaches."""
-        return plan_changes(self.bindings(), admin.bindings())
+    def plan(self, acls: AclAdmin) -> AccessPlan:
+        """What :meth:`sync` would change in the ACLs of the cluster ``acls`` reaches."""
+        return plan_changes(self.bindings(), acls.bindings())
 
-    def sync(self, admin: ClusterAdmin) -> tuple[AccessPlan, list[str]]:
+    def sync(self, acls: AclAdmin, topics: Topics) -> tuple[AccessPlan, list[str]]:
         """Create missing topics, add missing bindings, remove bindings the policy no longer grants.
 
         Idempotent: a second sync finds nothing to do. Bindings are added before others are removed,
@@ -53,13 +54,16 @@ class Access:
         Returns:
             The plan that was applied and the names of the topics created.
         """
-        specs = self.topics(brokers=admin.broker_count())
-        created = admin.create_topics(
-            NewTopicSpec(s.name, s.partitions, s.replication_factor, dict(s.configs)) for s in specs
-        )
-        plan = self.plan(admin)
-        admin.create(plan.add)
-        admin.delete(plan.remove)
+        existing = set(topics.names())
+        created = []
+        for spec in self.topics(brokers=len(topics.brokers())):
+            if spec.name not in existing:
+                configs: dict[str, Any] = dict(spec.configs)  # Kafka's dotted names, never ensure()'s options
+                topics.ensure(spec.name, partitions=spec.partitions, replication=spec.replication_factor, **configs)
+                created.append(spec.name)
+        plan = self.plan(acls)
+        acls.create(plan.add)
+        acls.delete(plan.remove)
         return plan, created
 
 

@@ -9,15 +9,15 @@ from typing import Annotated
 import typer
 
 from bus import ConfigError, load_settings
-from bus.transport import ClusterAdmin
+from bus.transport import AclAdmin, Topics
 from ops.acl import current_access, render_strimzi
 from ops.cli._bus import client_config
 
 acl_app = typer.Typer(help="Kafka ACLs and topics from the policy (deny by default).", no_args_is_help=True)
 
 
-def _admin() -> ClusterAdmin:
-    return ClusterAdmin(client_config())
+def _acls() -> AclAdmin:
+    return AclAdmin(client_config())
 
 
 @acl_app.command("plan")
@@ -28,11 +28,11 @@ def plan(
     if output not in ("table", "json"):
         raise typer.BadParameter("--format is table or json", param_hint="--format")
     access = current_access(load_settings())
-    admin = _admin()
+    acls = _acls()
     try:
-        changes = access.plan(admin)
+        changes = access.plan(acls)
     finally:
-        admin.close()
+        acls.close()
     typer.echo(json.dumps(changes.as_dict(), indent=2) if output == "json" else changes.table())
 
 
@@ -40,11 +40,12 @@ def plan(
 def sync() -> None:
     """Create the topics the catalog needs and make the cluster's ACLs exactly what the policy grants."""
     access = current_access(load_settings())
-    admin = _admin()
+    acls, topics = _acls(), Topics(client_config())
     try:
-        applied, created = access.sync(admin)
+        applied, created = access.sync(acls, topics)
     finally:
-        admin.close()
+        acls.close()
+        topics.close()
     for topic in created:
         typer.echo(f"created topic {topic}")
     typer.echo(f"{len(applied.add)} binding(s) added, {len(applied.remove)} removed")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from kafka.errors import GroupAuthorizationFailedError, KafkaTimeoutError, Topic
 
 from bus import AccessDenied, load_settings
 from bus.records import catalog
-from bus.transport import ClusterAdmin, Consumer, Partition, Producer
+from bus.transport import AclAdmin, Consumer, Partition, Producer, Topics
 from ops.acl import Access
 from ops.kafka import LocalCluster
 from ops.kafka._security import REGISTRY_PRINCIPAL, principal_for
@@ -25,6 +25,14 @@ from ops.kafka._security import REGISTRY_PRINCIPAL, principal_for
 pytestmark = pytest.mark.integration
 
 CRM = principal_for("urn:mx:gob:crm")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The operator's clients on the secured cluster: its ACLs and its topics."""
+
+    acls: AclAdmin
+    topics: Topics
 
 
 def _client(cluster: LocalCluster, principal: str) -> dict:
@@ -49,13 +57,14 @@ def secured(access: Access) -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(scope="module")
-def operator(secured: LocalCluster, access: Access) -> Iterator[ClusterAdmin]:
-    admin = ClusterAdmin(secured.client_config())
-    access.sync(admin)
+def operator(secured: LocalCluster, access: Access) -> Iterator[Operator]:
+    acls, topics = AclAdmin(secured.client_config()), Topics(secured.client_config())
+    access.sync(acls, topics)
     try:
-        yield admin
+        yield Operator(acls, topics)
     finally:
-        admin.close()
+        acls.close()
+        topics.close()
 
 
 def _send(cluster: LocalCluster, principal: str, topic: str) -> None:
@@ -66,35 +75,29 @@ def _send(cluster: LocalCluster, principal: str, topic: str) -> None:
         producer.close(timeout=5)
 
 
-def test_no_credentials_are_refused(secured: LocalCluster, operator: ClusterAdmin) -> None:
+def test_no_credentials_are_refused(secured: LocalCluster, operator: Operator) -> None:
     with pytest.raises(KafkaTimeoutError):  # the TLS + SASL listener never lets it bootstrap
         KafkaProducer(bootstrap_servers=secured.bootstrap_servers, max_block_ms=3_000, request_timeout_ms=3_000)
 
 
-def test_wrong_password_is_refused(secured: LocalCluster, operator: ClusterAdmin) -> None:
+def test_wrong_password_is_refused(secured: LocalCluster, operator: Operator) -> None:
     settings = dict(_client(secured, CRM), sasl_plain_password="not-the-password")
     with pytest.raises(KafkaTimeoutError):
         KafkaProducer(max_block_ms=3_000, **settings)
 
 
-def test_owner_writes_its_own_topic(secured: LocalCluster, operator: ClusterAdmin) -> None:
+def test_owner_writes_its_own_topic(secured: LocalCluster, operator: Operator) -> None:
     _send(secured, CRM, "mx.gob.crm.case-opened")
 
 
 @pytest.mark.parametrize("topic", ["mx.gob.sat.taxpayer-status-reported", "enlace.trust", "_schemas"])
-def test_crm_cannot_write_what_it_does_not_own(secured: LocalCluster, operator: ClusterAdmin, topic: str) -> None:
+def test_crm_cannot_write_what_it_does_not_own(secured: LocalCluster, operator: Operator, topic: str) -> None:
     with pytest.raises(TopicAuthorizationFailedError):
         _send(secured, CRM, topic)
 
 
-def test_registry_principal_writes_the_schema_log(secured: LocalCluster, operator: ClusterAdmin) -> None:
-    admin = ClusterAdmin(secured.client_config())
-    try:
-        from bus.transport import NewTopicSpec
-
-        admin.create_topics([NewTopicSpec("_schemas", 1, 1, {"cleanup.policy": "compact"})])
-    finally:
-        admin.close()
+def test_registry_principal_writes_the_schema_log(secured: LocalCluster, operator: Operator) -> None:
+    operator.topics.ensure("_schemas", partitions=1, replication=1, compacted=True)
     _send(secured, REGISTRY_PRINCIPAL, "_schemas")
 
 
@@ -112,38 +115,38 @@ def _read(cluster: LocalCluster, principal: str, topic: str, group: str | None) 
         consumer.close()
 
 
-def test_reader_reads_a_granted_topic_in_its_own_group(secured: LocalCluster, operator: ClusterAdmin) -> None:
+def test_reader_reads_a_granted_topic_in_its_own_group(secured: LocalCluster, operator: Operator) -> None:
     _send(secured, principal_for("urn:mx:gob:portal"), "mx.gob.portal.service-request-submitted")
     assert _read(secured, CRM, "mx.gob.portal.service-request-submitted", "crm-test")
 
 
-def test_crm_cannot_read_a_topic_the_policy_does_not_grant(secured: LocalCluster, operator: ClusterAdmin) -> None:
+def test_crm_cannot_read_a_topic_the_policy_does_not_grant(secured: LocalCluster, operator: Operator) -> None:
     _send(secured, principal_for("urn:mx:gob:sat"), "mx.gob.sat.taxpayer-status-changed")
     with pytest.raises(TopicAuthorizationFailedError):
         _read(secured, CRM, "mx.gob.sat.taxpayer-status-changed", "crm-test")
 
 
-def test_crm_cannot_join_another_agencys_group(secured: LocalCluster, operator: ClusterAdmin) -> None:
+def test_crm_cannot_join_another_agencys_group(secured: LocalCluster, operator: Operator) -> None:
     with pytest.raises(GroupAuthorizationFailedError):
         _read(secured, CRM, "mx.gob.portal.service-request-submitted", "sat")
 
 
 def test_sync_is_idempotent_and_takes_away_what_the_policy_no_longer_grants(
-    secured: LocalCluster, operator: ClusterAdmin, access: Access
+    secured: LocalCluster, operator: Operator, access: Access
 ) -> None:
-    assert access.plan(operator).empty
+    assert access.plan(operator.acls).empty
     readers = {k: dict(v) for k, v in access.policy.readers.items()}
     del readers["mx.gob.portal.ServiceRequestSubmitted"]["urn:mx:gob:crm"]
     narrower = Access.of_policy(catalog(), replace(access.policy, readers=readers), load_settings({}))
     try:
-        applied, _ = narrower.sync(operator)
+        applied, _ = narrower.sync(operator.acls, operator.topics)
         assert applied.remove and not applied.add
-        assert narrower.plan(operator).empty
+        assert narrower.plan(operator.acls).empty
         with pytest.raises(TopicAuthorizationFailedError):
             _read(secured, CRM, "mx.gob.portal.service-request-submitted", "crm-test")
     finally:
-        access.sync(operator)
-    assert access.plan(operator).empty
+        access.sync(operator.acls, operator.topics)
+    assert access.plan(operator.acls).empty
 
 
 def _console_producer(cluster: LocalCluster, properties: Path, topic: str) -> subprocess.CompletedProcess[str]:
@@ -157,7 +160,7 @@ def _console_producer(cluster: LocalCluster, properties: Path, topic: str) -> su
 
 
 def test_kafkas_console_producer_can_do_what_the_agency_may_and_no_more(
-    secured: LocalCluster, operator: ClusterAdmin, tmp_path: Path
+    secured: LocalCluster, operator: Operator, tmp_path: Path
 ) -> None:
     assert secured.security is not None
     properties = secured.security.write_client_properties(CRM, secured.bootstrap_servers, tmp_path / "crm.properties")
@@ -169,7 +172,7 @@ def test_kafkas_console_producer_can_do_what_the_agency_may_and_no_more(
 
 
 def test_enlaces_clients_name_the_principal_the_resource_and_the_missing_right(
-    secured: LocalCluster, operator: ClusterAdmin
+    secured: LocalCluster, operator: Operator
 ) -> None:
     crm = secured.client_config(CRM)
     producer = Producer(crm)
