@@ -246,7 +246,7 @@ class TrustStatement:
             raise UntrustedRecord("a tombstone cannot delete a key's trust history", reason="tombstone")
         try:
             envelope = json.loads(value)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
             raise UntrustedRecord("trust record is not JSON", reason="malformed") from exc
         if not isinstance(envelope, dict) or "signature" not in envelope or "signer" not in envelope:
             raise UntrustedRecord("trust record is not signed by the interoperability authority", reason="unsigned")
@@ -268,7 +268,11 @@ class TrustStatement:
             raw_signature = _from_b64url(signature)
         except (ValueError, binascii.Error) as exc:
             raise UntrustedRecord("trust record's signature is not base64url", reason="malformed") from exc
-        anchor.verify(signer, statement.encode(), raw_signature)
+        try:
+            signed = statement.encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate from a "\ud800" escape has no UTF-8 form
+            raise UntrustedRecord("trust record's statement is not valid text", reason="malformed") from exc
+        anchor.verify(signer, signed, raw_signature)
         read = cls._parse(statement)
         if kafka_key is not None and kafka_key != read.kafka_key:
             raise UntrustedRecord(
@@ -288,7 +292,7 @@ class TrustStatement:
             public_key = Ed25519PublicKey.from_public_bytes(raw)
             agency = check_agency_urn(body["agency"])
             key_id = body["key_id"]
-        except (ValueError, KeyError, TypeError, binascii.Error, ConfigError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError, binascii.Error, ConfigError) as exc:
             raise UntrustedRecord(f"malformed trust statement: {type(exc).__name__}", reason="malformed") from exc
         if kind not in ("register", "revoke") or body.get("algorithm") != "Ed25519":
             raise UntrustedRecord("trust statement kind or algorithm unknown", reason="malformed")

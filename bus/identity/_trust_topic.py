@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 
 from bus._errors import TransportError
 from bus.identity._anchor import TrustAnchor, TrustStatement, UntrustedRecord
@@ -89,7 +90,8 @@ class TrustTopicReader:
     ) -> None:
         self.store = store
         self.anchor = anchor
-        self.rejected: list[tuple[int, str, str]] = []  # (offset, reason, message) of ignored records, latest 100
+        # (offset, reason, message) of the latest ignored records, for the operator to look into.
+        self.rejected: deque[tuple[int, str, str]] = deque(maxlen=100)
         self.topic = topic
         self._kafka = kafka
         self._poll_ms = poll_ms
@@ -171,5 +173,5 @@ class TrustTopicReader:
                 self.store.apply(statement)
             except UntrustedRecord as exc:
                 # It trusts nothing and changes nothing; said loudly (the operator must find out who wrote it).
-                self.rejected = [*self.rejected[-99:], (record.offset, exc.reason, str(exc))]
+                self.rejected.append((record.offset, exc.reason, str(exc)))
                 _log.error("ignoring trust record at offset %s (%s): %s", record.offset, exc.reason, exc)

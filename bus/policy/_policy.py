@@ -224,8 +224,8 @@ def _readers(policy: str, items: Any, purposes: Mapping[str, Purpose]) -> dict[s
         for agency, wanted in grants.items():
             if not isinstance(agency, str) or not agency.startswith("urn:"):
                 raise ConfigError(f"{where}: {agency!r} is not an agency URN")
-            if not isinstance(wanted, list) or not wanted:
-                raise ConfigError(f"{where}: {agency} needs a list of one or more purposes")
+            if not isinstance(wanted, list) or not wanted or not all(isinstance(p, str) for p in wanted):
+                raise ConfigError(f"{where}: {agency} needs a list of one or more purposes, each a purpose id")
             unknown = [p for p in wanted if p not in purposes]
             if unknown:
                 raise ConfigError(

@@ -57,7 +57,10 @@ def _public_key(agency: str, key_file: Path) -> Ed25519PublicKey:
     """The public half of an agency key from its ``.pub`` (PEM) or its private key file."""
     data = key_file.read_bytes() if key_file.is_file() else b""
     if b"PUBLIC KEY" in data:
-        public = serialization.load_pem_public_key(data)
+        try:
+            public = serialization.load_pem_public_key(data)
+        except ValueError as exc:
+            raise ConfigError(f"{key_file}: not a readable PEM public key ({exc})") from exc
         if not isinstance(public, Ed25519PublicKey):
             raise ConfigError(f"{key_file}: not an Ed25519 public key")
         return public

@@ -160,6 +160,8 @@ def test_validity_is_bounded(crm_key):
         b'{"version": 2, "statement": "{}", "signer": "x", "signature": "AA"}',
         b'{"version": 1, "statement": 5, "signer": "x", "signature": "AA"}',
         b'{"version": 1, "statement": "{}", "signer": "x", "signature": "AA", "extra": 1}',
+        b"[" * 100_000,  # deeper than the JSON parser's stack
+        b'{"version": 1, "statement": "\\ud800", "signer": "x", "signature": "AA"}',  # a lone surrogate
     ],
 )
 def test_malformed_records_are_refused_without_crashing(anchor, value):

@@ -141,3 +141,13 @@ def test_cli_publish_key_without_the_authority_key_is_refused(kafka, unique_name
     refused = _enlace("agency", "publish-key", "--agency", "urn:mx:gob:crm", "--key-file", str(key_path), env=env)
     assert refused.returncode == 1
     assert "--authority-key" in refused.stderr
+
+
+def test_cli_publish_key_with_a_malformed_public_key_file_says_so(tmp_path):
+    env = {**os.environ, "ENLACE_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PYTHONPATH": os.getcwd()}
+    env["ENLACE_AUTHORITY_KEY"] = str(generate_key(AUTHORITY).save(tmp_path / "authority"))
+    broken = tmp_path / "crm.pub"
+    broken.write_text("-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n")
+    refused = _enlace("agency", "publish-key", "--agency", "urn:mx:gob:crm", "--key-file", str(broken), env=env)
+    assert refused.returncode == 1
+    assert "not a readable PEM public key" in refused.stderr and "Traceback" not in refused.stderr

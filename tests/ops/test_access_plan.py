@@ -94,6 +94,7 @@ def test_plan_table_and_json_name_each_change(access: Access) -> None:
     [
         ({"mx.gob.crm.CaseOpened": {"crm": ["case-management"]}}, "not an agency URN"),
         ({"mx.gob.crm.CaseOpened": {"urn:mx:gob:portal": []}}, "one or more purposes"),
+        ({"mx.gob.crm.CaseOpened": {"urn:mx:gob:portal": [{"case-tracking": 1}]}}, "each a purpose id"),
         ({"mx.gob.crm.CaseOpened": {"urn:mx:gob:portal": ["curiosity"]}}, "unknown purpose"),
         ({"mx.gob.crm.CaseOpened": ["urn:mx:gob:portal"]}, "expected agency URN"),
         (["not", "a", "mapping"], "readers must map"),
