@@ -22,6 +22,7 @@ from typing import Any
 
 from adapters import Agency, agencies
 from bus import EnlaceSettings, TransportError, load_settings
+from bus._files import write_private
 from bus.identity import AUTHORITY
 from bus.records import catalog, default_schemas_dir
 from bus.transport import KafkaClientConfig
@@ -191,8 +192,7 @@ class Stack:
                 "registry token", _cli("registry", "token", "--agency", owner, "--file", str(credentials))
             )
             lines.append(f"{owner}: {token.strip().splitlines()[-1]}")
-        tokens.write_text("\n".join(lines) + "\n")
-        tokens.chmod(0o600)
+        write_private(tokens, "\n".join(lines) + "\n")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         policy = default_schemas_dir() / "policy.yaml"

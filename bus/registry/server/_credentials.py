@@ -16,7 +16,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from bus._errors import ConfigError
+from bus._files import write_private
 
 __all__ = ["AgencyCredentials", "add_agency_token", "hash_token"]
 
@@ -98,9 +98,5 @@ def add_agency_token(path: str | Path, agency: str) -> str:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     token = secrets.token_urlsafe(32)
     data.setdefault(agency, []).append(hash_token(token))
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        yaml.safe_dump(data, out, sort_keys=True)
-    os.replace(tmp, path)
+    write_private(path, yaml.safe_dump(data, sort_keys=True))
     return token
