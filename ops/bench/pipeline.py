@@ -76,7 +76,6 @@ class _Bench:
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         authority = generate_key(AUTHORITY)
         self.anchor = str(authority.save(workdir / "authority").with_suffix(".pub"))
-        os.environ["ENLACE_TRUST_ANCHOR"] = self.anchor  # for the latency run's receiving process
         for key in self.keys.values():
             publish_trusted_key(self.kafka, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
@@ -192,7 +191,7 @@ def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int,
         update={
             "bootstrap_servers": bootstrap,
             "trust_topic": trust_topic,
-            "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # the publishing process pins its authority here
+            "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # set by the publishing process for this one
             "topic_prefix": prefix,
         }
     )
@@ -243,7 +242,9 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
         args = ["--raw-latency-consumer", bench.bootstrap, prefix + CASES_TOPIC, str(total)]
     else:
         args = ["--latency-consumer", bench.bootstrap, bench.trust_topic, prefix, str(total), str(bench.workdir)]
-    consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True)
+    # The receiving process pins the same authority (its settings are read from this variable).
+    env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor}
+    consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True, env=env)
     assert consumer.stdout is not None
     if raw:
         messages = _prepared_bytes(
