@@ -62,40 +62,36 @@ def group_prefix(agency: str) -> str:
     return agency.rsplit(":", 1)[-1]
 
 
-def _user(agency: str) -> str:
-    return f"User:{principal_for(agency)}"
-
-
 def desired_bindings(layout: BusLayout) -> set[Binding]:
     """Every binding the policy grants, and nothing else."""
     wanted: set[Binding] = set()
 
-    def allow(agency: str, kind: str, name: str, operations: Iterable[str], why: str, pattern: str = "LITERAL") -> None:
+    def grant(
+        principal: str, kind: str, name: str, operations: Iterable[str], why: str, pattern: str = "LITERAL"
+    ) -> None:
         for operation in operations:
-            wanted.add(Binding(_user(agency), kind, pattern, name, operation, why=why))
+            wanted.add(Binding(f"User:{principal}", kind, pattern, name, operation, why=why))
 
     for record, topic in sorted(layout.topics.items()):
         namespace = record.rsplit(".", 1)[0]
         owner = layout.owners.get(namespace)
         if owner is not None:
-            allow(owner, "TOPIC", topic, ("WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"), f"owns {namespace}")
-            allow(owner, "CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE",), f"owns {namespace}")
+            who = principal_for(owner)
+            grant(who, "TOPIC", topic, ("WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"), f"owns {namespace}")
+            grant(who, "CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE",), f"owns {namespace}")
         for reader in sorted(layout.readers.get(record, ())):
-            allow(reader, "TOPIC", topic, ("READ", "DESCRIBE"), f"reads {record}")
-            allow(reader, "TOPIC", topic + layout.dlq_suffix, ("WRITE", "DESCRIBE"), f"dead-letters {record}")
-            allow(reader, "CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE",), f"dead-letters {record}")
-            allow(reader, "GROUP", group_prefix(reader), ("READ", "DESCRIBE"), "its consumer groups", "PREFIXED")
+            who = principal_for(reader)
+            grant(who, "TOPIC", topic, ("READ", "DESCRIBE"), f"reads {record}")
+            grant(who, "TOPIC", topic + layout.dlq_suffix, ("WRITE", "DESCRIBE"), f"dead-letters {record}")
+            grant(who, "CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE",), f"dead-letters {record}")
+            grant(who, "GROUP", group_prefix(reader), ("READ", "DESCRIBE"), "its consumer groups", "PREFIXED")
     for agency in sorted(layout.agencies):
-        allow(agency, "TOPIC", layout.trust_topic, ("READ", "DESCRIBE"), "follows the trust anchor")
+        grant(principal_for(agency), "TOPIC", layout.trust_topic, ("READ", "DESCRIBE"), "follows the trust anchor")
     registry = layout.registry_principal
-
-    def allow_registry(kind: str, name: str, operations: Iterable[str], why: str) -> None:
-        for operation in operations:
-            wanted.add(Binding(f"User:{registry}", kind, "LITERAL", name, operation, why=why))
-
-    allow_registry("TOPIC", layout.registry_topic, ("ALL",), "the registry's log")
-    allow_registry("TRANSACTIONAL_ID", layout.registry_transactional_id, ("WRITE", "DESCRIBE"), "the registry's writer")
-    allow_registry("CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE", "DESCRIBE"), "the registry's writer")
+    grant(registry, "TOPIC", layout.registry_topic, ("ALL",), "the registry's log")
+    writer = "the registry's writer"
+    grant(registry, "TRANSACTIONAL_ID", layout.registry_transactional_id, ("WRITE", "DESCRIBE"), writer)
+    grant(registry, "CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE", "DESCRIBE"), writer)
     return wanted
 
 
