@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from bus.transport import agency_group
 from connectors import AgencyConnector, AgencyStore, Handler, Received
 
 __all__ = ["AgencySpec", "Desk", "run_agency"]
@@ -107,7 +108,9 @@ class _Agency:
 
         server = uvicorn.Server(uvicorn.Config(self.app(), host=host, port=port, log_level="warning", access_log=False))
         web = threading.Thread(target=server.run, name=f"{self.spec.name}-http", daemon=True)
-        self.connector.subscribe(list(self.handlers), group=self.spec.name, handler=self.handle)
+        self.connector.subscribe(
+            list(self.handlers), group=agency_group(self.spec.urn, self.spec.name), handler=self.handle
+        )
         web.start()
         _log.info("%s on http://%s:%d", self.spec.urn, host, port)
         try:

@@ -37,11 +37,17 @@ class EnlaceSettings(BaseSettings):
         kafka_config: a Kafka client properties file in the Java client's key names
             (``bootstrap.servers``, ``security.protocol``, ``sasl.mechanism``, ``sasl.jaas.config``,
             ``ssl.truststore.type=PEM``, ``ssl.truststore.location``), read by every Kafka client.
+        kafka_insecure: a local cluster Enlace starts listens in PLAINTEXT, without authentication
+            or ACLs (for a developer's own machine only; it says so when it starts). Off by default:
+            local clusters run TLS + SASL/SCRAM-SHA-512 with deny-by-default ACLs.
         kafka_security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
         kafka_sasl_mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
         kafka_sasl_username: the SASL principal.
         kafka_sasl_password: its password (a secret: never logged).
         kafka_ssl_cafile: PEM file of the CA certificates that sign the brokers' certificates.
+        registry_transactional_id: the ``transactional.id`` of the registry's writer (every instance
+            of one registry shares it; only the registry principal may use it); unset means
+            ``enlace-registry-writer-<registry_topic>``.
         trust_topic: the compacted topic of agency public keys.
         trust_anchor: the interoperability authority's pinned public key file(s) (``.pub``,
             comma-separated): only trust records they signed are believed. Receivers refuse to start
@@ -66,12 +72,14 @@ class EnlaceSettings(BaseSettings):
     kafka_heap_mb: int = Field(default=384, ge=128, le=8192)
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
     kafka_config: str | None = None
+    kafka_insecure: bool = False
     kafka_security_protocol: str | None = None
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = Field(default=None, repr=False)
     kafka_ssl_cafile: str | None = None
     registry_topic: str = Field(default="_schemas", min_length=1)
+    registry_transactional_id: str | None = None
     registry_policy: str | None = None
     registry_credentials: str | None = None
     registry_tokens: str | None = None
@@ -88,6 +96,10 @@ class EnlaceSettings(BaseSettings):
     store_retention_s: float = Field(default=14 * 24 * 3600.0, gt=0)
     handler_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+
+    def registry_writer_id(self) -> str:
+        """The registry writer's ``transactional.id``: ``registry_transactional_id``, or derived from its topic."""
+        return self.registry_transactional_id or f"enlace-registry-writer-{self.registry_topic}"
 
 
 def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:

@@ -1,7 +1,10 @@
 """Shared fixtures: real Apache Kafka clusters started once per test session.
 
 ``kafka`` is a single node; ``kafka3`` is three combined broker+controller nodes with replication
-factor 3 and min.insync.replicas 2. ``registry`` is the real schema registry service (a subprocess of
+factor 3 and min.insync.replicas 2. Both are secured as ``enlace up``'s cluster is (TLS, SASL/SCRAM-
+SHA-512, deny-by-default ACLs, no topic created on first use): ``kafka.client_config()`` signs in as the
+operator (a super user), ``kafka.client_config(principal_for(urn))`` as an agency; a test creates the
+topics it uses (``new_topic``). ``registry`` is the real schema registry service (a subprocess of
 ``python -m ops.cli registry serve``) on ``kafka``, enforcing ``schemas/policy.yaml``.
 Each is started lazily (only when a test asks) and stopped at
 the end of the session, also when a test fails; a local node also dies with the pytest process
@@ -19,7 +22,8 @@ import pytest
 
 from bus import load_settings
 from bus.identity import AUTHORITY, AgencyKey, generate_key
-from ops.kafka import KafkaCluster, LocalCluster, start_cluster
+from bus.transport import Topics
+from ops.kafka import KafkaCluster, LocalCluster, bus_principals, start_cluster
 from ops.registry import RegistryProcess, write_credentials
 from ops.zipkin import ZipkinServer
 
@@ -40,12 +44,12 @@ def kafka() -> Iterator[KafkaCluster]:
 def kafka3() -> Iterator[LocalCluster]:
     """A three-node cluster (RF 3, min ISR 2) whose nodes a test may kill and restart."""
     settings = load_settings()
-    if settings.bootstrap_servers or settings.kafka == "testcontainers":
+    if settings.bootstrap_servers or settings.kafka_config or settings.kafka == "testcontainers":
         pytest.skip(
             "the 3-node tests kill and restart brokers, which needs local nodes: "
-            "unset ENLACE_BOOTSTRAP_SERVERS and ENLACE_KAFKA to run them"
+            "unset ENLACE_BOOTSTRAP_SERVERS, ENLACE_KAFKA_CONFIG and ENLACE_KAFKA to run them"
         )
-    cluster = LocalCluster(nodes=3, heap_mb=settings.kafka_heap_mb)
+    cluster = LocalCluster(nodes=3, heap_mb=settings.kafka_heap_mb, secured=True, principals=bus_principals(settings))
     cluster.start(timeout=settings.kafka_start_timeout_s)
     try:
         yield cluster
@@ -88,6 +92,22 @@ def unique_name() -> Callable[[str], str]:
         return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
     return make
+
+
+@pytest.fixture
+def new_topic(kafka: KafkaCluster, unique_name: Callable[[str], str]) -> Iterator[Callable[..., str]]:
+    """Create a topic no other test uses (auto-creation is off, as on the bus) and return its name."""
+    topics = Topics(kafka.client_config())
+
+    def make(prefix: str = "topic", *, partitions: int = 1, **configs: str) -> str:
+        name = unique_name(prefix)
+        topics.ensure(name, partitions=partitions, **configs)
+        return name
+
+    try:
+        yield make
+    finally:
+        topics.close()
 
 
 @dataclass(frozen=True)

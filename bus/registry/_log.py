@@ -46,10 +46,21 @@ class KafkaSchemaLog:
         kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
         topic: the storage topic (created compacted with one partition when missing).
         timeout: seconds to wait for Kafka in any one operation.
+        transactional_id: the writer's ``transactional.id`` (shared by every instance of this
+            registry, so a new writer fences the old; ACLs grant it to the registry principal only);
+            ``enlace-registry-writer-<topic>`` when omitted.
     """
 
-    def __init__(self, kafka: KafkaClientConfig | str, topic: str = "_schemas", *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        kafka: KafkaClientConfig | str,
+        topic: str = "_schemas",
+        *,
+        timeout: float = 30.0,
+        transactional_id: str | None = None,
+    ) -> None:
         self.kafka = KafkaClientConfig.of(kafka)
+        self.transactional_id = transactional_id or f"enlace-registry-writer-{topic}"
         self.bootstrap_servers = self.kafka.bootstrap_servers
         self.topic = topic
         self.timeout = timeout
@@ -201,7 +212,7 @@ class KafkaSchemaLog:
         if self._producer is None:
             try:
                 self._producer = TransactionalProducer(
-                    self.kafka, transactional_id=f"enlace-registry-writer-{self.topic}", timeout_s=self.timeout
+                    self.kafka, transactional_id=self.transactional_id, timeout_s=self.timeout
                 )
             except TransportError as exc:
                 raise _store_error(f"cannot become the writer of {self.topic}: {exc}") from exc

@@ -25,6 +25,7 @@ from bus.transport._config import (
     check_consumer_config,
     check_producer_config,
 )
+from bus.transport._principals import agency_group, principal_for
 from bus.transport._properties import SUPPORTED_PROPERTIES, read_client_properties
 from bus.transport._types import Acknowledged, Broker, Headers, Partition, RebalanceListener, Record
 
@@ -48,7 +49,9 @@ __all__ = [
     "SendFuture",
     "Topics",
     "TransactionalProducer",
+    "agency_group",
     "check_consumer_config",
     "check_producer_config",
+    "principal_for",
     "read_client_properties",
 ]

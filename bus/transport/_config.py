@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
 from bus._errors import ConfigError
-from bus.transport._properties import read_client_properties
+from bus._files import write_private
+from bus.transport._properties import client_properties, read_client_properties, render_properties
 
 if TYPE_CHECKING:
     from bus._settings import EnlaceSettings
@@ -161,6 +163,42 @@ class KafkaClientConfig:
     def of(cls, kafka: KafkaClientConfig | str) -> KafkaClientConfig:
         """``kafka`` itself, or for a bare ``host:port`` string a PLAINTEXT configuration without credentials."""
         return kafka if isinstance(kafka, KafkaClientConfig) else cls(bootstrap_servers=kafka)
+
+    def settings(self) -> dict[str, Any]:
+        """This configuration as Enlace settings (``settings.model_copy(update=config.settings())``).
+
+        Only what ``ENLACE_BOOTSTRAP_SERVERS`` and ``ENLACE_KAFKA_*`` can say: a client certificate
+        or a hostname check turned off needs a properties file (:meth:`write_properties`).
+
+        Raises:
+            ConfigError: the configuration uses a client certificate or turns the hostname check off.
+        """
+        if self.ssl_certfile or self.ssl_password or not self.ssl_check_hostname:
+            raise ConfigError(
+                f"the Kafka configuration ({self.source}) uses a client certificate or no hostname check, "
+                "which only a properties file can carry: write_properties() and set ENLACE_KAFKA_CONFIG"
+            )
+        return {
+            "kafka_config": None,
+            "bootstrap_servers": self.bootstrap_servers,
+            "kafka_security_protocol": self.security_protocol,
+            "kafka_sasl_mechanism": self.sasl_mechanism,
+            "kafka_sasl_username": self.sasl_username,
+            "kafka_sasl_password": self.sasl_password,
+            "kafka_ssl_cafile": self.ssl_cafile,
+        }
+
+    def properties(self) -> dict[str, str]:
+        """This configuration in the Java client's key names (secrets included: never log them)."""
+        return client_properties({f.name: getattr(self, f.name) for f in fields(self) if f.name != "source"})
+
+    def write_properties(self, path: str | os.PathLike[str], *, comment: str = "") -> Path:
+        """Write it as a Kafka client properties file, 0600 from creation, atomically; returns the path.
+
+        Kafka's own console tools, other clients and Enlace (``ENLACE_KAFKA_CONFIG``) read the file.
+        """
+        header = comment or "Kafka client configuration (holds a secret: keep it 0600)"
+        return write_private(path, render_properties(self.properties(), comment=header))
 
     def client_settings(self) -> dict[str, Any]:
         """The kafka-python settings of this configuration (secrets included: never log them)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from bus._errors import ConfigError
 
-__all__ = ["SUPPORTED_PROPERTIES", "read_client_properties"]
+__all__ = ["SUPPORTED_PROPERTIES", "client_properties", "read_client_properties", "render_properties"]
 
 _SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
 _PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -146,6 +146,65 @@ def _unescape(text: str, *, source: str, number: int) -> str:
         out.append(_ESCAPES.get(escaped, escaped))
         i += 2
     return "".join(out)
+
+
+def client_properties(fields: dict[str, Any]) -> dict[str, str]:
+    """The Java client's keys for :class:`KafkaClientConfig` field values (the inverse of reading a file).
+
+    A SASL login becomes one ``sasl.jaas.config`` entry of the mechanism's login module; certificate
+    files become PEM store locations.
+    """
+    protocol = fields.get("security_protocol", "PLAINTEXT")
+    out = {"bootstrap.servers": fields["bootstrap_servers"], "security.protocol": protocol}
+    if protocol.startswith("SASL_"):
+        mechanism = fields["sasl_mechanism"]
+        module = _PLAIN_MODULE if mechanism == "PLAIN" else _SCRAM_MODULE
+        username, password = (_quote(fields[name]) for name in ("sasl_username", "sasl_password"))
+        out["sasl.mechanism"] = mechanism
+        out["sasl.jaas.config"] = f'{module} required username="{username}" password="{password}";'
+    if protocol.endswith("SSL"):
+        if fields.get("ssl_cafile"):
+            out |= {"ssl.truststore.type": "PEM", "ssl.truststore.location": fields["ssl_cafile"]}
+        if fields.get("ssl_certfile"):
+            if fields.get("ssl_keyfile") != fields["ssl_certfile"]:
+                raise ConfigError(
+                    "a Kafka properties file holds a client certificate as one PEM keystore "
+                    "(key and certificate in one file): ssl_certfile and ssl_keyfile must be the same file"
+                )
+            out |= {"ssl.keystore.type": "PEM", "ssl.keystore.location": fields["ssl_certfile"]}
+        if fields.get("ssl_password"):
+            out["ssl.key.password"] = fields["ssl_password"]
+        if not fields.get("ssl_check_hostname", True):
+            out["ssl.endpoint.identification.algorithm"] = ""
+    return out
+
+
+def render_properties(properties: dict[str, str], *, comment: str = "") -> bytes:
+    """``properties`` as a ``java.util.Properties`` file (ISO-8859-1, special characters escaped)."""
+    lines = [f"# {line}" for line in comment.splitlines()]
+    lines += [f"{_escape(key, key=True)}={_escape(value)}" for key, value in properties.items()]
+    return ("\n".join(lines) + "\n").encode("iso-8859-1", errors="backslashreplace")
+
+
+def _escape(text: str, *, key: bool = False) -> str:
+    out = []
+    for position, char in enumerate(text):
+        if char == "\\":
+            out.append("\\\\")
+        elif char in "\t\n\r\f":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}[char])
+        elif (key and char in "=:#! ") or (char == " " and position == 0):
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) > 0x7E:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _quote(value: str) -> str:
+    """A JAAS option value inside double quotes (``"`` and ``\\`` escaped, as :func:`_unquote` reads them)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _translate(properties: dict[str, str], *, source: str) -> dict[str, Any]:

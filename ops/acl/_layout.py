@@ -41,7 +41,7 @@ def bus_layout(catalog: Catalog, policy: Policy, settings: EnlaceSettings, *, re
         trust_topic=settings.trust_topic,
         registry_principal=registry_principal,
         registry_topic=settings.registry_topic,
-        registry_transactional_id=f"enlace-registry-writer-{settings.registry_topic}",
+        registry_transactional_id=settings.registry_writer_id(),
         dlq_suffix=DLQ_SUFFIX,
     )
 

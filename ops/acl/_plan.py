@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bus.transport import AclBinding as Binding
-from ops.kafka._security import principal_for
+from bus.transport import agency_group, principal_for
 
 __all__ = [
     "AccessPlan",
@@ -58,8 +58,11 @@ class BusLayout:
 
 
 def group_prefix(agency: str) -> str:
-    """The consumer-group prefix an agency may use: the last part of its URN (``crm``)."""
-    return agency.rsplit(":", 1)[-1]
+    """The consumer-group prefix an agency may use: its principal and a dot (``mx.gob.crm.``).
+
+    The dot ends the prefix, so that ``urn:mx:gob:sat`` cannot join ``urn:mx:gob:sat-edomex``'s groups.
+    """
+    return agency_group(agency, "")
 
 
 def desired_bindings(layout: BusLayout) -> set[Binding]:

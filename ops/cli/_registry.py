@@ -15,6 +15,7 @@ from bus.policy import Policy, load_policy
 from bus.registry import RegistryClient
 from bus.registry.checks import CatalogProblem, check_catalog, register_catalog
 from ops.cli._bus import client_config
+from ops.kafka import REGISTRY_PRINCIPAL
 
 registry_app = typer.Typer(help="Run the schema registry and manage agency credentials.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Check and register the schema catalog (for integrators' CI).", no_args_is_help=True)
@@ -51,7 +52,13 @@ def serve(
     chosen = _policy(policy, settings)
     credentials = AgencyCredentials.load(settings.registry_credentials)
     registry = SchemaRegistry(
-        KafkaSchemaLog(client_config(settings), settings.registry_topic), policy=chosen, credentials=credentials
+        KafkaSchemaLog(
+            client_config(settings, REGISTRY_PRINCIPAL),
+            settings.registry_topic,
+            transactional_id=settings.registry_writer_id(),
+        ),
+        policy=chosen,
+        credentials=credentials,
     )
     registry.start()
     what = f"policy {chosen.source}" if chosen else "no policy"

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from bus import ConfigError, TransportError
 from bus.transport import KafkaClientConfig, Topics
 from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
-from ops.kafka._security import OPERATOR_PRINCIPAL, SCRAM_MECHANISM, ClusterSecurity
+from ops.kafka._security import OPERATOR_PRINCIPAL, ClusterSecurity
 
 __all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
 
@@ -280,14 +280,8 @@ class LocalCluster:
         bootstrap = servers or self.bootstrap_servers
         if self.security is None:
             return KafkaClientConfig(bootstrap_servers=bootstrap, source="local plaintext cluster")
-        return KafkaClientConfig(
-            bootstrap_servers=bootstrap,
-            security_protocol="SASL_SSL",
-            sasl_mechanism=SCRAM_MECHANISM,
-            sasl_username=principal,
-            sasl_password=self.security.password(principal),
-            ssl_cafile=str(self.security.ca_file),
-            source=f"local cluster {self.workdir}, principal {principal}",
+        return self.security.client_config(
+            principal, bootstrap, source=f"local cluster {self.workdir}, principal {principal}"
         )
 
     def write_client_properties(self, principal: str, path: str | Path) -> Path:
@@ -298,7 +292,8 @@ class LocalCluster:
         """
         if self.security is None:
             raise ConfigError("a plaintext cluster has no client credentials to write")
-        return self.security.write_client_properties(principal, self.bootstrap_servers, path)
+        config = self.client_config(principal)
+        return config.write_properties(path, comment=f"Kafka client configuration of {principal} (a secret: mode 0600)")
 
     def kill_node(self, node_id: int) -> None:
         """SIGKILL one node, as a crash would."""

@@ -16,7 +16,7 @@ Everything is made at set-up with ``cryptography`` and kept under the cluster's 
 every file 0600: ``ca.pem`` (the CA certificate clients trust), ``ca.key``, ``node.pem`` (the nodes'
 private key and certificate chain, Kafka's PEM keystore) and ``principals.json`` (SCRAM passwords).
 Each principal's Kafka client properties file, in the Java client's own key names, is written by
-:meth:`ClusterSecurity.write_client_properties` so that Kafka's console tools, Enlace and other
+:meth:`ClusterSecurity.client_config` (``.write_properties(path)``) so that Kafka's console tools, Enlace and other
 clients read the same file.
 """
 
@@ -37,6 +37,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from bus import ConfigError
 from bus._files import private_dir, write_private
+from bus.transport import KafkaClientConfig, principal_for
 
 __all__ = [
     "BROKER_PRINCIPAL",
@@ -49,20 +50,6 @@ __all__ = [
 ]
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
-
-
-def principal_for(agency: str) -> str:
-    """An agency's Kafka principal name: its URN without ``urn:``, colons as dots (``mx.gob.crm``).
-
-    Not the URN itself because a principal is also a Kubernetes resource's name where Strimzi runs
-    the cluster (a ``KafkaUser``'s name is its SCRAM username), and those allow no colons.
-    """
-    if not agency.startswith("urn:"):
-        raise ConfigError(f"{agency!r} is not an agency URN (urn:mx:gob:...)")
-    name = agency[len("urn:") :].replace(":", ".").lower()
-    if not name or not all(part and part.replace("-", "").isalnum() and part.isascii() for part in name.split(".")):
-        raise ConfigError(f"{agency!r} does not map to a Kafka principal (letters, digits, '-' between colons)")
-    return name
 
 
 # The interoperability authority operates the bus: its principal is the cluster's super user.
@@ -275,19 +262,17 @@ class ClusterSecurity:
         }
 
     # -- the clients' side -------------------------------------------------------------------------
-    def client_properties(self, principal: str, bootstrap_servers: str) -> dict[str, str]:
-        """Kafka client properties for ``principal``, in the Java client's key names."""
-        return {
-            "bootstrap.servers": bootstrap_servers,
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanism": SCRAM_MECHANISM,
-            "sasl.jaas.config": _jaas(principal, self.password(principal)),
-            "ssl.truststore.type": "PEM",
-            "ssl.truststore.location": str(self.ca_file),
-        }
+    def client_config(self, principal: str, bootstrap_servers: str, *, source: str = "") -> KafkaClientConfig:
+        """How ``principal`` signs in: SASL_SSL with SCRAM-SHA-512, trusting this cluster's CA.
 
-    def write_client_properties(self, principal: str, bootstrap_servers: str, path: str | Path) -> Path:
-        """Write ``principal``'s client properties file (0600, atomically); returns its path."""
-        lines = [f"# Kafka client configuration of {principal} (a secret: mode 0600)"]
-        lines += [f"{key}={value}" for key, value in self.client_properties(principal, bootstrap_servers).items()]
-        return write_private(path, "\n".join(lines) + "\n")
+        ``config.write_properties(path)`` makes the principal's Kafka client properties file.
+        """
+        return KafkaClientConfig(
+            bootstrap_servers=bootstrap_servers,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=SCRAM_MECHANISM,
+            sasl_username=principal,
+            sasl_password=self.password(principal),
+            ssl_cafile=str(self.ca_file),
+            source=source or f"cluster security {self.directory}, principal {principal}",
+        )

@@ -8,6 +8,8 @@ per-client overrides and the Kafka client properties files in the Java client's 
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -558,3 +560,28 @@ def test_no_secret_of_the_environment_leaks_into_the_settings_error(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_settings(env)
     assert PASSWORD not in str(raised.value)
+
+
+def test_a_configuration_written_as_properties_reads_back_the_same(tmp_path, ca_file):
+    config = KafkaClientConfig(
+        bootstrap_servers="127.0.0.1:9093,127.0.0.1:9094",
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="mx.gob.crm",
+        sasl_password='p"a\\ss=wörd #1',
+        ssl_cafile=str(ca_file),
+        ssl_check_hostname=False,
+    )
+    path = config.write_properties(tmp_path / "crm.properties")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert read_client_properties(path) == {
+        "bootstrap_servers": "127.0.0.1:9093,127.0.0.1:9094",
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_username": "mx.gob.crm",
+        "sasl_password": 'p"a\\ss=wörd #1',
+        "ssl_cafile": str(ca_file),
+        "ssl_check_hostname": False,
+    }
+    plain = KafkaClientConfig(bootstrap_servers="127.0.0.1:9092").write_properties(tmp_path / "plain.properties")
+    assert read_client_properties(plain) == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}

@@ -12,7 +12,7 @@ import yaml
 from bus import ConfigError, load_settings
 from bus.policy import parse_policy
 from bus.records import catalog
-from bus.transport import AclBinding
+from bus.transport import AclBinding, read_client_properties
 from ops.acl import Access, plan_changes, policy_readers, render_strimzi, strimzi_users
 from ops.kafka._security import OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, ClusterSecurity, principal_for
 
@@ -217,11 +217,20 @@ def test_cluster_security_files_are_private(tmp_path) -> None:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
     loaded = ClusterSecurity.load(security.directory)
     assert loaded.password("mx.gob.crm") == security.password("mx.gob.crm")
-    props = security.write_client_properties("mx.gob.crm", "127.0.0.1:1", tmp_path / "crm.properties")
+    config = security.client_config("mx.gob.crm", "127.0.0.1:1")
+    props = config.write_properties(tmp_path / "crm.properties")
     assert stat.S_IMODE(os.stat(props).st_mode) == 0o600
     text = props.read_text()
     assert "security.protocol=SASL_SSL" in text and "ssl.truststore.type=PEM" in text
     assert 'username="mx.gob.crm"' in text
+    assert read_client_properties(props) == {
+        "bootstrap_servers": "127.0.0.1:1",
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_username": "mx.gob.crm",
+        "sasl_password": security.password("mx.gob.crm"),
+        "ssl_cafile": str(security.ca_file),
+    }
     with pytest.raises(ConfigError, match="no principal"):
         security.password("mx.gob.nobody")
 

@@ -162,8 +162,7 @@ def _console_producer(cluster: LocalCluster, properties: Path, topic: str) -> su
 def test_kafkas_console_producer_can_do_what_the_agency_may_and_no_more(
     secured: LocalCluster, operator: Operator, tmp_path: Path
 ) -> None:
-    assert secured.security is not None
-    properties = secured.security.write_client_properties(CRM, secured.bootstrap_servers, tmp_path / "crm.properties")
+    properties = secured.write_client_properties(CRM, tmp_path / "crm.properties")
     allowed = _console_producer(secured, properties, "mx.gob.crm.case-updated")
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "AuthorizationException" not in allowed.stderr
