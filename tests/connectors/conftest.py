@@ -49,6 +49,10 @@ class Bus:
             }
         )
 
+    def properties(self) -> str:
+        """The clients' Kafka properties file (0600), for the processes a test starts."""
+        return str(self.kafka.write_properties(self.directory / "kafka.properties"))
+
     def trust(self, trusted: TrustedKey) -> None:
         """Publish a trust record (a key, or its revocation) signed by the session's authority."""
         publish_trusted_key(self.kafka, trusted, authority=self.authority.key, topic=self.trust_topic)
