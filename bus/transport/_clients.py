@@ -484,13 +484,19 @@ class Topics:
         """
         if not topics:
             return []
-        spec = {
-            name: {"num_partitions": partitions, "replication_factor": replication, "configs": dict(configs)}
-            for name, (partitions, replication, configs) in topics.items()
-        }
         first = next(iter(topics))
 
         def create(admin: KafkaAdminClient) -> list[str]:
+            # Only what is missing: a principal without CREATE (an agency) is refused even for a topic
+            # that exists, and sees in the metadata every topic it may describe.
+            existing = set(admin.list_topics())
+            spec = {
+                name: {"num_partitions": partitions, "replication_factor": replication, "configs": dict(configs)}
+                for name, (partitions, replication, configs) in topics.items()
+                if name not in existing
+            }
+            if not spec:
+                return []
             response = admin.create_topics(spec, raise_errors=False)
             created, failed = [], []
             for topic in response["topics"]:

@@ -58,10 +58,18 @@ def client_config_file(
     ssl.truststore.location, ...): Kafka's console tools (--producer.config/--consumer.config),
     other clients and Enlace (ENLACE_KAFKA_CONFIG) read it, and may do what the agency may.
     """
+    principal = principal_for(urn)
+    from ops.stack import Stack  # the bus `enlace up` runs wrote every agency's file already
+
+    stack = Stack.load()
+    if stack is not None and principal in stack.kafka_clients:
+        typer.echo(f"principal: {principal}")
+        typer.echo(f"bootstrap servers: {stack.bootstrap_servers}")
+        typer.echo(stack.kafka_clients[principal])
+        return
     cluster = local_cluster()
     if cluster.security is None:
         raise ConfigError("the local cluster runs INSECURE (no credentials): restart it without --insecure")
-    principal = principal_for(urn)
     if principal not in cluster.security.principals:
         raise ConfigError(
             f"the local cluster has no principal {principal} for {urn}: the policy names no such agency "

@@ -17,7 +17,9 @@ def _say(line: str) -> None:
 def up() -> None:
     """Start Kafka, the registry, the schemas, the agencies' keys, the four agencies and Zipkin.
 
-    The last three lines printed are the URLs: `portal: URL`, `registry: URL`, `dashboard: URL`.
+    Then prints `kafka: BOOTSTRAP` and, as the last three lines, the URLs: `portal: URL`,
+    `registry: URL`, `dashboard: URL`. Each agency's Kafka client properties file:
+    `enlace agency client-config URN`.
     """
     settings = load_settings()
     running = Stack.load()
@@ -30,6 +32,7 @@ def up() -> None:
         stack.up(settings, say=_say)
         running = stack
         _say(f"Up. Logs and data in {stack_dir()}. Try: enlace demo; stop with: enlace down")
+    typer.echo(f"kafka: {running.bootstrap_servers}")
     for name in ("portal", "registry", "dashboard"):
         typer.echo(f"{name}: {running.urls[name]}")
 

@@ -1,8 +1,10 @@
 """The four agencies on the real bus, end to end: the demo scenario, its trace in Zipkin, the portal in
 a real browser, and an agency killed mid-scenario and restarted.
 
-One stack for the module (the session's Kafka node and Zipkin, a registry, four agency processes),
-so the whole module costs one start-up (about half a minute on 2 cores).
+One stack for the module, started as ``enlace up`` starts it: its own secured local Kafka node (TLS,
+SASL/SCRAM, the policy's ACLs synced, each process signed in as its own principal), the session's
+Zipkin, a registry and four agency processes; the whole module costs one start-up (under a minute on
+2 cores).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 from adapters import agencies
 from bus import load_settings
 from bus.records import catalog
+from bus.transport import KafkaClientConfig
 from ops.stack import Stack, bus_status, citizens, parent_chain, run_demo, status_tables, trace_report
 from ops.zipkin import fetch_trace
 
@@ -35,23 +38,28 @@ PEOPLE = 24
 REQUESTS = PEOPLE + (PEOPLE + 2) // 3
 
 
-def _end_offsets(bootstrap: str) -> dict[str, int]:
-    return {t: sum(v["end_offsets"]) for t, v in bus_status(bootstrap)["topics"].items()}
+def _end_offsets(kafka: KafkaClientConfig) -> dict[str, int]:
+    return {t: sum(v["end_offsets"]) for t, v in bus_status(kafka)["topics"].items()}
 
 
 @pytest.fixture(scope="module")
-def stack(kafka, zipkin, tmp_path_factory):
-    # Laid out as $XDG_STATE_HOME/enlace/stack, so the CLI finds it with XDG_STATE_HOME set.
-    running = Stack(root=tmp_path_factory.mktemp("state") / "enlace" / "stack")
-    before = _end_offsets(kafka.bootstrap_servers)
-    settings = load_settings({"ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
-    running.up(settings, say=print, zipkin_url=zipkin.url)
-    running.offsets_before = before  # type: ignore[attr-defined]
+def stack(zipkin, tmp_path_factory):
+    # Laid out as $XDG_STATE_HOME/enlace/{stack,kafka}, so the CLI finds it with XDG_STATE_HOME set.
+    state = tmp_path_factory.mktemp("state")
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    running = Stack(root=state / "enlace" / "stack")
     try:
+        running.up(load_settings({}), say=print, zipkin_url=zipkin.url)  # no cluster named: a local secured one
+        running.offsets_before = _end_offsets(running.client_config())  # type: ignore[attr-defined]
         yield running
     finally:
         running.down(say=print)
         assert not any(p.alive() for p in running.processes)
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
 
 
 def _health(stack, agency: str) -> dict:
@@ -126,13 +134,13 @@ def test_every_request_settles_and_the_invalid_one_is_refused_on_its_field(scena
     assert scenario.trace_id
 
 
-def _ce_ids(bootstrap: str, topic: str) -> list[str]:
+def _ce_ids(kafka: KafkaClientConfig, topic: str) -> list[str]:
     """The ce_id header of every record on a topic (plain UTF-8: no decoding needed)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.client_settings(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,
@@ -147,7 +155,7 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     published = {agency.name: _outbox(stack, agency.name) for agency in agencies()}
     for agency in agencies():  # every record an agency sent is one its declaration names
         assert set(published[agency.name]) <= set(agency.publishes), agency.name
-    after = _end_offsets(stack.bootstrap_servers)
+    after = _end_offsets(stack.client_config())
     for agency, counts in published.items():
         for name, count in counts.items():
             topic = catalog().get(name).topic
@@ -155,7 +163,7 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
             # nothing lost: every record an agency committed to its outbox reached Kafka
             assert delta >= count, f"{agency}: {count} {name} in its outbox, only {delta} new on {topic}"
             # a resend after the kill carries the outbox's ce_id: one distinct ce_id per record
-            ce_ids = _ce_ids(stack.bootstrap_servers, topic)[-delta:]
+            ce_ids = _ce_ids(stack.client_config(), topic)[-delta:]
             assert len(set(ce_ids)) == count, f"{topic}: {len(set(ce_ids))} distinct ce_ids, {count} records"
     crm = published["crm"]
     assert crm["mx.gob.crm.CaseOpened"] == PEOPLE == published["portal"]["mx.gob.portal.ServiceRequestSubmitted"]
@@ -175,7 +183,7 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     db.close()
     assert {n for _, _, n in transitions} == {1}, "a status change was applied twice"
     # Only the scenario's own topics: other tests of the session dead-letter on prefixed topics of theirs.
-    dead = bus_status(stack.bootstrap_servers)["dead_letters"]
+    dead = bus_status(stack.client_config())["dead_letters"]
     assert sum(depth for topic, depth in dead.items() if topic.startswith("mx.gob.")) == 0, dead
 
 
