@@ -126,6 +126,7 @@ def parse_schema(
     """
     check_text(text, limits)
     node = schema_json(text)
+    _check_unicode(node)
     check_counts(node, limits)
     depth = _reference_depth(references, dependencies, limits)
     identity = json.dumps(canonical_json(node), sort_keys=True, separators=(",", ":"))
@@ -143,6 +144,15 @@ def parse_schema(
         avro=parsed,
         reference_depth=depth,
     )
+
+
+def _check_unicode(node: Any) -> None:
+    # JSON's \\ud800 escapes decode to unpaired surrogates, which no UTF-8 writer (a producer
+    # encoding a default, the registry storing the schema) can encode.
+    try:
+        json.dumps(node, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid_schema(f"the schema holds an unpaired surrogate ({exc.object[exc.start]!a}), not text") from None
 
 
 def _reference_depth(

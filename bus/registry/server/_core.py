@@ -26,6 +26,7 @@ __all__ = [
     "RegistryCore",
     "SchemaLog",
     "Version",
+    "check_references",
     "check_subject",
     "parse_version",
     "policy_violation",
@@ -67,21 +68,40 @@ def parse_version(version: str | int) -> int | None:
     )
 
 
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "it is empty"
+    if len(name) > MAX_SUBJECT_CHARS:
+        return f"it is {len(name)} characters long; the limit is {MAX_SUBJECT_CHARS}"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 for c in name):
+        return "it holds a control character or an unpaired surrogate"
+    return None
+
+
 def check_subject(subject: str) -> None:
     """Refuse a subject name no write may create: empty, too long, or holding control characters.
 
     Raises:
         RegistryError: 42208 saying which.
     """
-    if not subject:
-        why = "it is empty"
-    elif len(subject) > MAX_SUBJECT_CHARS:
-        why = f"it is {len(subject)} characters long; the limit is {MAX_SUBJECT_CHARS}"
-    elif any(ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 for c in subject):
-        why = "it holds a control character or an unpaired surrogate"
-    else:
-        return
-    raise unprocessable(ErrorCode.INVALID_SUBJECT, f"Invalid subject {abbreviated(subject)!r}: {why}")
+    why = _name_problem(subject)
+    if why is not None:
+        raise unprocessable(ErrorCode.INVALID_SUBJECT, f"Invalid subject {abbreviated(subject)!r}: {why}")
+
+
+def check_references(references: Sequence[Reference]) -> None:
+    """Refuse references whose name or subject no subject could have (they would be stored as given).
+
+    Raises:
+        RegistryError: 42201 naming the reference's pointer in the request.
+    """
+    for index, ref in enumerate(references):
+        for part in ("name", "subject"):
+            why = _name_problem(getattr(ref, part))
+            if why is not None:
+                raise unprocessable(
+                    ErrorCode.INVALID_SCHEMA, f"Invalid schema: reference at /references/{index}/{part}: {why}"
+                )
 
 
 def policy_violations(violations: Sequence[Any]) -> RegistryError:
@@ -230,6 +250,7 @@ class RegistryCore:
                 f"/references/{self._limits.max_references}",
                 f"{len(references)} references; the limit is {self._limits.max_references}",
             )
+        check_references(references)
         with self._lock:
             dependencies = self._dependencies(references)
         return parse_schema(text, references=references, dependencies=dependencies, limits=self._limits)

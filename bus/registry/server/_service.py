@@ -53,7 +53,11 @@ class RegistryResponse(JSONResponse):
     media_type = CONTENT_TYPE
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # an unpaired surrogate a caller sent, quoted back: escape it
+            return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 def _error(status: int, code: int, message: str) -> RegistryResponse:
