@@ -169,3 +169,12 @@ def test_an_owner_setting_import_mode_is_refused_before_the_writers_turn(service
     assert service.log.calls == []
     admin = service.http.put("/mode/mx.gob.pruebas.Case", json={"mode": "IMPORT"}, headers=service.bearer(ADMIN))
     assert admin.json() == {"mode": "IMPORT"}
+
+
+def test_an_owner_cannot_lift_a_global_freeze_with_its_subjects_own_mode(service) -> None:
+    frozen = service.http.put("/mode", json={"mode": "READONLY"}, headers=service.bearer(ADMIN))
+    assert frozen.json() == {"mode": "READONLY"}
+    lifted = service.http.put("/mode/mx.gob.pruebas.Case", json={"mode": "READWRITE"}, headers=service.bearer(OWNER))
+    assert (lifted.status_code, lifted.json()["error_code"]) == (403, 40301)
+    assert "from READONLY to READWRITE" in lifted.json()["message"]
+    assert service.http.get("/mode/mx.gob.pruebas.Case?defaultToGlobal=true").json() == {"mode": "READONLY"}
