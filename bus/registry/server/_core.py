@@ -194,10 +194,6 @@ class RegistryCore:
             raise not_found(ErrorCode.SCHEMA_NOT_FOUND, f"Schema {schema_id} not found")
         return found
 
-    @property
-    def limits(self) -> SchemaLimits:
-        return self._limits
-
     def parsed(self, schema_id: int) -> ParsedSchema:
         """The parsed schema of a stored id (parsed once, with its references, against the ceiling)."""
         return self._parsed_stored(schema_id, ())
