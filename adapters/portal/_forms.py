@@ -115,6 +115,7 @@ def _text(
         problems.append(FieldProblem(name, f"{label} is required", "form.required"))
     elif len(value) > max_len:
         problems.append(FieldProblem(name, f"{label} is longer than {max_len} characters", "form.length"))
+        return ""  # no further check runs on an overlong value (patterns stay linear)
     return value
 
 
@@ -140,7 +141,7 @@ def _curp_and_email(payload: dict[str, Any], problems: list[FieldProblem]) -> tu
             problems.append(problem)
     email = _text(payload, "email", problems, required=False, label="e-mail")
     if email and not _EMAIL.match(email):
-        problems.append(FieldProblem("email", f"{email!r} is not an e-mail address", "form.email"))
+        problems.append(FieldProblem("email", "the e-mail address is not one (name@domain)", "form.email"))
     return curp, email
 
 
@@ -160,7 +161,9 @@ def read_service_request(payload: dict[str, Any]) -> tuple[ServiceRequestForm | 
         problems.append(FieldProblem("phone", "a phone number has 10 to 15 digits", "form.phone"))
     service = _text(payload, "service", problems, required=True, label="service")
     if service and service not in SERVICES:
-        problems.append(FieldProblem("service", f"{service!r} is not a service the portal offers", "form.service"))
+        problems.append(
+            FieldProblem("service", "that is not a service the portal offers (see /api/catalog)", "form.service")
+        )
     details = _text(payload, "details", problems, required=False, label="details", max_len=2000)
     consent = _consent(payload, problems)
     if problems:
@@ -177,7 +180,7 @@ def read_information_request(
     curp, email = _curp_and_email(payload, problems)
     agency = _text(payload, "agency", problems, required=True, label="agency")
     if agency and agency not in addressable_agencies():
-        problems.append(FieldProblem("agency", f"{agency!r} is not an agency you can ask", "form.agency"))
+        problems.append(FieldProblem("agency", "that is not an agency you can ask (see /api/catalog)", "form.agency"))
     question = _text(payload, "question", problems, required=True, label="question", max_len=4000)
     consent = _consent(payload, problems)
     if problems:
