@@ -8,7 +8,9 @@ never echoed. Every response, refusals included, carries the security headers.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +38,7 @@ SECURITY_HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 _NO_STORE = (b"cache-control", b"no-store")
+_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$")
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SAME_SITE_FETCHES = frozenset({b"same-origin", b"none"})
 
@@ -53,9 +56,14 @@ def _host_name(host: str) -> str | None:
         name, _ = parts.hostname, parts.port  # .port raises on a bad port
     except ValueError:
         return None
-    if not name or parts.username is not None or parts.password is not None or parts.path:
+    if not name or parts.username is not None or parts.password is not None or parts.path or parts.query:
         return None
-    return name
+    if _NAME.match(name):
+        return name
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return None
 
 
 class RequestGuard:

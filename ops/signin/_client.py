@@ -57,9 +57,7 @@ def sign_in(
             f"the portal's sign-in did not lead to the provider's login page ({page.status_code} {page.url})"
         )
     action = urljoin(str(page.url), form.group(1))
-    answer = provider.post(
-        action, data={"login": account.login, "password": account.password}, follow_redirects=False
-    )
+    answer = provider.post(action, data={"login": account.login, "password": account.password}, follow_redirects=False)
     if answer.status_code == 401:
         raise SignInFailed("the development provider refused the account's login or password")
     landed = _follow(answer, base, portal, provider)

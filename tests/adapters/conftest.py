@@ -97,3 +97,41 @@ def sign_in_as(dev_sign_in: SignInService) -> Iterator[Callable[[TestClient, int
     yield signed_in
     for browser in browsers:
         browser.close()
+
+
+@dataclass
+class ServedPortal:
+    """A portal app served by uvicorn on the loopback port the provider sends citizens back to."""
+
+    portal: Portal
+    url: str
+
+
+@pytest.fixture
+def served_portal(make_portal: Callable[..., Portal], dev_sign_in: SignInService) -> Iterator[ServedPortal]:
+    """The portal over real HTTP (uvicorn in a thread), stopped after the test."""
+    import threading
+    import time
+    from urllib.parse import urlsplit
+
+    import uvicorn
+
+    portal = make_portal()
+    port = urlsplit(dev_sign_in.portal_url).port
+    server = uvicorn.Server(
+        uvicorn.Config(
+            portal.app, host="127.0.0.1", port=port, log_level="warning", access_log=False, proxy_headers=False
+        )
+    )
+    thread = threading.Thread(target=server.run, name="portal-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the portal did not start serving"
+        time.sleep(0.02)
+    try:
+        yield ServedPortal(portal, dev_sign_in.portal_url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive()
