@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.portal._forms import FieldProblem, read_information_request, read_service_request
+from adapters.portal._forms import FieldProblem, citizen_message, read_information_request, read_service_request
 from adapters.portal._mapping import (
     CASE_STATUS_TEXT,
     FORM_FIELD_OF_RECORD_PATH,
@@ -57,7 +57,7 @@ def _problems_of(error: ValidationError) -> list[FieldProblem]:
     problems = []
     for problem in error.problems or [error]:
         field = FORM_FIELD_OF_RECORD_PATH.get(problem.path or "", "form")
-        problems.append(FieldProblem(field, str(problem), problem.rule or "record"))
+        problems.append(FieldProblem(field, citizen_message(problem), problem.rule or "record"))
     return problems
 
 

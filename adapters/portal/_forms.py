@@ -2,7 +2,8 @@
 
 Checks here are the ones a citizen can fix on the spot; each problem names the form field, so the
 page shows it next to that field. Identifier rules (the CURP's format and check digit) come from the
-shared records' validators, so the portal and every agency agree on them.
+shared records' validators, so the portal and every agency agree on them. No message repeats the
+value sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "ServiceRequestForm",
     "addressable_agencies",
     "check_curp",
+    "citizen_message",
     "read_information_request",
     "read_service_request",
 ]
@@ -84,6 +86,16 @@ def addressable_agencies() -> dict[str, str]:
     return {a.urn: a.title for a in agencies() if a.answers_information_requests}
 
 
+def citizen_message(error: ValidationError) -> str:
+    """A validation error's message without the value it quotes: answers never repeat what was sent
+    (it may be personal data, or megabytes); the field and the rule say where and why."""
+    message = error.message
+    if isinstance(error.value, str) and error.value:
+        message = message.replace(f" {error.value!r}", "").replace(repr(error.value), "it")
+    suffix = f" [{error.rule}]"
+    return message[: -len(suffix)] if message.endswith(suffix) else message
+
+
 def check_curp(value: str) -> FieldProblem | None:
     """The CURP's problem for the citizen, or None; the rules are the shared records' validator's."""
     from bus.records import validate_curp  # the one CURP rule set every agency uses
@@ -91,7 +103,7 @@ def check_curp(value: str) -> FieldProblem | None:
     try:
         validate_curp(value)
     except ValidationError as exc:
-        return FieldProblem("curp", str(exc), exc.rule or "curp")
+        return FieldProblem("curp", citizen_message(exc), exc.rule or "curp")
     return None
 
 

@@ -51,3 +51,10 @@ class RateLimiter:
             while len(self._buckets) > self._max_keys:
                 self._buckets.popitem(last=False)
         return 0 if allowed else max(1, math.ceil((1.0 - tokens) / self._per_s))
+
+    def give_back(self, key: str) -> None:
+        """Return one event to ``key``'s allowance (what was counted turned out not to be a submission)."""
+        with self._lock:
+            if key in self._buckets:
+                tokens, at = self._buckets[key]
+                self._buckets[key] = (min(float(self.rate.count), tokens + 1.0), at)

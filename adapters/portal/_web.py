@@ -157,8 +157,10 @@ def create_app(
             **{"Retry-After": str(wait_s)},
         )
 
-    async def submission(request: Request, *, needs_citizen: bool) -> dict[str, Any] | JSONResponse:
-        """The checks every submission passes, in order; the payload with its CURP settled, or the refusal."""
+    async def submission(request: Request, *, needs_citizen: bool) -> tuple[dict[str, Any], str] | JSONResponse:
+        """The checks every submission passes, in order: the per-client limit, the body, the sign-in,
+        the per-CURP limit. Returns the payload with its CURP settled (and the CURP counted, or ""), or
+        the refusal."""
         refused = limited(per_client, request.client.host if request.client else "", "from this address")
         if refused:
             return refused
@@ -175,19 +177,26 @@ def create_app(
                     403, "curp", "signin.curp", "you are signed in as another citizen: ask only for yourself"
                 )
             body["curp"] = curp = citizen.curp
-        if isinstance(curp, str) and check_curp(curp.strip().upper()) is None:
-            refused = limited(per_curp, curp.strip().upper(), "for this CURP")
+        counted = curp.strip().upper() if isinstance(curp, str) else ""
+        if counted and check_curp(counted) is None:
+            refused = limited(per_curp, counted, "for this CURP")
             if refused:
                 return refused
-        return body
+            return body, counted
+        return body, ""
 
-    def answer(span_name: str, submit: Callable[[dict[str, Any]], Submission], body: dict[str, Any]) -> JSONResponse:
+    def answer(
+        span_name: str, submit: Callable[[dict[str, Any]], Submission], checked: tuple[dict[str, Any], str]
+    ) -> JSONResponse:
+        body, counted = checked
         # INTERNAL: FastAPI (0.160+) opens the SERVER span itself when a tracer provider is set.
         with _tracer.start_as_current_span(span_name, kind=trace.SpanKind.INTERNAL):
             accepted, problems = submit(body)
-            if accepted is None:
-                return JSONResponse({"errors": [p.as_json() for p in problems]}, status_code=422)
-            return JSONResponse(accepted.as_json(), status_code=202)
+        if accepted is None:
+            if counted:  # a form to correct is no submission: the citizen may try again at once
+                per_curp.give_back(counted)
+            return JSONResponse({"errors": [p.as_json() for p in problems]}, status_code=422)
+        return JSONResponse(accepted.as_json(), status_code=202)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -253,17 +262,17 @@ def create_app(
 
     @app.post("/api/service-requests", openapi_extra=_json_body(_SERVICE_REQUEST_BODY))
     async def submit_service_request(request: Request) -> JSONResponse:
-        body = await submission(request, needs_citizen=True)
-        if isinstance(body, JSONResponse):
-            return body
-        return answer("submit service request", desk.submit_service_request, body)
+        checked = await submission(request, needs_citizen=True)
+        if isinstance(checked, JSONResponse):
+            return checked
+        return answer("submit service request", desk.submit_service_request, checked)
 
     @app.post("/api/information-requests", openapi_extra=_json_body(_INFORMATION_REQUEST_BODY))
     async def submit_information_request(request: Request) -> JSONResponse:
-        body = await submission(request, needs_citizen=False)
-        if isinstance(body, JSONResponse):
-            return body
-        return answer("submit information request", desk.submit_information_request, body)
+        checked = await submission(request, needs_citizen=False)
+        if isinstance(checked, JSONResponse):
+            return checked
+        return answer("submit information request", desk.submit_information_request, checked)
 
     @app.post("/api/requests/status", openapi_extra=_json_body(_STATUS_BODY))
     async def request_status(request: Request) -> JSONResponse:
