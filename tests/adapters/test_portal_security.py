@@ -243,12 +243,15 @@ def test_one_client_is_cut_by_the_per_client_limit_whatever_the_curp(make_portal
     assert len(portal.agency.take()) == 20
 
 
-def test_the_rate_limiter_refills_and_forgets_the_oldest_keys():
+def test_the_rate_limiter_refills_gives_back_and_forgets_the_oldest_keys():
     now = [0.0]
     limiter = RateLimiter(Rate(2, 60.0), max_keys=3, clock=lambda: now[0])
     assert [limiter.take("a"), limiter.take("a")] == [0, 0]
     assert limiter.take("a") == 30  # one event every 30 s
     now[0] = 31.0
+    assert limiter.take("a") == 0
+    limiter.take("a")
+    limiter.give_back("a")  # a refused form is no submission
     assert limiter.take("a") == 0
     for key in ("b", "c", "d"):
         limiter.take(key)
