@@ -114,7 +114,7 @@ class CitizenSignIn:
             return _refused(400, "signin.curp", f"the ID token's {self.config.curp_claim!r} claim is not a valid CURP")
         name = claims.get("name")
         citizen = Citizen(curp.upper(), name[:200] if isinstance(name, str) else "")
-        request.session.clear()
+        self.sign_out(request)  # a session this browser had before ends here
         request.session["sid"] = self.store.open_session(citizen, lifetime_s=SESSION_LIFETIME_S)
         return RedirectResponse("/", status_code=303)
 

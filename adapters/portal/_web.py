@@ -218,7 +218,8 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:
-        _log.error("internal error answering %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        route = getattr(request.scope.get("route"), "path", "?")  # the template: a path may hold a CURP
+        _log.error("internal error answering %s %s: %s", request.method, route, type(exc).__name__)
         return _errors(500, "request", "internal", "the portal failed to answer; the error is logged")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

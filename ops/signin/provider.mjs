@@ -112,11 +112,15 @@ const provider = new Provider(issuer, {
   },
 });
 
+// The login form's answer redirects on to the portal: form-action must allow the portal's origin too.
+const formTargets = ["'self'", ...new Set(config.redirect_uris.map((uri) => new URL(uri).origin))].join(' ');
+const loginPolicy = `default-src 'none'; style-src 'unsafe-inline'; form-action ${formTargets}; frame-ancestors 'none'`;
+
 provider.use(async (ctx, next) => {
   const match = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(ctx.path);
   if (!match) return next();
   ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+  ctx.set('Content-Security-Policy', loginPolicy);
   ctx.set('X-Frame-Options', 'DENY');
   let details;
   try {
