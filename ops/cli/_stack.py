@@ -60,7 +60,7 @@ def demo(
     from ops.stack import bus_status
 
     stack = require_stack()
-    result = run_demo(stack.urls["portal"], people=people, timeout_s=timeout, say=_say)
+    result = run_demo(stack.urls["portal"], accounts=stack.dev_accounts(), people=people, timeout_s=timeout, say=_say)
     counts = result.counts()
     services = [v for v in result.final.values() if v["kind"] == "service"]
     infos = [v for v in result.final.values() if v["kind"] == "information"]

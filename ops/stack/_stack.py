@@ -3,10 +3,11 @@
 Order: Kafka (the configured one, or the local background cluster, secured: TLS, SASL/SCRAM-SHA-512,
 deny-by-default ACLs), the topics and ACLs the policy grants (``enlace acl sync``), Zipkin, the schema
 registry, the schemas, the agencies' keys, then every agency ``adapters.agencies()`` finds, in start
-order and with its own options (fiscal services' register export of the demo's citizens). Each
-process signs in to Kafka as itself: the registry as ``enlace-registry``, each agency as its own
-principal, the set-up steps as the operator, each with a Kafka client properties file (0600) under
-``kafka/`` in the state folder. A component that
+order and with its own options (fiscal services' register export of the demo's citizens); just
+before the portal, the development sign-in it signs citizens in with (one account per demo
+citizen). Each process signs in to Kafka as itself: the registry as ``enlace-registry``, each agency
+as its own principal, the set-up steps as the operator, each with a Kafka client properties file
+(0600) under ``kafka/`` in the state folder. A component that
 does not come up stops everything started before it and names itself with the tail of its log. The
 state file (``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status``
 find every process again; ``down`` stops only what ``up`` started.
@@ -33,6 +34,7 @@ from bus.transport import AclAdmin, AuthorizerMissing, KafkaClientConfig, Topics
 from ops.acl import Access
 from ops.kafka import OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, BackgroundCluster, wait_for_brokers
 from ops.process import ManagedProcess, StartError, free_port
+from ops.signin import DevAccount, DevSignIn, dev_accounts, read_accounts, write_accounts
 from ops.stack._population import citizens
 from ops.zipkin import ZipkinServer
 
@@ -73,6 +75,15 @@ class Stack:
     def state_file(self) -> Path:
         return self.root / "stack.json"
 
+    @property
+    def accounts_file(self) -> Path:
+        """The development sign-in's accounts and their passwords (0600), for ``enlace demo``."""
+        return self.root / "sign-in" / "accounts.json"
+
+    def dev_accounts(self) -> list[DevAccount]:
+        """The development sign-in's accounts (one per demo citizen)."""
+        return read_accounts(self.accounts_file)
+
     # -- state ------------------------------------------------------------------------------------
 
     def save(self) -> None:
@@ -83,6 +94,7 @@ class Stack:
             "urls": self.urls,
             "processes": [p.to_state() for p in self.processes],
         }
+        # 0600: the portal's environment in it holds its sign-in client secret.
         write_private(self.state_file, json.dumps(state, indent=2))
 
     @classmethod
@@ -299,13 +311,16 @@ class Stack:
                 str(port),
                 *self._demo_options(each, demo_citizens),
             ]
+            env = self._env(principal_for(each.urn)) | tracing
+            if name == "portal":
+                env |= self._sign_in(port, say, demo_citizens)
             say(f"{name}: starting {each.urn}")
             process = ManagedProcess(
                 name=name,
                 argv=argv,
                 log=self.root / "logs" / f"{name}.log",
                 health_url=f"http://127.0.0.1:{port}/health",
-                env=self._env(principal_for(each.urn)) | tracing,
+                env=env,
                 tied_to_parent=False,
             )
             process.start(timeout=60, progress=True)
@@ -313,6 +328,24 @@ class Stack:
             self.urls[name] = f"http://127.0.0.1:{port}"
             self.save()
         self.urls["portal"] = self.urls["portal"] + "/"
+
+    def _sign_in(self, portal_port: int, say: Callable[[str], None], demo_citizens: int) -> dict[str, str]:
+        """Start the development sign-in for the portal on ``portal_port``; returns the portal's settings."""
+        say("sign-in: starting the development OpenID provider (oidc-provider; demo citizens only)")
+        accounts = dev_accounts((c.curp, c.full_name) for c in citizens(demo_citizens))
+        write_accounts(self.accounts_file, accounts)
+        provider = DevSignIn(
+            workdir=self.root / "sign-in",
+            accounts=accounts,
+            redirect_urls=[f"http://127.0.0.1:{portal_port}/auth/callback"],
+            tied_to_parent=False,
+        )
+        provider.start(timeout=60, progress=True)
+        assert provider.process is not None
+        self.processes.append(provider.process)
+        self.urls["sign-in"] = provider.issuer
+        self.save()
+        return provider.portal_settings()
 
     def _demo_options(self, agency: Agency, demo_citizens: int) -> list[str]:
         """The agency's own options with the demo inputs they name, each written to a data file."""

@@ -9,6 +9,7 @@ Zipkin, a registry and four agency processes; the whole module costs one start-u
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -20,14 +21,16 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from adapters import agencies
 from bus import load_settings
 from bus.records import catalog
 from bus.transport import KafkaClientConfig
+from ops.signin import sign_in
 from ops.stack import Stack, bus_status, citizens, parent_chain, run_demo, status_tables, trace_report
 from ops.zipkin import fetch_trace
 
@@ -86,7 +89,9 @@ def scenario(stack):
     crm = stack.process("crm")
     result: dict = {}
     runner = threading.Thread(
-        target=lambda: result.update(demo=run_demo(stack.urls["portal"], people=PEOPLE, timeout_s=150, say=print))
+        target=lambda: result.update(
+            demo=run_demo(stack.urls["portal"], accounts=stack.dev_accounts(), people=PEOPLE, timeout_s=150, say=print)
+        )
     )
     runner.start()
 
@@ -187,48 +192,49 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     assert sum(depth for topic, depth in dead.items() if topic.startswith("mx.gob.")) == 0, dead
 
 
-def test_the_citizen_sees_who_read_their_data(stack, scenario):
-    import json
-    import urllib.request
+@contextlib.contextmanager
+def _signed_in(stack, curp: str) -> Iterator[httpx.Client]:
+    """A browser signed in to the portal as the demo citizen ``curp`` (through the development sign-in)."""
+    (account,) = [a for a in stack.dev_accounts() if a.curp == curp]
+    with httpx.Client(base_url=stack.urls["portal"].rstrip("/"), timeout=30) as browser:
+        sign_in(browser, stack.urls["portal"], account)
+        yield browser
 
-    resolved = next(v for v in scenario.final.values() if v["status"] == "resolved")
-    url = f"{stack.urls['portal'].rstrip('/')}/api/citizens/{resolved['curp']}/access-log"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        accesses = json.loads(urllib.request.urlopen(url, timeout=5).read())["accesses"]
-        if len(accesses) >= 2:
-            break
-        time.sleep(0.5)
+
+def test_the_citizen_sees_who_read_their_data(stack, scenario):
+    request_id = next(i for i, v in scenario.final.items() if v["status"] == "resolved")
+    with _signed_in(stack, scenario.owners[request_id]) as browser:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            accesses = browser.get("/api/me/access-log").json()["accesses"]
+            if len(accesses) >= 2:
+                break
+            time.sleep(0.5)
+        assert request_id in {r["request_id"] for r in browser.get("/api/me/requests").json()["requests"]}
     assert {a["accessor"] for a in accesses} == {"urn:mx:gob:crm"}
     assert any("rfc" in a["fields"] for a in accesses)
+    # without signing in, nobody sees it
+    with httpx.Client(base_url=stack.urls["portal"].rstrip("/"), timeout=10) as stranger:
+        assert stranger.get("/api/me/access-log").status_code == 401
 
 
 def _submit_and_settle(stack, person, service: str) -> dict:
-    import json
-    import urllib.request
-
-    base = stack.urls["portal"].rstrip("/")
     body = {
-        "curp": person.curp,
         "given_names": person.given_names,
         "first_surname": person.first_surname,
         "second_surname": person.second_surname,
         "service": service,
         "consent": True,
     }
-    request = urllib.request.Request(
-        f"{base}/api/service-requests",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    request_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["request"]["request_id"]
-    deadline = time.monotonic() + 60
-    while True:
-        view = json.loads(urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=10).read())
-        if view["status"] == "resolved" or time.monotonic() > deadline:
-            return view
-        time.sleep(0.5)
+    with _signed_in(stack, person.curp) as browser:
+        answer = browser.post("/api/service-requests", json=body).json()
+        track = {"request_id": answer["request"]["request_id"], "tracking_code": answer["tracking_code"]}
+        deadline = time.monotonic() + 60
+        while True:
+            view = dict(browser.post("/api/requests/status", json=track).json())
+            if view["status"] == "resolved" or time.monotonic() > deadline:
+                return view
+            time.sleep(0.5)
 
 
 def test_one_trace_spans_portal_crm_fiscal_crm_portal_with_parent_links_in_zipkin(stack, scenario, zipkin):
@@ -291,7 +297,7 @@ _CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
     not (_CHROMIUM and shutil.which("chromedriver")),
     reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
 )
-def test_a_citizen_submits_on_the_page_sees_case_opened_and_a_wrong_curp_is_refused_next_to_its_field(
+def test_a_citizen_signs_in_on_the_page_submits_sees_case_opened_and_a_wrong_curp_is_refused_next_to_its_field(
     stack, scenario, tmp_path
 ):
     from selenium import webdriver
@@ -311,45 +317,71 @@ def test_a_citizen_submits_on_the_page_sees_case_opened_and_a_wrong_curp_is_refu
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1280,1400",
+        "--window-size=1280,1600",
         f"--user-data-dir={tmp_path / 'profile'}",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         person = citizens(40)[-1]  # not among the demo's citizens
+        (account,) = [a for a in stack.dev_accounts() if a.curp == person.curp]
         driver.get(stack.urls["portal"])
-        form = driver.find_element(By.ID, "service-form")
-        WebDriverWait(driver, 10).until(lambda d: len(Select(d.find_element(By.ID, "s-service")).options) > 1)
+        WebDriverWait(driver, 10).until(lambda d: len(Select(d.find_element(By.ID, "i-agency")).options) > 1)
+        assert not driver.find_element(By.ID, "s-given").is_enabled()  # services need signing in
 
-        def fill(curp: str) -> None:
-            for element_id, value in (
-                ("s-curp", curp),
-                ("s-given", person.given_names),
-                ("s-first", person.first_surname),
-                ("s-second", person.second_surname),
-            ):
-                box = driver.find_element(By.ID, element_id)
-                box.clear()
-                box.send_keys(value)
-            Select(driver.find_element(By.ID, "s-service")).select_by_value("RENAPO-CAMBIO-DOMICILIO")
-            if not driver.find_element(By.ID, "s-consent").is_selected():
-                driver.find_element(By.ID, "s-consent").click()
-            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-
+        # Without signing in: an information request with a wrong check digit, refused next to the CURP.
+        form = driver.find_element(By.ID, "information-form")
         wrong = person.curp[:-1] + str((int(person.curp[-1]) + 1) % 10)
-        fill(wrong)
+        driver.find_element(By.ID, "i-curp").send_keys(wrong)
+        Select(driver.find_element(By.ID, "i-agency")).select_by_index(1)
+        driver.find_element(By.ID, "i-question").send_keys("What is the budget?")
+        driver.find_element(By.ID, "i-consent").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         curp_error = form.find_element(By.CSS_SELECTOR, '.field-error[data-for="curp"]')
         WebDriverWait(driver, 10).until(lambda d: curp_error.text.strip())
-        assert "check digit" in curp_error.text
-        assert driver.find_element(By.ID, "s-curp").get_attribute("aria-invalid") == "true"
+        assert "check digit" in curp_error.text and wrong not in curp_error.text
+        assert driver.find_element(By.ID, "i-curp").get_attribute("aria-invalid") == "true"
 
-        fill(person.curp)
+        # Sign in on the development provider's own page, and come back signed in.
+        driver.find_element(By.ID, "sign-in").click()
+        WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "development-banner")))
+        driver.find_element(By.ID, "login").send_keys(account.login)
+        driver.find_element(By.ID, "password").send_keys(account.password)
+        driver.find_element(By.ID, "sign-in").click()
+        WebDriverWait(driver, 20).until(ec.text_to_be_present_in_element((By.ID, "signed-in-as"), person.curp))
+        assert driver.find_element(By.ID, "development-sign-in").is_displayed()
+
+        # A service request as the signed-in citizen: its tracking code shown once, its case opened.
+        form = driver.find_element(By.ID, "service-form")
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "s-given").is_enabled())
+        for element_id, value in (
+            ("s-given", person.given_names),
+            ("s-first", person.first_surname),
+            ("s-second", person.second_surname),
+        ):
+            driver.find_element(By.ID, element_id).send_keys(value)
+        Select(driver.find_element(By.ID, "s-service")).select_by_value("RENAPO-CAMBIO-DOMICILIO")
+        driver.find_element(By.ID, "s-consent").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(driver, 10).until(lambda d: form.find_elements(By.CSS_SELECTOR, ".tracking-code"))
+        code = form.find_element(By.CSS_SELECTOR, ".tracking-code").text
+        request_id = form.find_element(By.CSS_SELECTOR, ".request-id").text
+        assert len(code) == 22
         WebDriverWait(driver, 45).until(
             ec.text_to_be_present_in_element((By.CSS_SELECTOR, "#my-requests .request-status"), "case opened")
         )
-        assert curp_error.text.strip() == ""
+
+        # Followed by its id and tracking code alone.
+        driver.find_element(By.ID, "f-request").send_keys(request_id)
+        driver.find_element(By.ID, "f-code").send_keys(code)
+        driver.find_element(By.CSS_SELECTOR, "#follow-form button[type=submit]").click()
+        WebDriverWait(driver, 10).until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, "#followed-request .request-status"), "case opened")
+        )
         driver.save_screenshot(str(tmp_path / "portal.png"))
+        blocked = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
+        assert blocked == []  # the page needs nothing the CSP forbids
     finally:
         driver.quit()
 
