@@ -27,7 +27,7 @@ from typing import Any
 
 from adapters import Agency, agencies
 from bus import ConfigError, EnlaceSettings, TransportError, load_settings
-from bus._files import private_dir, write_private
+from bus._files import open_private_log, private_dir, write_private
 from bus.identity import AUTHORITY
 from bus.records import catalog, default_schemas_dir
 from bus.transport import AclAdmin, AuthorizerMissing, KafkaClientConfig, Topics, principal_for
@@ -288,7 +288,7 @@ class Stack:
         return keys
 
     def _agencies(self, keys: dict[str, Path], say: Callable[[str], None], demo_citizens: int) -> None:
-        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        private_dir(self.root / "data")
         tracing = {
             "OTEL_TRACES_EXPORTER": "zipkin_json",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.urls['zipkin']}/api/v2/spans",
@@ -354,13 +354,12 @@ class Stack:
             if option.demo_input is None:
                 continue
             path = self.root / "data" / f"{agency.name}-{option.dest}.txt"
-            path.write_text(option.demo_input(citizens(demo_citizens)), encoding="utf-8")
+            write_private(path, option.demo_input(citizens(demo_citizens)))  # citizens' CURPs and RFCs
             argv += [option.flag, str(path)]
         return argv
 
     def _run(self, what: str, argv: list[str], *, env: dict[str, str] | None = None) -> str:
         log = self.root / "logs" / "setup.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             argv,
             capture_output=True,
@@ -369,7 +368,7 @@ class Stack:
             timeout=120,
             env={**os.environ, **self._env(), **(env or {})},
         )
-        with open(log, "a") as out:
+        with open_private_log(log, text=True) as out:
             # Token lines are secrets: the log keeps only that the command ran and its errors.
             out.write(f"$ enlace {' '.join(argv[3:])}\n(exit {done.returncode})\n{done.stderr}\n")
         if done.returncode != 0:

@@ -396,3 +396,24 @@ def test_enlace_trace_and_status_commands_read_the_running_stack(stack, scenario
     done = subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert "portal: http://127.0.0.1:" in done.stdout
+
+
+def test_the_running_bus_keeps_its_files_private(stack, scenario):
+    """Agency databases (and SQLite's -wal/-shm beside them), keys, tokens, Kafka client configurations,
+    exports, logs and the state file: every file 0600, every folder 0700, none widened after the fact."""
+    import stat as stat_module
+
+    from ops.kafka import state_dir
+
+    wide = []
+    for root in (stack.root, state_dir()):
+        assert stat_module.S_IMODE(root.stat().st_mode) == 0o700, root
+        for path in [root, *root.rglob("*")]:
+            inside = path.relative_to(root).parts
+            if root == state_dir() and len(inside) > 1 and inside[0] == "cluster":
+                continue  # the broker's own data, written by Kafka inside the cluster's 0700 folder
+            mode = stat_module.S_IMODE(path.lstat().st_mode)
+            if mode & 0o077:
+                wide.append(f"{oct(mode)} {path}")
+    assert wide == [], "\n".join(wide)
+    assert list((stack.root / "data").glob("*.sqlite3-wal")), "the agencies' databases run in WAL mode"
