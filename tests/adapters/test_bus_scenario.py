@@ -417,3 +417,28 @@ def test_the_running_bus_keeps_its_files_private(stack, scenario):
                 wide.append(f"{oct(mode)} {path}")
     assert wide == [], "\n".join(wide)
     assert list((stack.root / "data").glob("*.sqlite3-wal")), "the agencies' databases run in WAL mode"
+
+
+def test_no_curp_or_rfc_of_the_demo_is_in_a_log_or_an_exported_span(stack, scenario, zipkin):
+    """Personal identifiers travel in records' payloads (and keys), never in logs or spans: the
+    agencies' and the registry's logs and every span Zipkin holds are searched for every CURP and RFC
+    the demo sent."""
+    import urllib.parse
+
+    people = citizens(PEOPLE)
+    identifiers = {p.curp for p in people} | {p.rfc for p in people if p.rfc}
+    logs = {path.name: path.read_text(errors="replace") for path in (stack.root / "logs").glob("*.log")}
+    assert {"crm.log", "fiscal.log", "portal.log", "transparencia.log", "registry.log"} <= set(logs)
+    exported = []
+    for agency in agencies():
+        query = urllib.parse.urlencode({"serviceName": agency.urn, "limit": 10_000, "lookback": 86_400_000})
+        with urllib.request.urlopen(f"{zipkin.url}/api/v2/traces?{query}", timeout=10) as response:
+            exported.append(response.read().decode())
+    assert any('"kind":"CONSUMER"' in text for text in exported), "the scenario's spans reached Zipkin"
+    found = sorted(
+        f"{where}: {value[:4]}…"
+        for where, text in [*logs.items(), *(("zipkin spans", t) for t in exported)]
+        for value in identifiers
+        if value in text
+    )
+    assert found == [], found
