@@ -79,7 +79,7 @@ class _Bench:
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         authority = generate_key(AUTHORITY)
-        self.anchor = str(authority.save(workdir / "authority").with_suffix(".pub"))
+        self.anchor = str(authority.save(workdir / f"authority-{self.run_id}").with_suffix(".pub"))
         for key in self.keys.values():
             publish_trusted_key(self.kafka, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
