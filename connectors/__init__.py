@@ -30,9 +30,10 @@ from connectors._dead_letters import (
     DeadLetter,
     RefusedReplay,
     Replay,
+    ReplayProgress,
     list_dead_letters,
     replay_dead_letters,
-    replay_position,
+    replay_progress,
 )
 from connectors._received import Delivery, Received, RecordRefused
 from connectors._store import AgencyStore, Batch, Position, Transaction
@@ -51,9 +52,10 @@ __all__ = [
     "RecordRefused",
     "RefusedReplay",
     "Replay",
+    "ReplayProgress",
     "Subscription",
     "Transaction",
     "list_dead_letters",
     "replay_dead_letters",
-    "replay_position",
+    "replay_progress",
 ]

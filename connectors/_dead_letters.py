@@ -1,7 +1,8 @@
 """Dead letters: records that can never succeed, kept in ``<topic>.dlq`` with why and where from.
 
 A dead letter is the original record (same key, value and headers, so its signature still verifies)
-plus unsigned ``enlace_dlq_*`` headers: the reason slug, the error's class and a message that names
+plus unsigned ``enlace_dlq_*`` headers (``enlace_dlq_null_headers`` names the headers that were NULL,
+since the producer sends them empty): the reason slug, the error's class and a message that names
 fields and rules but never a record's values, the original topic, partition and offset, the consumer
 group and agency that refused it, when, and after how many attempts. A record too large to keep
 (over the dead-letter topic's limit) is dead-lettered without its key, value and headers, with its
@@ -16,6 +17,7 @@ values (NULL, binary, not numbers) without failing.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import time
 from collections.abc import Iterator, Sequence
@@ -42,11 +44,12 @@ __all__ = [
     "DeadLetterWriter",
     "RefusedReplay",
     "Replay",
+    "ReplayProgress",
     "describe",
     "fingerprint",
     "list_dead_letters",
     "replay_dead_letters",
-    "replay_position",
+    "replay_progress",
 ]
 
 DLQ_SUFFIX = ".dlq"
@@ -56,6 +59,10 @@ _MAX_PROBLEMS = 20
 _BROKER_DEFAULT_MAX_BYTES = 1_048_588  # a broker's default max.message.bytes (1 MiB + 12)
 _FRAMING_BYTES = 256  # record batch and record framing, with room to spare
 _U32 = struct.Struct(">I")
+_REFUSED_NOTE = "refused:"
+# Kept in the replay group's offset commit metadata, which brokers bound (offset.metadata.max.bytes,
+# 4096 by default): the latest 300 offsets of up to 12 digits fit.
+_NOTED_REFUSALS = 300
 
 
 def describe(error: BaseException) -> str:
@@ -96,6 +103,15 @@ def _text(value: object) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).decode("utf-8", "replace")
     return str(value)
+
+
+def _names(text: str) -> set[str]:
+    """The header names a JSON list holds; nothing from anything else."""
+    try:
+        names = json.loads(text) if text else []
+    except (ValueError, RecursionError):
+        return set()
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
 
 
 def _number(value: object, default: int = -1) -> int:
@@ -154,7 +170,8 @@ class DeadLetter:
             )
         headers = list(record.headers or [])
         meta = {n[len(_PREFIX) :]: _text(v) for n, v in headers if n.startswith(_PREFIX)}
-        original = [(n, v) for n, v in headers if not n.startswith(_PREFIX)]
+        nulls = _names(meta.get("null_headers", ""))
+        original = [(n, None if n in nulls and not v else v) for n, v in headers if not n.startswith(_PREFIX)]
         ce_id = next((_text(v) for n, v in original if n == "ce_id"), "")
         return cls(
             dlq_offset=record.offset,
@@ -202,6 +219,9 @@ class DeadLetterWriter:
             (_PREFIX + "attempts", str(attempts).encode()),
         ]
         original = [(n, v) for n, v in (record.headers or []) if not n.startswith(_PREFIX)]
+        nulls = sorted({n for n, v in original if v is None})
+        if nulls:  # the producer sends NULL as empty: which were NULL, for replay and for people
+            headers.append((_PREFIX + "null_headers", json.dumps(nulls).encode()))
         size = _size(record.key, record.value, original) + _size(None, None, headers) + _FRAMING_BYTES
         if size <= limit and not isinstance(record, UnreadableRecord):
             return self._producer.send(dlq, key=record.key, value=record.value, headers=[*original, *headers])
@@ -211,7 +231,7 @@ class DeadLetterWriter:
             (_PREFIX + "record_bytes", str(_size(record.key, record.value, original)).encode()),
             (_PREFIX + "record_sha256", fingerprint(record).hex().encode()),
         ]
-        return self._producer.send(dlq, key=None, value=None, headers=headers)
+        return self._producer.send(dlq, key=None, value=b"", headers=headers)  # Kafka needs a key or a value
 
     def _limit(self, dlq: str) -> int:
         limit = self._limits.get(dlq)
@@ -293,8 +313,8 @@ def replay_dead_letters(
     whose ``.dlq`` holds it; any other (unsigned, altered, signed for another topic, by a key no
     longer trusted, or not kept whole) is refused and reported, and replay goes on. Progress is kept
     as the committed offsets of the consumer group ``group`` (default ``enlace.dlq-replay.<topic>``),
-    past refused letters too, so replaying twice does not send a record twice; replay a refused one
-    later by its offset (``only_offsets``).
+    past refused letters too (their offsets noted with it: :func:`replay_progress`), so replaying
+    twice does not send a record twice; replay a refused one later by its offset (``only_offsets``).
 
     Args:
         kafka: the Kafka client configuration (or a bare ``host:port`` for a PLAINTEXT cluster).
@@ -308,6 +328,7 @@ def replay_dead_letters(
     dlq = _dlq_of(topic)
     original = dlq.removesuffix(DLQ_SUFFIX)
     group = group or f"enlace.dlq-replay.{original}"
+    refused = {n: sorted(p.refused) for n, p in replay_progress(kafka, dlq, group=group).items()}
     consumer = Consumer(kafka, group=group)
     producer = Producer(kafka)
     replay = Replay()
@@ -328,8 +349,10 @@ def replay_dead_letters(
                 replay.replayed.append(letter)
             else:
                 replay.refused.append(refusal)
+                refused.setdefault(record.partition, []).append(record.offset)
             if only_offsets is None:  # a hand-picked replay leaves the group's progress alone
-                consumer.commit({Partition(dlq, record.partition): record.offset + 1})
+                at = Partition(dlq, record.partition)
+                consumer.commit({at: record.offset + 1}, notes={at: _note(refused.get(record.partition, []))})
         return replay
     finally:
         producer.close()
@@ -351,13 +374,50 @@ def _refusal(letter: DeadLetter, original: str, trust: TrustStore) -> RefusedRep
     return None
 
 
-def replay_position(kafka: KafkaClientConfig | str, topic: str, *, group: str | None = None) -> dict[int, int]:
-    """Per ``.dlq`` partition, the offset up to which dead letters were replayed."""
+@dataclass(frozen=True)
+class ReplayProgress:
+    """How far replay went in one ``.dlq`` partition.
+
+    Attributes:
+        next_offset: dead letters below it were replayed or refused by a replay.
+        refused: the offsets of those refused (the latest :data:`_NOTED_REFUSALS`, kept with the
+            replay group's committed offset).
+    """
+
+    next_offset: int
+    refused: frozenset[int]
+
+    def state_of(self, offset: int) -> str:
+        """``replayed``, ``refused`` or ``pending`` for the dead letter at ``offset``."""
+        if offset >= self.next_offset:
+            return "pending"
+        return "refused" if offset in self.refused else "replayed"
+
+
+def replay_progress(
+    kafka: KafkaClientConfig | str, topic: str, *, group: str | None = None
+) -> dict[int, ReplayProgress]:
+    """Per ``.dlq`` partition, how far replay went and which dead letters it refused."""
     dlq = _dlq_of(topic)
     group = group or f"enlace.dlq-replay.{dlq.removesuffix(DLQ_SUFFIX)}"
     topics = Topics(kafka)
     try:
-        committed = topics.committed(group)
+        committed = topics.committed_with_notes(group)
     finally:
         topics.close()
-    return {p.partition: offset for p, offset in committed.items() if p.topic == dlq}
+    return {
+        p.partition: ReplayProgress(offset, frozenset(_refused_in(note)))
+        for p, (offset, note) in committed.items()
+        if p.topic == dlq
+    }
+
+
+def _refused_in(note: str) -> list[int]:
+    """The refused offsets a replay noted (``refused:3,9,12``); nothing from a note it did not write."""
+    if not note.startswith(_REFUSED_NOTE):
+        return []
+    return [int(n) for n in note[len(_REFUSED_NOTE) :].split(",") if n.isdigit()]
+
+
+def _note(refused: list[int]) -> str:
+    return _REFUSED_NOTE + ",".join(str(n) for n in refused[-_NOTED_REFUSALS:])

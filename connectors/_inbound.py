@@ -268,7 +268,6 @@ class Inbound:
                 ),
             )
 
-
     def _registered_as(self, record_type: RecordType) -> int | None:
         """The registry's id of this receiver's copy of a version; None when the registry has no such version."""
         try:
@@ -281,5 +280,11 @@ class Inbound:
 
 @functools.lru_cache(maxsize=1024)  # records sent in the same millisecond share their ce_time
 def _moment(text: str) -> datetime:
-    """``ce_time`` as a UTC datetime (the envelope checked it is RFC 3339 with an offset)."""
-    return datetime.fromisoformat(text).astimezone(UTC)
+    """``ce_time`` as a UTC datetime (the envelope checked it is RFC 3339 with an offset); a time that
+    falls outside what a datetime holds once in UTC (``0001-01-01T00:00:00+14:00``) is the earliest
+    or latest one."""
+    moment = datetime.fromisoformat(text)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if moment.year < 5000 else datetime.max.replace(tzinfo=UTC)

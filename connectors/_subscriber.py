@@ -181,7 +181,7 @@ class Subscription:
     def _settle(self, record: Record) -> bool:
         at = Position(*self._consumer.identity(record.topic), record.topic, record.partition, record.offset)
         if isinstance(record, UnreadableRecord):
-            return self._dead_letter(record, at, "unreadable-record", _Unreadable(record.problem), 0)
+            return self._dead_letter(record, at, "unreadable-record", RecordUnreadable(record.problem), 0)
         try:
             envelope, sender, key_id = _guarded(self._accept, record)
         except Refused as exc:
@@ -304,7 +304,7 @@ class Subscription:
         return True
 
 
-class _Unreadable(EnlaceError):
+class RecordUnreadable(EnlaceError):
     """The Kafka client could not parse the record at this position."""
 
 

@@ -193,11 +193,18 @@ class Producer:
     ) -> SendFuture:
         """Queue one record; the returned future resolves to where it was stored.
 
+        A NULL header value (None) is sent as an empty one: kafka-python cannot send NULL.
+
         Raises:
             TransportError: the record is too large for the producer, or the send buffer stayed full.
         """
+        sent_headers = list(headers)
+        if any(v is None for _, v in sent_headers):
+            # kafka-python's send refuses a NULL header value (Kafka and other clients allow one): it
+            # is sent empty. Callers that must tell the two apart say so in a header of their own.
+            sent_headers = [(n, b"" if v is None else v) for n, v in sent_headers]
         try:
-            sent = self._producer.send(topic, key=key, value=value, headers=list(headers), partition=partition)
+            sent = self._producer.send(topic, key=key, value=value, headers=sent_headers, partition=partition)
             return SendFuture(sent, topic, self._principal)
         except MessageSizeTooLargeError as exc:
             raise TransportError(f"record for {topic} is too large: {exc}", topic=topic) from exc
@@ -427,11 +434,15 @@ class Consumer:
             topics = ", ".join(sorted(refused & wanted))
             raise AccessDenied(principal=self._principal, resource=f"topic {topics}", right="READ", topic=topics)
 
-    def commit(self, next_offsets: dict[Partition, int], *, wait: bool = True) -> None:
+    def commit(
+        self, next_offsets: dict[Partition, int], *, wait: bool = True, notes: dict[Partition, str] | None = None
+    ) -> None:
         """Commit, for each partition, the offset of the next record to read.
 
         Args:
             next_offsets: the offsets to commit.
+            notes: per partition, a string Kafka keeps with the committed offset (its offset commit
+                metadata, at most the broker's ``offset.metadata.max.bytes``, 4096 by default).
             wait: block until the group coordinator answers; false sends the commit and returns (the
                 only form allowed inside a rebalance listener, which runs on the client's I/O thread).
                 A failed unwaited commit is logged; its records will be redelivered.
@@ -441,7 +452,8 @@ class Consumer:
         """
         if not next_offsets:
             return
-        offsets = {_tp(p): OffsetAndMetadata(off, "", -1) for p, off in next_offsets.items()}
+        notes = notes or {}
+        offsets = {_tp(p): OffsetAndMetadata(off, notes.get(p, ""), -1) for p, off in next_offsets.items()}
         try:
             if wait:
                 self._consumer.commit(offsets)
@@ -578,8 +590,12 @@ class Topics:
 
     def committed(self, group: str) -> dict[Partition, int]:
         """The offsets ``group`` committed, per partition."""
+        return {partition: offset for partition, (offset, _) in self.committed_with_notes(group).items()}
+
+    def committed_with_notes(self, group: str) -> dict[Partition, tuple[int, str]]:
+        """The offsets ``group`` committed, per partition, with the note committed with each."""
         found = self._call(f"read offsets of group {group}", lambda a: a.list_group_offsets(group)).get(group, {})
-        return {Partition(tp.topic, tp.partition): meta.offset for tp, meta in found.items()}
+        return {Partition(tp.topic, tp.partition): (meta.offset, meta.metadata or "") for tp, meta in found.items()}
 
     def _offset_reader(self) -> Consumer:
         if self._offsets is None:

@@ -9,14 +9,17 @@ import typer
 
 from bus import ConfigError, load_settings
 from bus.identity import TrustAnchor, TrustStore, TrustTopicReader
-from connectors import DeadLetter, list_dead_letters, replay_dead_letters, replay_position
+from connectors import DeadLetter, ReplayProgress, list_dead_letters, replay_dead_letters, replay_progress
 from ops.cli._bus import client_config
 
 dlq_app = typer.Typer(help="Dead letters: list them with their reasons, replay them after a fix.", no_args_is_help=True)
 
 
-def _line(letter: DeadLetter, replayed: bool) -> str:
-    mark = " (replayed)" if replayed else ""
+_NOT_REPLAYED = ReplayProgress(0, frozenset())
+
+
+def _line(letter: DeadLetter, state: str) -> str:
+    mark = "" if state == "pending" else f" ({state})"
     kept = f" [{letter.omitted} not kept]" if letter.omitted else ""
     return (
         f"#{letter.dlq_offset} {letter.topic or '?'}[{letter.partition}]@{letter.offset} "
@@ -30,14 +33,15 @@ def list_(
     topic: Annotated[str, typer.Argument(help="The original topic (or its .dlq).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Show every dead letter of TOPIC: where it came from, why, and whether it was replayed."""
+    """Show every dead letter of TOPIC: where it came from, why, and whether a replay sent it back
+    (replayed), refused it (refused: see `enlace dlq replay`) or has not reached it yet."""
     kafka = client_config()
     letters = list_dead_letters(kafka, topic)
-    replayed_up_to = replay_position(kafka, topic)
+    progress = replay_progress(kafka, topic)
     for letter in letters:
-        replayed = letter.dlq_offset < replayed_up_to.get(letter.dlq_partition, 0)
+        state = progress.get(letter.dlq_partition, _NOT_REPLAYED).state_of(letter.dlq_offset)
         if not as_json:
-            typer.echo(_line(letter, replayed))
+            typer.echo(_line(letter, state))
             continue
         row = {
             "dlq_partition": letter.dlq_partition,
@@ -54,7 +58,7 @@ def list_(
             "time": letter.at,
             "attempts": letter.attempts,
             "omitted": letter.omitted,
-            "replayed": replayed,
+            "replay": state,
         }
         typer.echo(json.dumps(row, ensure_ascii=False))
     typer.echo(f"{len(letters)} dead letter(s) in {topic.removesuffix('.dlq')}.dlq", err=True)
