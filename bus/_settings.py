@@ -6,6 +6,7 @@ import os
 from typing import Literal
 
 from pydantic import Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bus._errors import ConfigError
@@ -153,5 +154,9 @@ def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
     }
     try:
         return EnlaceSettings(**values)  # type: ignore[arg-type]
-    except Exception as exc:  # pydantic's ValidationError, reworded with the variable names
-        raise ConfigError(f"invalid ENLACE_* setting: {exc}") from exc
+    except PydanticValidationError as exc:  # reworded with the variables' names, without their values
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper() or '?'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid ENLACE_* setting: {problems}") from None
