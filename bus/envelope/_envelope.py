@@ -204,7 +204,9 @@ class Envelope:
         if not (attributes.keys() >= _REQUIRED_SET and all(attributes.values()) and all(extensions.values())):
             _check_required(attributes)  # names the missing header
             _check_not_empty(attributes, extensions)  # an optional header, when present, has a value
-        if _FORBIDDEN.search("".join(attributes.values())) or _FORBIDDEN.search("".join(extensions.values())):
+        # Every forbidden character is unprintable, so printable text (nearly always) needs no search.
+        text = "".join(attributes.values()) + "".join(extensions.values())
+        if not text.isprintable() and _FORBIDDEN.search(text):
             _check_characters(attributes, extensions)
         _check_specversion(attributes["specversion"])
         if attributes["datacontenttype"] != CONTENT_TYPE_AVRO:
