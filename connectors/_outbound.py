@@ -85,9 +85,7 @@ class Outbound:
         subject = record_type.key_of(data)
         key = subject.encode()
         ce_id = ce_id or new_event_id()
-        # A CURP or RFC key is personal data: it never becomes a span attribute.
-        traced_key = key if record_type.key_classification == "public" else None
-        span = self._telemetry.start_send(topic, key=traced_key, message_id=ce_id)
+        span = self._telemetry.start_send(topic, key=key, message_id=ce_id)
         envelope = new_envelope(
             record_type,
             source=self._agency,

@@ -193,7 +193,7 @@ class Subscription:
             record.topic,
             traceparent=envelope.traceparent,
             tracestate=envelope.tracestate,
-            key=record.key if self._inbound.record_type(envelope).key_classification == "public" else None,
+            key=record.key,
             message_id=envelope.id,
             partition=record.partition,
             offset=record.offset,

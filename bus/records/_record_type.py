@@ -198,13 +198,6 @@ class RecordType:
         return self._catalog.example(self)
 
     @functools.cached_property
-    def key_classification(self) -> str:
-        """The classification of the key field, which is also the Kafka key and ``ce_subject``
-        (``personal`` for a CURP or an RFC key): whether the key may appear where data may not, e.g.
-        a span attribute. ``personal`` when the key field is unclassified."""
-        return self.field_classifications().get("/" + "/".join(self._key_path), "personal")
-
-    @functools.cached_property
     def _key_path(self) -> tuple[str, ...]:
         return tuple(self.key_field.split(".")) if self.key_field else ()
 

@@ -320,28 +320,3 @@ def test_dead_letters_are_listed_whatever_their_headers_hold(bus, kafka, capsys,
         assert done.value.code == 0
         out = capsys.readouterr()
         assert len(out.out.splitlines()) == 5 and "5 dead letter(s)" in out.err
-
-
-def test_a_personal_key_is_no_span_attribute_on_either_side(bus, connector, kafka):
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from bus.records.models import TaxpayerStatusReported
-
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    reports = catalog().get("TaxpayerStatusReported")
-    report = TaxpayerStatusReported.from_avro(reports.example())  # keyed by the citizen's CURP
-    _ensure(kafka, bus.topic(reports))
-    delivery = connector("urn:mx:gob:sat", tracer_provider=provider).publish(report)
-    _receive(connector(CRM, tracer_provider=provider), TaxpayerStatusReported, until=delivery.offset)
-    kinds = sorted(s.kind.name for s in spans.get_finished_spans())
-    assert kinds == ["CONSUMER", "PRODUCER"]
-    for span in spans.get_finished_spans():
-        assert "messaging.kafka.message.key" not in span.attributes
-        assert all(report.citizen_curp not in str(v) for v in span.attributes.values())
-    delivery = connector(CRM, tracer_provider=provider).publish(case(10))  # a case id is public: kept
-    case_span = [s for s in spans.get_finished_spans() if s.attributes.get("messaging.message.id") == delivery.ce_id]
-    assert case_span[0].attributes["messaging.kafka.message.key"] == "CRM-2025-000010"
