@@ -116,7 +116,12 @@ class _Agency:
     def run(self, *, host: str, port: int) -> None:
         import uvicorn
 
-        server = uvicorn.Server(uvicorn.Config(self.app(), host=host, port=port, log_level="warning", access_log=False))
+        # proxy_headers off: no proxy stands in front, so a client's X-Forwarded-For is not believed
+        # (the portal limits submissions per client address).
+        config = uvicorn.Config(
+            self.app(), host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+        )
+        server = uvicorn.Server(config)
         web = threading.Thread(target=server.run, name=f"{self.spec.name}-http", daemon=True)
         self.connector.subscribe(
             list(self.handlers), group=agency_group(self.spec.urn, self.spec.name), handler=self.handle

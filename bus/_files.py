@@ -13,8 +13,9 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
-__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "private_dir", "write_private"]
+__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "open_private_log", "private_dir", "write_private"]
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -27,8 +28,17 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
         The folder's path.
     """
     folder = Path(path)
-    # mkdir applies the umask to the mode it is given; 0700 has no bits a umask could add.
-    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    missing = []
+    for each in (folder, *folder.parents):
+        if each.exists():
+            break
+        missing.append(each)
+    # Each missing folder, outermost first, 0700 (Path.mkdir(parents=True) would make the parents
+    # with the default mode); mkdir applies the umask, and 0700 has no bits a umask could add.
+    for each in reversed(missing):
+        each.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    if not folder.is_dir():
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)  # a file in the way: mkdir says so
     return folder
 
 
@@ -69,3 +79,15 @@ def write_private(path: str | os.PathLike[str], data: bytes | str, *, overwrite:
             os.unlink(temporary)
         raise
     return target
+
+
+def open_private_log(path: str | os.PathLike[str], *, text: bool = False) -> Any:
+    """Open ``path`` for appending, creating it 0600 (its folder 0700) when missing: for logs, which
+    may name agencies, records and errors another local user has no business reading.
+
+    An existing file keeps its mode (it was made this way, or by someone who chose otherwise).
+    """
+    target = Path(path)
+    private_dir(target.parent)
+    descriptor = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    return os.fdopen(descriptor, "a" if text else "ab")

@@ -71,6 +71,19 @@ class EnlaceSettings(BaseSettings):
             catching up on a backlog Kafka still holds applies it.
         handler_attempts: how many times a failing handler is called before its record is dead-lettered.
         retry_backoff_s: the first retry's delay; each further retry waits twice as long.
+        portal_oidc_issuer: the citizen portal's OpenID provider (its issuer identifier, ``https://``;
+            ``http://`` only on loopback, for the development sign-in). Unset: nobody can sign in.
+        portal_oidc_client_id: the portal's client id at that provider.
+        portal_oidc_client_secret: the portal's client secret (a secret: never logged).
+        portal_oidc_redirect_url: the portal's callback URL registered at the provider
+            (``https://portal.example/auth/callback``).
+        portal_oidc_curp_claim: the ID token claim holding the signed-in citizen's CURP.
+        portal_oidc_scope: the scopes the portal asks for (``openid`` and what gives the CURP claim).
+        portal_allowed_hosts: host names the portal answers to besides loopback and the address it is
+            bound to (comma-separated; the redirect URL's host is added).
+        portal_max_body_bytes: the largest request body the portal reads.
+        portal_submissions_per_client: submissions one client address may make (``N/second|minute|hour|day``).
+        portal_submissions_per_curp: submissions under one CURP (``N/second|minute|hour|day``).
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -108,6 +121,16 @@ class EnlaceSettings(BaseSettings):
     max_record_age_s: float = Field(default=14 * 24 * 3600.0, gt=0)
     handler_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+    portal_oidc_issuer: str | None = None
+    portal_oidc_client_id: str | None = None
+    portal_oidc_client_secret: str | None = Field(default=None, repr=False)
+    portal_oidc_redirect_url: str | None = None
+    portal_oidc_curp_claim: str = Field(default="curp", min_length=1, max_length=100)
+    portal_oidc_scope: str = Field(default="openid profile curp", min_length=6)
+    portal_allowed_hosts: str = ""
+    portal_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    portal_submissions_per_client: str = "60/minute"
+    portal_submissions_per_curp: str = "10/hour"
 
     @model_validator(mode="after")
     def _age_within_retention(self) -> EnlaceSettings:

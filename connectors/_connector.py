@@ -128,8 +128,13 @@ class AgencyConnector:
         self.signatures = signatures
         if tracer_provider is None or meter_provider is None:
             configure_from_env(agency)
-        self.telemetry = Telemetry(agency, tracer_provider=tracer_provider, meter_provider=meter_provider)
         self.catalog = records or catalog()
+        public_keys = frozenset(
+            self.settings.topic_prefix + rt.topic for rt in self.catalog.records() if rt.topic and rt.key_is_public
+        )
+        self.telemetry = Telemetry(
+            agency, tracer_provider=tracer_provider, meter_provider=meter_provider, public_key_topics=public_keys
+        )
         self._codec = Codec(schema_source or self._registry_client())
         self._store_path = Path(store_path or self.settings.store_path or _default_store_path(agency))
         self._store_schema = store_schema

@@ -22,8 +22,10 @@ import pytest
 
 from bus import load_settings
 from bus.identity import AUTHORITY, AgencyKey, generate_key
-from bus.transport import Topics
-from ops.kafka import KafkaCluster, LocalCluster, bus_principals, start_cluster
+from bus.records import catalog
+from bus.transport import AclAdmin, KafkaClientConfig, Topics
+from ops.acl import Access
+from ops.kafka import REGISTRY_PRINCIPAL, KafkaCluster, LocalCluster, bus_principals, start_cluster
 from ops.registry import RegistryProcess, write_credentials
 from ops.zipkin import ZipkinServer
 
@@ -110,6 +112,22 @@ def new_topic(kafka: KafkaCluster, unique_name: Callable[[str], str]) -> Iterato
         topics.close()
 
 
+def registry_client(kafka: KafkaCluster, topic: str) -> KafkaClientConfig:
+    """The registry principal's configuration on ``kafka``, granted what the policy grants a registry
+    storing in ``topic`` (its log and its writer's transactional id), as ``enlace acl sync`` would."""
+    config = kafka.client_config(REGISTRY_PRINCIPAL)
+    if config.sasl_username != REGISTRY_PRINCIPAL:
+        return config  # a cluster where Enlace holds one identity (external, or insecure)
+    settings = load_settings({}).model_copy(update={"registry_topic": topic})
+    grants = {b for b in Access.of(catalog(), settings).bindings() if b.principal == f"User:{REGISTRY_PRINCIPAL}"}
+    acls = AclAdmin(kafka.client_config())
+    try:
+        acls.create(grants)
+    finally:
+        acls.close()
+    return config
+
+
 @dataclass(frozen=True)
 class RegistryService:
     """The session's registry: ``url``, and one token per agency for writes.
@@ -145,7 +163,7 @@ def registry(kafka: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> I
     credentials = tmp_path_factory.mktemp("registry") / "credentials.yaml"
     tokens = write_credentials(credentials, sorted(agencies))
     topic = f"_schemas-{uuid.uuid4().hex[:10]}"
-    process = RegistryProcess(kafka.bootstrap_servers, topic=topic, policy=policy, credentials=credentials)
+    process = RegistryProcess(registry_client(kafka, topic), topic=topic, policy=policy, credentials=credentials)
     process.start()
     try:
         yield RegistryService(url=process.url, topic=topic, policy=policy, tokens=tokens)

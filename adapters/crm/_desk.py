@@ -110,6 +110,10 @@ class CrmDesk:
         if row.status != "abierto":
             return
         standing = record.standing
+        if standing == "REFUSED":
+            # Nothing was disclosed: the case stays with a caseworker, who sees why.
+            self._change(tx, row, "abierto", f"fiscal services did not disclose the tax status ({record.refusal})")
+            return
         if standing == "ACTIVE":
             status, note = "resuelto", "fiscal services confirm an active taxpayer; your request is resolved"
         elif standing == "NOT_REGISTERED":

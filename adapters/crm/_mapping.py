@@ -39,8 +39,9 @@ class ServiceRule:
     category: str  # mx.gob.crm category, e.g. "tramite.constancia-situacion-fiscal"
     sla_days: int
     needs_tax_status: bool
-    purpose: str = ""  # why fiscal data is needed (goes to the access log)
+    purpose: str = ""  # why fiscal data is needed, for this service
     legal_basis: str = ""
+    purpose_id: str = "tax-status-check"  # the policy's purpose the CRM asks fiscal services under
 
 
 CATALOGUE = {
@@ -122,7 +123,8 @@ def case_updated_record(row: CaseRow, *, previous: str, at: dt.datetime, note: s
 
 
 def taxpayer_status_request_record(row: CaseRow, *, request_id: str, at: dt.datetime) -> TaxpayerStatusRequested:
-    """``mx.gob.crm.TaxpayerStatusRequested`` v1: the CRM asks fiscal services about the citizen."""
+    """``mx.gob.crm.TaxpayerStatusRequested`` v2: the CRM asks fiscal services about the citizen, under
+    the policy's purpose for the service."""
     rule = CATALOGUE[row.service_code]
     return TaxpayerStatusRequested.from_avro(
         {
@@ -131,6 +133,7 @@ def taxpayer_status_request_record(row: CaseRow, *, request_id: str, at: dt.date
             "citizenCurp": row.curp,
             "purpose": rule.purpose,
             "legalBasis": rule.legal_basis,
+            "purposeId": rule.purpose_id,
             "requestedAt": at,
         }
     )

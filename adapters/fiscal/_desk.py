@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from adapters.fiscal._legacy import LegacyTaxpayer
-from adapters.fiscal._mapping import status_changed_record, status_reported_record
+from adapters.fiscal._mapping import status_changed_record, status_refused_record, status_reported_record
 from adapters.fiscal._store import TaxpayerRegister
+from bus.policy import Policy
+from bus.records import catalog
 from bus.records.models import TaxpayerStatusRequested
 from connectors import AgencyStore, Handler, Received
+
+_log = logging.getLogger(__name__)
+REPORTED = "mx.gob.sat.TaxpayerStatusReported"  # what an answer discloses: the policy's readers of it decide
 
 __all__ = ["RECORDS_READ", "FiscalDesk"]
 
@@ -24,10 +30,17 @@ class FiscalDesk:
         clock: the current time (tests fix it).
     """
 
-    def __init__(self, store: AgencyStore, *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
+    def __init__(
+        self,
+        store: AgencyStore,
+        *,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        policy: Policy | None = None,
+    ):
         self.store = store
         self.register = TaxpayerRegister(store)
         self._clock = clock
+        self.policy = policy or catalog().policy
 
     def load_register(self, text: str) -> int:
         """Load a fixed-width register export (see ``_legacy``); returns how many taxpayers."""
@@ -35,15 +48,47 @@ class FiscalDesk:
             return self.register.load(tx, text)
 
     def on_status_requested(self, record: TaxpayerStatusRequested, received: Received) -> None:
-        """mx.gob.crm.TaxpayerStatusRequested: answer from the register (found or not)."""
+        """mx.gob.crm.TaxpayerStatusRequested: answer from the register (found or not) when the policy
+        lets the verified asker read TaxpayerStatusReported for the purpose the question names;
+        otherwise answer REFUSED with the reason, disclosing nothing."""
         tx = received.transaction
         fresh = tx.execute(
             "INSERT OR IGNORE INTO answered_queries (request_id) VALUES (?)", (str(record.request_id),)
         ).rowcount
         if not fresh:
             return  # the same question resent under another ce_id: answered already
+        refusal = self._refusal(received.sender, record.purpose_id)
+        if refusal is not None:
+            # Not a word about the citizen: the asker learns why, the log names asker, purpose and rule.
+            _log.warning(
+                "refused taxpayer status to %s (purpose %r): %s under policy readers of %s",
+                received.sender,
+                record.purpose_id,
+                refusal,
+                REPORTED,
+            )
+            tx.emit(
+                status_refused_record(request=record, asker=received.sender, refusal=refusal, reported_at=self._clock())
+            )
+            return
         taxpayer = self.register.by_curp(record.citizen_curp, tx)
-        tx.emit(status_reported_record(taxpayer, request=record, asker=received.sender, reported_at=self._clock()))
+        purpose = self.policy.purposes[record.purpose_id]
+        tx.emit(
+            status_reported_record(
+                taxpayer, request=record, asker=received.sender, purpose=purpose, reported_at=self._clock()
+            )
+        )
+
+    def _refusal(self, asker: str, purpose_id: str) -> str | None:
+        """Why the policy does not let ``asker`` receive a taxpayer's status for ``purpose_id``, or None."""
+        allowed = self.policy.readers_of(REPORTED).get(asker)
+        if not allowed:
+            return "requester-not-allowed"
+        if not purpose_id:
+            return "purpose-missing"
+        if purpose_id not in allowed:
+            return "purpose-not-allowed"
+        return None
 
     def change_status(self, rfc: str, status_code: str, *, since: dt.date | None = None) -> LegacyTaxpayer:
         """Change a taxpayer's status in the register and announce it (TaxpayerStatusChanged)."""

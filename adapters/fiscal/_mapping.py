@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from adapters.fiscal._legacy import LegacyTaxpayer
+from bus.policy import Purpose
 from bus.records.models import TaxpayerStatusChanged, TaxpayerStatusReported, TaxpayerStatusRequested
 
-__all__ = ["STATUS_SYMBOL", "status_changed_record", "status_reported_record", "taxpayer_type"]
+__all__ = ["STATUS_SYMBOL", "status_changed_record", "status_refused_record", "status_reported_record", "taxpayer_type"]
 
 # Register status code -> mx.gob.sat.TaxpayerStatus / TaxStanding symbol.
 STATUS_SYMBOL = {"A": "ACTIVE", "S": "SUSPENDED", "C": "CANCELLED"}
@@ -37,14 +38,20 @@ def status_changed_record(
 
 
 def status_reported_record(
-    taxpayer: LegacyTaxpayer | None, *, request: TaxpayerStatusRequested, asker: str, reported_at: dt.datetime
+    taxpayer: LegacyTaxpayer | None,
+    *,
+    request: TaxpayerStatusRequested,
+    asker: str,
+    purpose: Purpose,
+    reported_at: dt.datetime,
 ) -> TaxpayerStatusReported:
-    """``mx.gob.sat.TaxpayerStatusReported`` v1: the answer to a TaxpayerStatusRequested.
+    """``mx.gob.sat.TaxpayerStatusReported`` v2: the answer to a TaxpayerStatusRequested.
 
     Args:
         taxpayer: the register's entry for the citizen, or None when not registered.
         request: the TaxpayerStatusRequested record answered.
         asker: the URN of the agency that asked (the request's verified sender).
+        purpose: the policy's purpose the question named, which the policy lets ``asker`` read for.
         reported_at: when the answer is given.
     """
     return TaxpayerStatusReported.from_avro(
@@ -58,8 +65,29 @@ def status_reported_record(
             "regime": taxpayer.regime_code if taxpayer else None,
             "obligations": list(taxpayer.obligations) if taxpayer else [],
             "statusSince": taxpayer.status_since if taxpayer else None,
-            "purpose": request.purpose,
-            "legalBasis": request.legal_basis,
+            "purpose": purpose.text,
+            "legalBasis": purpose.basis,
+            "refusal": None,
+            "reportedAt": reported_at,
+        }
+    )
+
+
+def status_refused_record(
+    *, request: TaxpayerStatusRequested, asker: str, refusal: str, reported_at: dt.datetime
+) -> TaxpayerStatusReported:
+    """``mx.gob.sat.TaxpayerStatusReported`` v2 that discloses nothing: standing REFUSED and the reason
+    (``purpose-missing``, ``purpose-not-allowed``, ``requester-not-allowed``), so the asker knows why."""
+    return TaxpayerStatusReported.from_avro(
+        {
+            "requestId": request.request_id,
+            "caseId": request.case_id,
+            "requestedBy": asker,
+            "citizenCurp": request.citizen_curp,
+            "standing": "REFUSED",
+            "purpose": request.purpose_id or "(none given)",
+            "legalBasis": "none: not disclosed",
+            "refusal": refusal,
             "reportedAt": reported_at,
         }
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from adapters.portal._forms import FieldProblem, read_information_request, read_service_request
+from adapters.portal._forms import FieldProblem, citizen_message, read_information_request, read_service_request
 from adapters.portal._mapping import (
     CASE_STATUS_TEXT,
     FORM_FIELD_OF_RECORD_PATH,
@@ -26,11 +28,28 @@ from bus.records.models import (
 )
 from connectors import AgencyStore, Handler, Received, Transaction
 
-__all__ = ["RECORDS_READ", "PortalDesk", "Submission"]
+__all__ = ["RECORDS_READ", "Accepted", "PortalDesk", "Submission", "new_tracking_code"]
 
 RECORDS_READ = (CaseOpened, CaseUpdated, InformationRequestFiled, InformationRequestAnswered, DataAccessLogged)
 
-Submission = tuple[RequestView | None, list[FieldProblem]]
+
+def new_tracking_code() -> str:
+    """A request's tracking code: 128 random bits (22 URL-safe characters), shown once, stored hashed."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A request the portal took: what the citizen sees, and the tracking code (given only here)."""
+
+    request: RequestView
+    tracking_code: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"request": self.request.as_json(), "tracking_code": self.tracking_code}
+
+
+Submission = tuple[Accepted | None, list[FieldProblem]]
 
 
 def _problems_of(error: ValidationError) -> list[FieldProblem]:
@@ -38,7 +57,7 @@ def _problems_of(error: ValidationError) -> list[FieldProblem]:
     problems = []
     for problem in error.problems or [error]:
         field = FORM_FIELD_OF_RECORD_PATH.get(problem.path or "", "form")
-        problems.append(FieldProblem(field, str(problem), problem.rule or "record"))
+        problems.append(FieldProblem(field, citizen_message(problem), problem.rule or "record"))
     return problems
 
 
@@ -86,6 +105,7 @@ class PortalDesk:
     def _submit(
         self, record: RecordModel, *, request_id: str, kind: str, curp: str, topic: str, now: dt.datetime
     ) -> Submission:
+        tracking_code = new_tracking_code()
         try:
             with self.agency_store.transaction() as tx:
                 self.store.add_request(
@@ -96,6 +116,7 @@ class PortalDesk:
                     topic=topic,
                     status="submitted",
                     at=now,
+                    tracking_code=tracking_code,
                     trace_id=self._trace_id(),
                 )
                 tx.emit(record)  # sent once the transaction commits, by the connector's publisher
@@ -103,7 +124,9 @@ class PortalDesk:
             return None, _problems_of(exc)
         except PolicyViolation as exc:
             return None, [FieldProblem("form", str(exc), exc.rule or "policy")]
-        return self.store.request(request_id), []
+        view = self.store.request(request_id)
+        assert view is not None  # committed just above
+        return Accepted(view, tracking_code), []
 
     # -- records from other agencies ----------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Checks here are the ones a citizen can fix on the spot; each problem names the form field, so the
 page shows it next to that field. Identifier rules (the CURP's format and check digit) come from the
-shared records' validators, so the portal and every agency agree on them.
+shared records' validators, so the portal and every agency agree on them. No message repeats the
+value sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "ServiceRequestForm",
     "addressable_agencies",
     "check_curp",
+    "citizen_message",
     "read_information_request",
     "read_service_request",
 ]
@@ -84,6 +86,16 @@ def addressable_agencies() -> dict[str, str]:
     return {a.urn: a.title for a in agencies() if a.answers_information_requests}
 
 
+def citizen_message(error: ValidationError) -> str:
+    """A validation error's message without the value it quotes: answers never repeat what was sent
+    (it may be personal data, or megabytes); the field and the rule say where and why."""
+    message = error.message
+    if isinstance(error.value, str) and error.value:
+        message = message.replace(f" {error.value!r}", "").replace(repr(error.value), "it")
+    suffix = f" [{error.rule}]"
+    return message[: -len(suffix)] if message.endswith(suffix) else message
+
+
 def check_curp(value: str) -> FieldProblem | None:
     """The CURP's problem for the citizen, or None; the rules are the shared records' validator's."""
     from bus.records import validate_curp  # the one CURP rule set every agency uses
@@ -91,7 +103,7 @@ def check_curp(value: str) -> FieldProblem | None:
     try:
         validate_curp(value)
     except ValidationError as exc:
-        return FieldProblem("curp", str(exc), exc.rule or "curp")
+        return FieldProblem("curp", citizen_message(exc), exc.rule or "curp")
     return None
 
 
@@ -115,6 +127,7 @@ def _text(
         problems.append(FieldProblem(name, f"{label} is required", "form.required"))
     elif len(value) > max_len:
         problems.append(FieldProblem(name, f"{label} is longer than {max_len} characters", "form.length"))
+        return ""  # no further check runs on an overlong value (patterns stay linear)
     return value
 
 
@@ -140,7 +153,7 @@ def _curp_and_email(payload: dict[str, Any], problems: list[FieldProblem]) -> tu
             problems.append(problem)
     email = _text(payload, "email", problems, required=False, label="e-mail")
     if email and not _EMAIL.match(email):
-        problems.append(FieldProblem("email", f"{email!r} is not an e-mail address", "form.email"))
+        problems.append(FieldProblem("email", "the e-mail address is not one (name@domain)", "form.email"))
     return curp, email
 
 
@@ -160,7 +173,9 @@ def read_service_request(payload: dict[str, Any]) -> tuple[ServiceRequestForm | 
         problems.append(FieldProblem("phone", "a phone number has 10 to 15 digits", "form.phone"))
     service = _text(payload, "service", problems, required=True, label="service")
     if service and service not in SERVICES:
-        problems.append(FieldProblem("service", f"{service!r} is not a service the portal offers", "form.service"))
+        problems.append(
+            FieldProblem("service", "that is not a service the portal offers (see /api/catalog)", "form.service")
+        )
     details = _text(payload, "details", problems, required=False, label="details", max_len=2000)
     consent = _consent(payload, problems)
     if problems:
@@ -177,7 +192,7 @@ def read_information_request(
     curp, email = _curp_and_email(payload, problems)
     agency = _text(payload, "agency", problems, required=True, label="agency")
     if agency and agency not in addressable_agencies():
-        problems.append(FieldProblem("agency", f"{agency!r} is not an agency you can ask", "form.agency"))
+        problems.append(FieldProblem("agency", "that is not an agency you can ask (see /api/catalog)", "form.agency"))
     question = _text(payload, "question", problems, required=True, label="question", max_len=4000)
     consent = _consent(payload, problems)
     if problems:

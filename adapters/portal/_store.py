@@ -1,15 +1,19 @@
-"""The portal's own tables (in its agency store): requests, their history, the access log."""
+"""The portal's own tables (in its agency store): requests, their history, the access log, sign-in sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bus.records import RecordModel
 from connectors import AgencyStore, Transaction
 
-__all__ = ["SCHEMA", "PortalStore", "RequestView"]
+__all__ = ["SCHEMA", "Citizen", "PortalStore", "RequestView", "secret_digest"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -24,7 +28,8 @@ CREATE TABLE IF NOT EXISTS requests (
     deadline   TEXT,
     answer     TEXT,
     trace_id   TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    tracking_hash TEXT NOT NULL          -- SHA-256 of the tracking code shown once to the submitter
 );
 CREATE INDEX IF NOT EXISTS requests_curp ON requests (curp);
 CREATE TABLE IF NOT EXISTS history (
@@ -54,7 +59,28 @@ CREATE TABLE IF NOT EXISTS waiting (
     payload TEXT NOT NULL               -- the record as its model's JSON
 );
 CREATE INDEX IF NOT EXISTS waiting_link ON waiting (link);
+-- Signed-in citizens: the browser holds a random session id (in a signed cookie), this table only
+-- its SHA-256, so a copy of the file signs nobody in.
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,
+    curp       TEXT NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    expires_at INTEGER NOT NULL         -- epoch ms
+);
+-- The key that signs the portal's cookies, made once and shared by every process of the portal.
+CREATE TABLE IF NOT EXISTS portal_keys (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 """
+
+# Compared against when a request id is unknown, so an unknown id costs the same as a wrong code.
+_NO_SUCH_REQUEST = "0" * 64
+
+
+def secret_digest(secret: str) -> str:
+    """The SHA-256 (hex) a tracking code or session id is stored as."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _ms(moment: dt.datetime) -> int:
@@ -62,12 +88,19 @@ def _ms(moment: dt.datetime) -> int:
 
 
 @dataclass(frozen=True)
+class Citizen:
+    """A signed-in citizen, as the portal's session knows them."""
+
+    curp: str
+    name: str
+
+
+@dataclass(frozen=True)
 class RequestView:
-    """What the citizen sees of one request."""
+    """What the citizen sees of one request (the CURP is not repeated: they know it)."""
 
     request_id: str
     kind: str
-    curp: str
     topic: str
     status: str
     case_id: str | None
@@ -104,13 +137,24 @@ class PortalStore:
         topic: str,
         status: str,
         at: dt.datetime,
+        tracking_code: str,
         trace_id: str | None = None,
     ) -> None:
-        """Record a new request and its first status."""
+        """Record a new request and its first status; only the tracking code's digest is kept."""
         tx.execute(
-            "INSERT INTO requests (request_id, kind, curp, topic, status, status_at, trace_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (request_id, kind, curp, topic, status, _ms(at), trace_id, at.isoformat(timespec="seconds")),
+            "INSERT INTO requests (request_id, kind, curp, topic, status, status_at, trace_id, created_at,"
+            " tracking_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id,
+                kind,
+                curp,
+                topic,
+                status,
+                _ms(at),
+                trace_id,
+                at.isoformat(timespec="seconds"),
+                secret_digest(tracking_code),
+            ),
         )
         tx.execute(
             "INSERT INTO history (request_id, at, status) VALUES (?, ?, ?)",
@@ -225,7 +269,7 @@ class PortalStore:
     def request(self, request_id: str) -> RequestView | None:
         """One request with its history, or None."""
         cursor = self._reader().execute(
-            "SELECT request_id, kind, curp, topic, status, case_id, folio, deadline, answer, trace_id,"
+            "SELECT request_id, kind, topic, status, case_id, folio, deadline, answer, trace_id,"
             " created_at FROM requests WHERE request_id = ?",
             (request_id,),
         )
@@ -240,6 +284,19 @@ class PortalStore:
             )
         )
         return RequestView(**dict(zip(names, row, strict=True)), history=history)
+
+    def tracked_request(self, request_id: str, tracking_code: str) -> RequestView | None:
+        """The request, if ``tracking_code`` is the one it was given (compared in constant time); else None.
+
+        An unknown id and a wrong code both answer None, after the same comparison.
+        """
+        row = (
+            self._reader().execute("SELECT tracking_hash FROM requests WHERE request_id = ?", (request_id,)).fetchone()
+        )
+        stored = str(row[0]) if row else _NO_SUCH_REQUEST
+        if not hmac.compare_digest(stored, secret_digest(tracking_code)) or row is None:
+            return None
+        return self.request(request_id)
 
     def requests_of(self, curp: str) -> list[RequestView]:
         """A citizen's requests, newest first."""
@@ -272,3 +329,48 @@ class PortalStore:
             }
             for a, s, at, p, lb, fs in rows.fetchall()
         ]
+
+    # -- sign-in sessions -------------------------------------------------------------------------
+
+    def cookie_key(self) -> bytes:
+        """The key signing the portal's cookies: made (256 random bits) by the first process, then read."""
+        row = self._reader().execute("SELECT value FROM portal_keys WHERE name = 'cookies'").fetchone()
+        if row:
+            return bytes(row[0])
+        with self.agency_store.transaction() as tx:
+            tx.execute(
+                "INSERT OR IGNORE INTO portal_keys (name, value) VALUES ('cookies', ?)", (secrets.token_bytes(32),)
+            )
+            return bytes(tx.execute("SELECT value FROM portal_keys WHERE name = 'cookies'").fetchone()[0])
+
+    def open_session(self, citizen: Citizen, *, lifetime_s: float) -> str:
+        """A new session for ``citizen``; returns its random id (for the cookie), stores its digest.
+
+        Expired sessions are removed at the same time.
+        """
+        session_id = secrets.token_urlsafe(32)
+        now = int(time.time() * 1000)
+        with self.agency_store.transaction() as tx:
+            tx.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+            tx.execute(
+                "INSERT INTO sessions (id_hash, curp, name, expires_at) VALUES (?, ?, ?, ?)",
+                (secret_digest(session_id), citizen.curp, citizen.name, now + int(lifetime_s * 1000)),
+            )
+        return session_id
+
+    def session_citizen(self, session_id: str) -> Citizen | None:
+        """The citizen of a session id that has not expired, or None."""
+        row = (
+            self._reader()
+            .execute(
+                "SELECT curp, name FROM sessions WHERE id_hash = ? AND expires_at >= ?",
+                (secret_digest(session_id), int(time.time() * 1000)),
+            )
+            .fetchone()
+        )
+        return Citizen(str(row[0]), str(row[1])) if row else None
+
+    def close_session(self, session_id: str) -> None:
+        """Forget a session (signing out)."""
+        with self.agency_store.transaction() as tx:
+            tx.execute("DELETE FROM sessions WHERE id_hash = ?", (secret_digest(session_id),))

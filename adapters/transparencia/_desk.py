@@ -93,7 +93,10 @@ class TransparencyDesk:
         )
 
     def on_status_report(self, record: TaxpayerStatusReported, received: Received) -> None:
-        """mx.gob.sat.TaxpayerStatusReported: log that the asker read the citizen's fiscal data."""
+        """mx.gob.sat.TaxpayerStatusReported: log that the asker read the citizen's fiscal data (a
+        refusal disclosed nothing, so there is nothing to log)."""
+        if record.standing == "REFUSED":
+            return
         self._log_access(received.transaction, access_from_status_report(record))
 
     def on_case_opened(self, record: CaseOpened, received: Received) -> None:

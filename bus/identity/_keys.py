@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bus._errors import ConfigError
+from bus._files import private_dir, write_private
 
 __all__ = ["AgencyKey", "check_agency_urn", "generate_key", "key_id_for", "load_key"]
 
@@ -69,8 +70,7 @@ class AgencyKey:
         Raises:
             ConfigError: the key file already exists.
         """
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(directory)
         name = self.agency.rsplit(":", 1)[-1]
         private_path, public_path = folder / f"{name}.key", folder / f"{name}.pub"
         if private_path.exists():
@@ -78,13 +78,15 @@ class AgencyKey:
         pem = self.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        # O_EXCL + mode 0600 at creation: the key is never readable by others, not even briefly.
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-        public_path.write_bytes(
-            self.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        # 0600 from creation, written whole before it takes its name; never over an existing key.
+        try:
+            write_private(private_path, pem, overwrite=False)
+        except FileExistsError as exc:
+            raise ConfigError(f"{private_path} already exists; refusing to overwrite a private key") from exc
+        public = self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+        write_private(public_path, public)  # public, but in a private folder like everything Enlace writes
         return private_path
 
 

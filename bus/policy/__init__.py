@@ -12,7 +12,7 @@ registration and ``enlace schemas check`` enforces the same rules offline::
 """
 
 from bus.policy._levels import CompatibilityLevel
-from bus.policy._policy import Policy, Relaxation, load_policy, parse_policy
+from bus.policy._policy import Policy, Purpose, Relaxation, load_policy, parse_policy
 from bus.policy._rules import RULES
 
-__all__ = ["RULES", "CompatibilityLevel", "Policy", "Relaxation", "load_policy", "parse_policy"]
+__all__ = ["RULES", "CompatibilityLevel", "Policy", "Purpose", "Relaxation", "load_policy", "parse_policy"]

@@ -106,6 +106,15 @@ class RecordType:
         return self.schema.get("keyField")
 
     @property
+    def key_is_public(self) -> bool:
+        """Whether the Kafka key's field is classified ``public`` (a case id), not personal (a CURP):
+        only then may the key appear where personal data must not (span attributes, logs)."""
+        if not self.key_field:
+            return False
+        pointer = "/" + self.key_field.replace(".", "/")
+        return self.field_classifications().get(pointer) == "public"
+
+    @property
     def doc(self) -> str:
         """The record's documentation."""
         return str(self.schema.get("doc", ""))

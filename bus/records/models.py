@@ -411,6 +411,57 @@ class TaxpayerStatusRequestedV1(RecordModel):
     )
 
 
+class TaxpayerStatusRequestedV2(RecordModel):
+    """The government CRM asks fiscal services for a citizen's standing in the taxpayer register,
+    because a case needs it. Fiscal services answer with TaxpayerStatusReported; the purpose and
+    legal basis go to the citizen's access log. Keyed by the citizen's CURP.
+
+    Generated from schemas/mx.gob.crm/TaxpayerStatusRequested/v2.avsc.
+    """
+
+    avro_name: ClassVar[str] = "mx.gob.crm.TaxpayerStatusRequested"
+    avro_version: ClassVar[int] = 2
+    avro_fingerprint: ClassVar[str] = "f24212e619da34efc3c29ecb1a21386327df77ffc667cd025e5870bc7f53e1ea"
+    avro_key: ClassVar[tuple[str, ...]] = ("citizen_curp",)
+
+    request_id: Uuid = Field(
+        alias="requestId",
+        description="The CRM's id for this question; the answer carries it back.",
+    )
+    case_id: Annotated[str, Pattern(r"^CRM-[0-9]{4}-[0-9]{6,10}$")] = Field(
+        alias="caseId",
+        description="The case that needs the answer.",
+    )
+    citizen_curp: Annotated[str, Curp] = Field(
+        alias="citizenCurp",
+        description="CURP of the citizen whose tax standing is asked for.",
+    )
+    purpose: str = Field(
+        description=(
+            "Why the CRM needs the citizen's fiscal data, in words the citizen will read in their "
+            "access log."
+        ),
+    )
+    legal_basis: str = Field(
+        alias="legalBasis",
+        description="The law or consent that allows the CRM to obtain it.",
+    )
+    purpose_id: str = Field(
+        "",
+        alias="purposeId",
+        description=(
+            "The Interoperability Policy's purpose (an id of policy.yaml's purposes, e.g. "
+            "tax-status-check) the CRM asks under. Fiscal services answer only when the policy "
+            "lets the asker read TaxpayerStatusReported for this purpose; empty (a v1 question) "
+            "is refused."
+        ),
+    )
+    requested_at: Timestamp = Field(
+        alias="requestedAt",
+        description="When the CRM asked (UTC).",
+    )
+
+
 class InformationRequestSubmittedV1(RecordModel):
     """A citizen, identified by CURP, asked an agency for public information through the Citizen's
     Portal. The transparency system files it (InformationRequestFiled) with a folio and a legal
@@ -885,6 +936,90 @@ class TaxpayerStatusReportedV1(RecordModel):
     )
 
 
+# A person's standing in the taxpayer register, NOT_REGISTERED when the register holds no one with
+# that CURP, or REFUSED when fiscal services did not disclose it (see refusal).
+TaxpayerStatusReportedV2TaxStanding = Literal[
+    "UNKNOWN", "ACTIVE", "SUSPENDED", "CANCELLED", "NOT_REGISTERED", "REFUSED",
+]
+
+
+class TaxpayerStatusReportedV2(RecordModel):
+    """Fiscal services answer a TaxpayerStatusRequested: the citizen's standing in the taxpayer
+    register as of now, or that they are not registered. Disclosing it is logged in the
+    citizen's access log (DataAccessLogged). Keyed by the citizen's CURP.
+
+    Generated from schemas/mx.gob.sat/TaxpayerStatusReported/v2.avsc.
+    """
+
+    avro_name: ClassVar[str] = "mx.gob.sat.TaxpayerStatusReported"
+    avro_version: ClassVar[int] = 2
+    avro_fingerprint: ClassVar[str] = "ecbfc9bf720f0a94e15daddb0e0cbfcd70c8e2a452ad3af5aaa61934a44f9fe9"
+    avro_key: ClassVar[tuple[str, ...]] = ("citizen_curp",)
+
+    request_id: Uuid = Field(
+        alias="requestId",
+        description="The requestId of the TaxpayerStatusRequested answered.",
+    )
+    case_id: Annotated[str, Pattern(r"^CRM-[0-9]{4}-[0-9]{6,10}$")] = Field(
+        alias="caseId",
+        description="The asker's case, copied from the question.",
+    )
+    requested_by: Annotated[str, Pattern(r"^urn:mx:gob:[a-z0-9-]+$")] = Field(
+        alias="requestedBy",
+        description=(
+            "URN of the agency that asked (the question's verified sender): the reader of the "
+            "data disclosed."
+        ),
+    )
+    citizen_curp: Annotated[str, Curp] = Field(
+        alias="citizenCurp",
+        description="CURP of the citizen asked about.",
+    )
+    standing: TaxpayerStatusReportedV2TaxStanding = Field(
+        description="The citizen's standing in the register.",
+    )
+    rfc: Annotated[str, Rfc] | None = Field(
+        None,
+        description="The citizen's RFC; null when not registered.",
+    )
+    regime: Annotated[str, Pattern(r"^[0-9]{3}$")] | None = Field(
+        None,
+        description="The citizen's tax regime (SAT catalogue c_RegimenFiscal); null when not registered.",
+    )
+    obligations: list[str] = Field(
+        default_factory=list,
+        description="The citizen's tax obligation codes; empty when not registered.",
+    )
+    status_since: dt.date | None = Field(
+        None,
+        alias="statusSince",
+        description="Since when the standing holds; null when not registered.",
+    )
+    purpose: str = Field(
+        description=(
+            "Why the asker receives the data, in the policy's plain words for the purpose the "
+            "question named (the access log shows it to the citizen)."
+        ),
+    )
+    legal_basis: str = Field(
+        alias="legalBasis",
+        description="The policy's legal ground for that purpose.",
+    )
+    refusal: str | None = Field(
+        None,
+        description=(
+            "Why nothing was disclosed, when standing is REFUSED: purpose-missing (the question "
+            "names no policy purpose), purpose-not-allowed (the policy does not let the asker "
+            "read this record for that purpose), requester-not-allowed (the policy names no "
+            "purpose for which the asker may read it); null otherwise."
+        ),
+    )
+    reported_at: Timestamp = Field(
+        alias="reportedAt",
+        description="When fiscal services answered (UTC).",
+    )
+
+
 class DataAccessLoggedV1(RecordModel):
     """An agency read a person's personal data: who read whose data, when, for what purpose and on
     what legal basis. The citizen-visible access log; keyed by the CURP of the person whose data
@@ -1159,13 +1294,13 @@ Contact = ContactV1
 Person = PersonV1
 CaseOpened = CaseOpenedV2
 CaseUpdated = CaseUpdatedV1
-TaxpayerStatusRequested = TaxpayerStatusRequestedV1
+TaxpayerStatusRequested = TaxpayerStatusRequestedV2
 InformationRequestSubmitted = InformationRequestSubmittedV1
 ServiceRequestSubmitted = ServiceRequestSubmittedV1
 InvoiceIssued = InvoiceIssuedV1
 TaxDeclarationFiled = TaxDeclarationFiledV1
 TaxpayerStatusChanged = TaxpayerStatusChangedV2
-TaxpayerStatusReported = TaxpayerStatusReportedV1
+TaxpayerStatusReported = TaxpayerStatusReportedV2
 DataAccessLogged = DataAccessLoggedV1
 InformationRequestAnswered = InformationRequestAnsweredV1
 InformationRequestFiled = InformationRequestFiledV2
@@ -1227,6 +1362,9 @@ __all__ = [
     "TaxpayerStatusReported",
     "TaxpayerStatusReportedV1",
     "TaxpayerStatusReportedV1TaxStanding",
+    "TaxpayerStatusReportedV2",
+    "TaxpayerStatusReportedV2TaxStanding",
     "TaxpayerStatusRequested",
     "TaxpayerStatusRequestedV1",
+    "TaxpayerStatusRequestedV2",
 ]

@@ -1,4 +1,9 @@
-"""An HTTP client of the registry (or of any Confluent-compatible one), caching what never changes."""
+"""An HTTP client of the registry (or of any Confluent-compatible one), caching what never changes.
+
+What a registry answers is input too: an answer that is not the registry's JSON (too deep to parse,
+a schema that is not a string, references that loop) is a ``RegistryError`` with error code -1
+saying what was wrong, never another exception.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,24 @@ import httpx
 from bus.avsc import NAMED_KINDS, named_types, referenced_names
 from bus.registry._canonical import Reference, canonical_json
 from bus.registry._errors import ErrorCode, RegistryError
+from bus.registry._limits import CEILING, nesting_pointer
 
 __all__ = ["RegistryClient"]
 
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+# The registry's own answers nest a few levels; its schemas at most as deep as its limits' ceiling.
+_MAX_ANSWER_DEPTH = CEILING.max_depth + 8
+
+
+def _bad_answer(url: str, what: str) -> RegistryError:
+    return RegistryError(f"the schema registry at {url} answered {what}", http_status=502, error_code=ErrorCode.UNKNOWN)
+
+
+def _json(text: str) -> Any:
+    """JSON text decoded, or a ValueError when it is malformed or too deep to decode safely."""
+    if nesting_pointer(text, _MAX_ANSWER_DEPTH) is not None:
+        raise ValueError(f"JSON nested deeper than {_MAX_ANSWER_DEPTH} levels")
+    return json.loads(text)
 
 
 def _text(schema: str | dict[str, Any] | list[Any]) -> str:
@@ -69,23 +88,51 @@ class RegistryClient:
                 f"cannot reach the schema registry at {self.url}: {exc}", http_status=503, error_code=50003
             ) from exc
         try:
-            payload = response.json()
+            payload = _json(response.text)
         except ValueError:
+            if response.is_success:
+                raise _bad_answer(self.url, f"{method} {path} with a body that is not JSON") from None
             payload = None
         if response.is_success:
             return payload
-        if isinstance(payload, dict) and "error_code" in payload:
+        code = payload.get("error_code") if isinstance(payload, dict) else None
+        if type(code) is int:
+            details = payload.get("details")
             raise RegistryError(
-                str(payload.get("message")),
+                str(payload.get("message"))[:10_000],
                 http_status=response.status_code,
-                error_code=int(payload["error_code"]),
-                details=payload.get("details"),
+                error_code=code,
+                details=details if isinstance(details, list) else None,
             )
         raise RegistryError(
             f"{method} {path}: HTTP {response.status_code}",
             http_status=response.status_code,
             error_code=response.status_code,
         )
+
+    def _number(self, body: Any, key: str) -> int:
+        value = body.get(key) if isinstance(body, dict) else None
+        if type(value) is not int:
+            raise _bad_answer(self.url, f"without an integer {key!r}")
+        return value
+
+    def _schema_of(self, body: Any, what: str) -> tuple[Any, list[dict[str, Any]]]:
+        """The schema and references of a registry answer, checked to be what a registry sends."""
+        if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
+            raise _bad_answer(self.url, f"{what} without a schema string")
+        references = body.get("references") or []
+        if not isinstance(references, list) or not all(
+            isinstance(r, dict)
+            and isinstance(r.get("name"), str)
+            and isinstance(r.get("subject"), str)
+            and type(r.get("version")) is int
+            for r in references
+        ):
+            raise _bad_answer(self.url, f"{what} with malformed references")
+        try:
+            return _json(body["schema"]), references
+        except ValueError as exc:
+            raise _bad_answer(self.url, f"{what} with a schema that is not JSON ({exc})") from None
 
     # ------------------------------------------------------- SchemaSource
 
@@ -99,7 +146,7 @@ class RegistryClient:
         if cached is not None:
             return cached
         body = self._call("GET", _path("schemas", "ids", schema_id))
-        schema = self._inline(json.loads(body["schema"]), body.get("references") or [])
+        schema = self._inline(*self._schema_of(body, f"schema {schema_id}"), ())
         with self._lock:
             self._schemas[schema_id] = schema
         return schema
@@ -120,7 +167,7 @@ class RegistryClient:
         if self._can_register:
             schema_id = self.register(subject, schema, references)
         else:
-            schema_id = int(self.lookup(subject, schema, references)["id"])
+            schema_id = self._number(self.lookup(subject, schema, references), "id")
         with self._lock:
             self._ids[key] = schema_id
         return schema_id
@@ -130,7 +177,7 @@ class RegistryClient:
     def register(self, subject: str, schema: str | dict[str, Any], references: Sequence[Reference] = ()) -> int:
         """Register a schema under a subject (idempotent) and return its id."""
         body = {"schema": _text(schema), "schemaType": "AVRO", "references": [r.to_json() for r in references]}
-        return int(self._call("POST", _path("subjects", subject, "versions"), body)["id"])
+        return self._number(self._call("POST", _path("subjects", subject, "versions"), body), "id")
 
     def lookup(
         self, subject: str, schema: str | dict[str, Any], references: Sequence[Reference] = (), *, deleted: bool = False
@@ -202,15 +249,18 @@ class RegistryClient:
                 if exc.error_code in (ErrorCode.SUBJECT_NOT_FOUND, ErrorCode.VERSION_NOT_FOUND):
                     continue  # let the registry say the schema is invalid, naming the type
                 raise
-            refs.append(Reference(name, name, int(latest["version"])))
+            refs.append(Reference(name, name, self._number(latest, "version")))
         return refs
 
-    def _inline(self, schema: Any, references: list[dict[str, Any]]) -> Any:
+    def _inline(self, schema: Any, references: list[dict[str, Any]], chain: tuple[tuple[str, int], ...]) -> Any:
         definitions: dict[str, Any] = {}
         for ref in references:
+            link = (ref["subject"], ref["version"])
+            if link in chain or len(chain) >= CEILING.max_reference_depth:
+                raise _bad_answer(self.url, f"references that loop or go deeper than {CEILING.max_reference_depth}")
             body = self._call("GET", _path("subjects", ref["subject"], "versions", ref["version"]))
             definitions[ref["name"]] = canonical_json(
-                self._inline(json.loads(body["schema"]), body.get("references") or [])
+                self._inline(*self._schema_of(body, f"subject {link[0]} version {link[1]}"), (*chain, link))
             )
         if not definitions:
             return schema

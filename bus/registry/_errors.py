@@ -10,6 +10,7 @@ __all__ = ["ErrorCode", "RegistryError"]
 class ErrorCode:
     """Confluent Schema Registry error codes (plus 401/403 ones for agency credentials)."""
 
+    UNKNOWN = -1  # an answer that is not the registry's, as confluent-kafka's client says
     UNAUTHORIZED = 40101
     FORBIDDEN = 40301
     SUBJECT_NOT_FOUND = 40401

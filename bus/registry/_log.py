@@ -32,6 +32,10 @@ LogRecord = tuple[bytes, bytes | None]
 Apply = Callable[[bytes, "bytes | None"], None]
 
 _WRITE_ATTEMPTS = 6
+# What a broker and the Java and Python producers take by default (max.message.bytes is 1 MiB + 12).
+_DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+# A record batch's header and one record's framing, with room to spare.
+_RECORD_OVERHEAD_BYTES = 128
 
 
 def _store_error(message: str, *, timeout: bool = False) -> RegistryError:
@@ -74,6 +78,7 @@ class KafkaSchemaLog:
         self._offsets: Consumer | None = None
         self._write_lock = threading.Lock()
         self._producer: TransactionalProducer | None = None
+        self._max_record_bytes = _DEFAULT_MAX_RECORD_BYTES
 
     def start(self, apply: Apply) -> None:
         """Create the topic if needed, replay it through ``apply`` and keep following it.
@@ -119,13 +124,29 @@ class KafkaSchemaLog:
                 compacted=True,
                 **{"min.insync.replicas": str(min(2, brokers))},
             )
-            partitions = topics.partitions(self.topic)
+            partitions = self._partitions_once_listed(topics)
+            topic_limit = topics.max_message_bytes(self.topic) or _DEFAULT_MAX_RECORD_BYTES
         except TransportError as exc:
             raise _store_error(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
         finally:
             topics.close()
+        if not partitions:
+            raise _store_error(f"topic {self.topic} lists no partition after {self.timeout:.0f}s", timeout=True)
         if len(partitions) != 1:
             raise _store_error(f"topic {self.topic} has {len(partitions)} partitions; the registry needs exactly 1")
+        self._max_record_bytes = min(topic_limit, _DEFAULT_MAX_RECORD_BYTES)
+
+    def _partitions_once_listed(self, topics: Topics) -> list[Partition]:
+        # Right after a topic is created (by this instance, or by another starting beside it) the
+        # cluster's metadata may list it with no partitions yet: ask again, for a bounded time.
+        deadline = time.monotonic() + self.timeout
+        pause = 0.05
+        while True:
+            partitions = topics.partitions(self.topic)
+            if partitions or time.monotonic() + pause > deadline:
+                return partitions
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     def _follow(self, apply: Apply) -> None:
         consumer = self._consumer()
@@ -192,6 +213,7 @@ class KafkaSchemaLog:
                 records = decide()
                 if not records:
                     return
+                self._refuse_oversized(records)
                 try:
                     last = self._commit(producer, records)
                 except TransportError as exc:
@@ -203,6 +225,18 @@ class KafkaSchemaLog:
                 self.sync(last + 1)
                 return
             raise _store_error(f"could not commit to {self.topic} after {_WRITE_ATTEMPTS} attempts")
+
+    def _refuse_oversized(self, records: Sequence[LogRecord]) -> None:
+        """Refuse, as Confluent does (42209), a record the topic would refuse, before sending it."""
+        for key, value in records:
+            size = len(key) + len(value or b"") + _RECORD_OVERHEAD_BYTES
+            if size > self._max_record_bytes:
+                raise RegistryError(
+                    f"Schema too large: its record in {self.topic} would be about {size} bytes; "
+                    f"the topic takes at most {self._max_record_bytes} (max.message.bytes)",
+                    http_status=422,
+                    error_code=ErrorCode.SCHEMA_TOO_LARGE,
+                )
 
     def _commit(self, producer: TransactionalProducer, records: Sequence[LogRecord]) -> int:
         futures = producer.commit(self.topic, records, partition=0)

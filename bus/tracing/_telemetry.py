@@ -73,7 +73,7 @@ class SendSpan:
             span.set_attribute(msg.MESSAGING_KAFKA_OFFSET, offset)
         if error is not None:
             span.set_attribute(ERROR_TYPE, type(error).__name__)
-            span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))  # a message may quote a value
         span.end()
 
 
@@ -90,8 +90,19 @@ class Telemetry:
         meter_provider: where metrics go; the global provider when omitted.
     """
 
-    def __init__(self, agency: str, *, tracer_provider: Any = None, meter_provider: Any = None) -> None:
+    def __init__(
+        self,
+        agency: str,
+        *,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        public_key_topics: frozenset[str] = frozenset(),
+    ) -> None:
         self.agency = agency
+        # Kafka keys are often personal identifiers (a CURP): a span names a record's key only on a
+        # topic whose key field the catalog classifies public (a case id). Spans go to dashboards
+        # that hold no personal data.
+        self.public_key_topics = public_key_topics
         tracer_provider = tracer_provider or trace.get_tracer_provider()
         meter_provider = meter_provider or metrics.get_meter_provider()
         self.tracing = _is_configured(tracer_provider, (NoOpTracerProvider, ProxyTracerProvider))
@@ -123,7 +134,7 @@ class Telemetry:
             msg.MESSAGING_MESSAGE_ID: message_id,
             SENDER_AGENCY: self.agency,
         }
-        if key is not None:
+        if key is not None and topic in self.public_key_topics:
             attributes[msg.MESSAGING_KAFKA_MESSAGE_KEY] = key.decode("utf-8", "replace")
         span = self._tracer.start_span(f"send {topic}", kind=SpanKind.PRODUCER, attributes=attributes)
         return SendSpan(self, span, topic)
@@ -197,7 +208,7 @@ class Telemetry:
             SENDER_AGENCY: sender,
             RECEIVER_AGENCY: self.agency,
         }
-        if key is not None:
+        if key is not None and topic in self.public_key_topics:
             attributes[msg.MESSAGING_KAFKA_MESSAGE_KEY] = key.decode("utf-8", "replace")
         started = time.perf_counter()
         with self._tracer.start_as_current_span(
@@ -205,13 +216,16 @@ class Telemetry:
             context=parent,
             kind=SpanKind.CONSUMER,
             attributes=attributes,
-            record_exception=True,
-            set_status_on_exception=True,
+            # No exception event and no status text: an exception's message may quote a personal
+            # value (a CURP that failed its check digit); error.type names what went wrong.
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             try:
                 yield span
             except BaseException as exc:
                 span.set_attribute(ERROR_TYPE, type(exc).__name__)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                 raise
             finally:
                 if self.metering:

@@ -8,7 +8,7 @@ transactional producer, consumer, admin) is made from a :class:`KafkaClientConfi
 (``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only.
 """
 
-from bus.transport._acls import AclAdmin, AclBinding
+from bus.transport._acls import AclAdmin, AclBinding, AuthorizerMissing
 from bus.transport._clients import (
     CONSUMER_DEFAULTS,
     PRODUCER_DEFAULTS,
@@ -47,6 +47,7 @@ __all__ = [
     "Acknowledged",
     "AclAdmin",
     "AclBinding",
+    "AuthorizerMissing",
     "Broker",
     "Consumer",
     "Headers",

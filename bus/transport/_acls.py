@@ -22,7 +22,7 @@ from kafka.errors import KafkaError, SecurityDisabledError
 from bus._errors import ConfigError, TransportError
 from bus.transport._config import KafkaClientConfig
 
-__all__ = ["AclAdmin", "AclBinding"]
+__all__ = ["AclAdmin", "AclBinding", "AuthorizerMissing"]
 
 
 @dataclass(frozen=True, order=True)
@@ -104,6 +104,10 @@ def _binding(acl: Any) -> AclBinding:
     )
 
 
+class AuthorizerMissing(TransportError):
+    """The cluster runs without an authorizer (an insecure development cluster): it holds no ACLs."""
+
+
 class AclAdmin:
     """A cluster's ACL bindings: list, create, delete (topics and brokers are ``Topics``' business).
 
@@ -134,7 +138,7 @@ class AclAdmin:
         try:
             acls, error = self._admin.describe_acls(everything)
         except SecurityDisabledError as exc:
-            raise TransportError("the cluster has no authorizer: it cannot hold ACLs (is it secured?)") from exc
+            raise AuthorizerMissing("the cluster has no authorizer: it cannot hold ACLs (is it secured?)") from exc
         except KafkaError as exc:
             raise TransportError(f"cannot list the cluster's ACLs: {exc}", retriable=True) from exc
         if _failed(error):

@@ -7,13 +7,13 @@ Enlace's types go in and out (:class:`Partition`, :class:`Record`, :class:`SendF
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import errors as kafka_errors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import (
@@ -532,13 +532,49 @@ class Topics:
         """
         if compacted:
             configs["cleanup.policy"] = "compact"
-        spec = {name: {"num_partitions": partitions, "replication_factor": replication, "configs": configs}}
+        self.ensure_all({name: (partitions, replication, configs)})
 
-        def create(admin: KafkaAdminClient) -> None:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(spec, wait_for_metadata=True)
+    def ensure_all(self, topics: Mapping[str, tuple[int, int, Mapping[str, str]]]) -> list[str]:
+        """Create every missing topic of ``topics`` (name -> partitions, replication, configs) in one request.
 
-        self._call(f"create topic {name}", create, topic=name)
+        Returns:
+            The names created (those that existed are left as they are).
+
+        Raises:
+            TransportError: a topic could not be created (named in the message).
+        """
+        if not topics:
+            return []
+        first = next(iter(topics))
+
+        def create(admin: KafkaAdminClient) -> list[str]:
+            # Only what is missing: a principal without CREATE (an agency) is refused even for a topic
+            # that exists, and sees in the metadata every topic it may describe.
+            existing = set(admin.list_topics())
+            spec = {
+                name: {"num_partitions": partitions, "replication_factor": replication, "configs": dict(configs)}
+                for name, (partitions, replication, configs) in topics.items()
+                if name not in existing
+            }
+            if not spec:
+                return []
+            response = admin.create_topics(spec, raise_errors=False)
+            created, failed = [], []
+            for topic in response["topics"]:
+                error = kafka_errors.for_code(topic["error_code"])
+                if error is kafka_errors.NoError:
+                    created.append(topic["name"])
+                elif error is not TopicAlreadyExistsError:
+                    failed.append((topic["name"], error(topic.get("error_message") or "")))
+            if failed:
+                name, exc = failed[0]
+                who = _principal(self._client_config)
+                raise _failure(f"cannot create topic {name}", exc, principal=who, right="CREATE", topic=name)
+            if created:
+                admin.wait_for_topics(created)
+            return created
+
+        return self._call(f"create topic {first} and {len(topics) - 1} more", create, topic=first)
 
     def max_message_bytes(self, topic: str) -> int | None:
         """The topic's ``max.message.bytes`` (cached), or None when the topic does not exist yet."""
@@ -620,3 +656,9 @@ class Topics:
         if self._admin is not None:
             self._admin.close()
             self._admin = None
+
+    def __enter__(self) -> Topics:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

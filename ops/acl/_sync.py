@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bus import EnlaceSettings
 from bus.policy import Policy
@@ -41,6 +40,11 @@ class Access:
         """Every topic the bus needs on a cluster of ``brokers`` brokers."""
         return topic_specs(self.layout, self.policy, brokers=brokers)
 
+    def create_topics(self, topics: Topics) -> list[str]:
+        """Create the topics the bus needs that the cluster lacks (one request); returns those created."""
+        specs = self.topics(brokers=len(topics.brokers()))
+        return topics.ensure_all({s.name: (s.partitions, s.replication_factor, s.configs) for s in specs})
+
     def plan(self, acls: AclAdmin) -> AccessPlan:
         """What :meth:`sync` would change in the ACLs of the cluster ``acls`` reaches."""
         return plan_changes(self.bindings(), acls.bindings())
@@ -54,13 +58,7 @@ class Access:
         Returns:
             The plan that was applied and the names of the topics created.
         """
-        existing = set(topics.names())
-        created = []
-        for spec in self.topics(brokers=len(topics.brokers())):
-            if spec.name not in existing:
-                configs: dict[str, Any] = dict(spec.configs)  # Kafka's dotted names, never ensure()'s options
-                topics.ensure(spec.name, partitions=spec.partitions, replication=spec.replication_factor, **configs)
-                created.append(spec.name)
+        created = self.create_topics(topics)
         plan = self.plan(acls)
         acls.create(plan.add)
         acls.delete(plan.remove)

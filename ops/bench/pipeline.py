@@ -23,7 +23,11 @@ time per record (each step timed alone, and a cProfile of the consuming loop). T
 OTEL_* variables), as it is by default. Schemas come from an in-memory source: the codec caches the
 registry's answers after the first record anyway.
 
-Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S]``
+The node is secured as ``enlace up``'s is (TLS, SASL/SCRAM-SHA-512, ACLs; every client signs in as the
+operator); unless ``--no-compare-insecure``, (a) and (c) also run on an insecure node, interleaved
+with runs on the secured one, and the ratio is the cost of TLS + SCRAM.
+
+Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S] [--no-compare-insecure]``
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from bus.envelope import Envelope, new_envelope
 from bus.identity import AUTHORITY, TrustedKey, TrustStore, generate_key, publish_trusted_key, sign_headers
 from bus.records import catalog
 from bus.records.models import CaseOpened
-from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics
+from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics, read_client_properties
 from connectors import AgencyConnector, AgencyStore, Position
 from ops.kafka import start_cluster
 
@@ -67,22 +71,22 @@ def _records(count: int) -> list[CaseOpened]:
 
 
 class _Bench:
-    def __init__(self, bootstrap: str, workdir: Path) -> None:
-        self.bootstrap, self.workdir = bootstrap, workdir
-        self.kafka = KafkaClientConfig(bootstrap_servers=bootstrap)  # Enlace's side; (a) uses kafka-python itself
+    def __init__(self, kafka: KafkaClientConfig, workdir: Path) -> None:
+        self.kafka, self.workdir = kafka, workdir  # the operator's sign-in; (a) uses kafka-python itself with it
+        self.properties = str(kafka.write_properties(workdir / f"kafka-{uuid.uuid4().hex[:6]}.properties"))
         self.run_id = uuid.uuid4().hex[:8]
         self.trust_topic = f"bench-trust-{self.run_id}"
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         authority = generate_key(AUTHORITY)
-        self.anchor = str(authority.save(workdir / "authority").with_suffix(".pub"))
+        self.anchor = str(authority.save(workdir / f"authority-{self.run_id}").with_suffix(".pub"))
         for key in self.keys.values():
             publish_trusted_key(self.kafka, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
     def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
         settings = load_settings({}).model_copy(
             update={
-                "bootstrap_servers": self.bootstrap,
+                **self.kafka.settings(),
                 "trust_topic": self.trust_topic,
                 "trust_anchor": self.anchor,
                 "topic_prefix": prefix,
@@ -154,14 +158,14 @@ _COMMIT_INTERVAL_S = 1.0  # the connector's default commit_interval_s
 def _raw_run(bench: _Bench, messages: list[tuple[bytes, bytes, list]]) -> dict[str, float]:
     topic = bench.prefix("raw") + CASES_TOPIC
     started = time.perf_counter()
-    producer = KafkaProducer(bootstrap_servers=bench.bootstrap, **PRODUCER_DEFAULTS)
+    producer = KafkaProducer(**bench.kafka.client_settings(), **PRODUCER_DEFAULTS)
     for key, value, headers in messages:
         producer.send(topic, key=key, value=value, headers=headers)
     producer.flush()
     publish_s = time.perf_counter() - started
     producer.close()
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=bench.bootstrap, group_id="bench-raw", **CONSUMER_DEFAULTS)
+    consumer = KafkaConsumer(topic, **bench.kafka.client_settings(), group_id="bench-raw", **CONSUMER_DEFAULTS)
     count, first, committed = 0, 0.0, time.perf_counter()
     while count < len(messages):
         batches = consumer.poll(timeout_ms=500)
@@ -183,13 +187,13 @@ _WARM_UP_ID = "CRM-2025-9999999"
 _CONSUMER_CMD = [sys.executable, "-m", "ops.bench.pipeline"]
 
 
-def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int, workdir: str) -> None:
+def _latency_consumer(properties: str, trust_topic: str, prefix: str, total: int, workdir: str) -> None:
     """The receiving agency of the latency run, in a process of its own (its own core and GIL)."""
     source = InMemorySchemaSource()
     Codec(source).schema_id(CASES)  # the publisher registered CaseOpened first too: the same id, 1
     settings = load_settings({}).model_copy(
         update={
-            "bootstrap_servers": bootstrap,
+            "kafka_config": properties,
             "trust_topic": trust_topic,
             "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # set by the publishing process for this one
             "topic_prefix": prefix,
@@ -213,9 +217,10 @@ def _latency_consumer(bootstrap: str, trust_topic: str, prefix: str, total: int,
     print(json.dumps(latencies), flush=True)
 
 
-def _raw_latency_consumer(bootstrap: str, topic: str, total: int) -> None:
+def _raw_latency_consumer(properties: str, topic: str, total: int) -> None:
     """The baseline's receiver: bare kafka-python in its own process, latency from the producer's timestamp."""
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id="bench-raw-latency", **CONSUMER_DEFAULTS)
+    kafka = KafkaClientConfig(**read_client_properties(properties))
+    consumer = KafkaConsumer(topic, **kafka.client_settings(), group_id="bench-raw-latency", **CONSUMER_DEFAULTS)
     latencies: list[float] = []
     while len(latencies) < total + 1:
         for batch in consumer.poll(timeout_ms=500).values():
@@ -239,9 +244,9 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
     prefix = bench.prefix("raw-latency" if raw else "latency")
     total = int(rate * seconds)
     if raw:
-        args = ["--raw-latency-consumer", bench.bootstrap, prefix + CASES_TOPIC, str(total)]
+        args = ["--raw-latency-consumer", bench.properties, prefix + CASES_TOPIC, str(total)]
     else:
-        args = ["--latency-consumer", bench.bootstrap, bench.trust_topic, prefix, str(total), str(bench.workdir)]
+        args = ["--latency-consumer", bench.properties, bench.trust_topic, prefix, str(total), str(bench.workdir)]
     # The receiving process pins the same authority (its settings are read from this variable).
     env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor}
     consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True, env=env)
@@ -252,7 +257,7 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
             [CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}), *_records(total)],
             signed_for=prefix + CASES_TOPIC,
         )
-        producer = KafkaProducer(bootstrap_servers=bench.bootstrap, **PRODUCER_DEFAULTS)
+        producer = KafkaProducer(**bench.kafka.client_settings(), **PRODUCER_DEFAULTS)
         producer.send(prefix + CASES_TOPIC, key=messages[0][0], value=messages[0][1], headers=messages[0][2]).get(30)
         assert consumer.stdout.readline().strip() == "warm", "the latency consumer did not start"
         _paced(lambda m: producer.send(prefix + CASES_TOPIC, key=m[0], value=m[1], headers=m[2]), messages[1:], rate)
@@ -360,33 +365,46 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--rate", type=int, default=1_000, help="records/s for the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument(
+        "--compare-insecure",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run (a) and (c) on an insecure node: the cost of TLS + SCRAM as a ratio",
+    )
     parser.add_argument("--latency-consumer", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--raw-latency-consumer", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_latency_consumer:
-        bootstrap, topic, total = args.raw_latency_consumer
-        _raw_latency_consumer(bootstrap, topic, int(total))
+        properties, topic, total = args.raw_latency_consumer
+        _raw_latency_consumer(properties, topic, int(total))
         return
     if args.latency_consumer:
-        bootstrap, trust_topic, prefix, total, workdir = args.latency_consumer
-        _latency_consumer(bootstrap, trust_topic, prefix, int(total), workdir)
+        properties, trust_topic, prefix, total, workdir = args.latency_consumer
+        _latency_consumer(properties, trust_topic, prefix, int(total), workdir)
         return
 
     settings = load_settings()
     cluster = start_cluster(settings, nodes=1)
+    # The cost of TLS + SCRAM: the same runs on a second, insecure node (a local cluster only).
+    plain = None
+    if args.compare_insecure and cluster.mode == "local" and not settings.kafka_insecure:
+        plain = start_cluster(settings.model_copy(update={"kafka_insecure": True}), nodes=1)
     try:
         with tempfile.TemporaryDirectory(prefix="enlace-bench-") as workdir:
-            bench = _Bench(cluster.bootstrap_servers, Path(workdir))
+            bench = _Bench(cluster.client_config(), Path(workdir))
             records = _records(args.records)
             _connector_run(bench, records[:2000], "warmup", signatures=True)
             raw = _raw_run(bench, _prepared_bytes(bench, records))
             unsigned = _connector_run(bench, records, "unsigned", signatures=False)
             signed = _connector_run(bench, records, "signed", signatures=True)
             n = args.records
-            print(f"{n:,} CaseOpened v2 records, single-node Kafka, tracing off")
+            how = "secured (TLS + SASL/SCRAM-SHA-512)" if cluster.client_config().sasl_mechanism else "insecure"
+            print(f"{n:,} CaseOpened v2 records, single-node Kafka, {how}, tracing off")
             print(_rates("(a) raw kafka-python, same bytes", raw, n, None))
             print(_rates("(b) connector, signatures off", unsigned, n, raw))
             print(_rates("(c) connector, signed + verified", signed, n, raw))
+            if plain is not None:
+                _security_cost(bench, _Bench(plain.client_config(), Path(workdir)), records, raw, signed)
 
             for name, raw_baseline in (("(a) raw kafka-python", True), ("(c) connector, signed", False)):
                 latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw_baseline))
@@ -402,7 +420,34 @@ def main() -> None:
             print("(c) consuming loop, cProfile top functions by own time (10,000 records):")
             print(_profile_consume(bench, records[:10_000]))
     finally:
+        if plain is not None:
+            plain.stop()
         cluster.stop()
+
+
+def _security_cost(
+    secured: _Bench, plain: _Bench, records: list[CaseOpened], raw: dict[str, float], signed: dict[str, float]
+) -> None:
+    """(a) and (c) again on the insecure node, then on the secured one, interleaved: the ratios say
+    what TLS + SCRAM cost (over four runs per side, since single runs on a noisy machine differ more)."""
+    n = len(records)
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    prepared = {name: _prepared_bytes(bench, records) for name, bench in (("secured", secured), ("plain", plain))}
+    runs[("secured", "a")], runs[("secured", "c")] = [raw], [signed]
+    for round_ in range(2):
+        for name, bench in (("plain", plain), ("secured", secured)):
+            runs.setdefault((name, "a"), []).append(_raw_run(bench, prepared[name]))
+            runs.setdefault((name, "c"), []).append(
+                _connector_run(bench, records, f"{name}-signed-{round_}", signatures=True)
+            )
+
+    def together(results: list[dict[str, float]]) -> float:
+        return statistics.median(n / (r["publish_s"] + r["consume_s"]) for r in results)
+
+    print("cost of TLS + SASL/SCRAM-SHA-512 (median records/s together, secured / insecure node):")
+    for side, label in (("a", "(a) raw kafka-python"), ("c", "(c) connector, signed")):
+        secure, insecure = together(runs[("secured", side)]), together(runs[("plain", side)])
+        print(f"    {label:<24} secured {secure:>8,.0f}/s  insecure {insecure:>8,.0f}/s  ratio {secure / insecure:.2f}")
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def main() -> None:
         [sys.executable, "-c", f"from ops.bench.registry import _serve_baseline; _serve_baseline({port}, {body!r})"]
     )
     try:
-        with RegistryProcess(cluster.bootstrap_servers, topic=f"_schemas-bench-{uuid.uuid4().hex[:6]}") as registry:
+        with RegistryProcess(cluster.client_config(), topic=f"_schemas-bench-{uuid.uuid4().hex[:6]}") as registry:
             httpx.post(
                 f"{registry.url}/subjects/read-value/versions", json={"schema": body}, timeout=30
             ).raise_for_status()

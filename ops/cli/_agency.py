@@ -1,4 +1,5 @@
-"""``enlace agency keygen|publish-key|revoke-key``: an agency's signing keys and the trust topic."""
+"""``enlace agency keygen|publish-key|revoke-key|client-config``: an agency's signing keys, the trust
+topic, and the agency's Kafka credentials on the local cluster."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from bus.identity import (
     load_key,
     publish_trusted_key,
 )
-from ops.cli._bus import client_config
+from bus.transport import principal_for
+from ops.cli._bus import client_config, local_cluster
+from ops.kafka import BackgroundCluster
 
 agency_app = typer.Typer(help="An agency's signing keys and the trust topic.", no_args_is_help=True)
 
@@ -39,6 +42,42 @@ def keygen(
     path = key.save(out)
     typer.echo(f"key id: {key.key_id}")
     typer.echo(f"public key: {path.with_suffix('.pub')}")
+    typer.echo(str(path))
+
+
+@agency_app.command("client-config")
+def client_config_file(
+    urn: Annotated[
+        str, typer.Argument(help="The agency's URN, e.g. urn:mx:gob:crm (urn:mx:gob:interop: the operator).")
+    ],
+) -> None:
+    """Write the agency's Kafka client properties file for the local cluster (0600); the last line
+    printed is its path.
+
+    The file is in the Java client's own key names (security.protocol, sasl.jaas.config,
+    ssl.truststore.location, ...): Kafka's console tools (--producer.config/--consumer.config),
+    other clients and Enlace (ENLACE_KAFKA_CONFIG) read it, and may do what the agency may.
+    """
+    principal = principal_for(urn)
+    from ops.stack import Stack  # the bus `enlace up` runs wrote every agency's file already
+
+    stack = Stack.load()
+    if stack is not None and principal in stack.kafka_clients:
+        typer.echo(f"principal: {principal}")
+        typer.echo(f"bootstrap servers: {stack.bootstrap_servers}")
+        typer.echo(stack.kafka_clients[principal])
+        return
+    cluster = local_cluster()
+    if cluster.security is None:
+        raise ConfigError("the local cluster runs INSECURE (no credentials): restart it without --insecure")
+    if principal not in cluster.security.principals:
+        raise ConfigError(
+            f"the local cluster has no principal {principal} for {urn}: the policy names no such agency "
+            "(owners or readers in schemas/policy.yaml); add it and restart the cluster"
+        )
+    path = BackgroundCluster().client_properties(cluster, principal)
+    typer.echo(f"principal: {principal}")
+    typer.echo(f"bootstrap servers: {cluster.bootstrap_servers}")
     typer.echo(str(path))
 
 

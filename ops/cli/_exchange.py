@@ -11,17 +11,21 @@ import typer
 
 from bus import ValidationError, load_settings
 from bus.records import catalog, from_json
+from bus.transport import agency_group, principal_for
 from connectors import AgencyConnector, Received
-from ops.cli._bus import client_config
+from ops.cli._bus import local_cluster
 from ops.cli._json_input import UnusableFile, exit_unusable, read_records
 
 exchange_app = typer.Typer()
 
 
-def _settings():
+def _settings(agency: str):
+    """The settings with the Kafka identity ``agency`` uses: the settings' own, or its principal's on the
+    local cluster (so a terminal can do no more than the agency may)."""
     settings = load_settings()
-    # The connector reads the rest of the client configuration from the same settings.
-    return settings.model_copy(update={"bootstrap_servers": client_config(settings).bootstrap_servers})
+    if settings.bootstrap_servers or settings.kafka_config:
+        return settings
+    return settings.model_copy(update=local_cluster().client_config(principal_for(agency)).settings())
 
 
 def _problems(error: ValidationError) -> list[str]:
@@ -64,7 +68,7 @@ def publish(
     if failed:
         typer.echo("nothing was published", err=True)
         raise typer.Exit(1)
-    with AgencyConnector(agency, key=key_file, settings=_settings()) as connector:
+    with AgencyConnector(agency, key=key_file, settings=_settings(agency)) as connector:
         futures = [connector.publish_async(model) for model in models]
         for future in futures:
             d = future.result(timeout=60)
@@ -90,7 +94,7 @@ def consume(
     Records that fail verification go to <topic>.dlq instead of being printed. Ctrl-C stops after the
     record in hand.
     """
-    group = group or f"enlace-consume-{agency.rsplit(':', 1)[-1]}-{uuid.uuid4().hex[:8]}"
+    group = group or agency_group(agency, f"consume-{uuid.uuid4().hex[:8]}")
     reset = "earliest" if from_beginning else "latest"
 
     def show(record: Any, received: Received) -> None:
@@ -106,6 +110,6 @@ def consume(
         }
         typer.echo(json.dumps(line, ensure_ascii=False, default=str))
 
-    with AgencyConnector(agency, settings=_settings(), consumer_config={"auto_offset_reset": reset}) as connector:
+    with AgencyConnector(agency, settings=_settings(agency), consumer_config={"auto_offset_reset": reset}) as connector:
         connector.subscribe(topic, group=group, handler=show)
         connector.run(max_records=max_records)

@@ -17,7 +17,9 @@ def _say(line: str) -> None:
 def up() -> None:
     """Start Kafka, the registry, the schemas, the agencies' keys, the four agencies and Zipkin.
 
-    The last three lines printed are the URLs: `portal: URL`, `registry: URL`, `dashboard: URL`.
+    Then prints `kafka: BOOTSTRAP` and, as the last three lines, the URLs: `portal: URL`,
+    `registry: URL`, `dashboard: URL`. Each agency's Kafka client properties file:
+    `enlace agency client-config URN`.
     """
     settings = load_settings()
     running = Stack.load()
@@ -30,6 +32,7 @@ def up() -> None:
         stack.up(settings, say=_say)
         running = stack
         _say(f"Up. Logs and data in {stack_dir()}. Try: enlace demo; stop with: enlace down")
+    typer.echo(f"kafka: {running.bootstrap_servers}")
     for name in ("portal", "registry", "dashboard"):
         typer.echo(f"{name}: {running.urls[name]}")
 
@@ -57,7 +60,7 @@ def demo(
     from ops.stack import bus_status
 
     stack = require_stack()
-    result = run_demo(stack.urls["portal"], people=people, timeout_s=timeout, say=_say)
+    result = run_demo(stack.urls["portal"], accounts=stack.dev_accounts(), people=people, timeout_s=timeout, say=_say)
     counts = result.counts()
     services = [v for v in result.final.values() if v["kind"] == "service"]
     infos = [v for v in result.final.values() if v["kind"] == "information"]

@@ -186,7 +186,7 @@ class LocalCluster:
             ``ops.kafka._security``); false for a plaintext development cluster that anyone on
             this machine can use, which says so when it starts.
         principals: the SCRAM principals to create besides the operator, the registry and the
-            brokers (one per agency: its URN).
+            brokers (one per agency: ``principal_for(urn)``).
     """
 
     nodes: int = 1
@@ -195,7 +195,7 @@ class LocalCluster:
     tied_to_parent: bool = True
     broker_config: dict[str, str] = field(default_factory=dict)
     distribution: KafkaDistribution | None = None
-    secured: bool = False
+    secured: bool = True
     principals: tuple[str, ...] = ()
     security: ClusterSecurity | None = None
     _nodes: list[_Node] = field(default_factory=list, init=False, repr=False)

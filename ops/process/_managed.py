@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bus import TransportError
+from bus._files import open_private_log
 
 __all__ = ["ManagedProcess", "StartError", "free_port", "http_ok"]
 
@@ -106,8 +107,7 @@ class ManagedProcess:
         Raises:
             StartError: it exited or did not become healthy in time (with the tail of its log).
         """
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as out:
+        with open_private_log(self.log) as out:
             self._popen = subprocess.Popen(
                 self.argv,
                 stdout=out,

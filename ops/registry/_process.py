@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import httpx
 
 from bus import TransportError
 from bus.registry.server import add_agency_token
+from bus.transport import KafkaClientConfig
 from ops.kafka import free_ports
 
 __all__ = ["RegistryProcess", "write_credentials"]
@@ -42,7 +45,8 @@ class RegistryProcess:
     """One ``enlace registry serve`` process.
 
     Args:
-        bootstrap_servers: the Kafka cluster.
+        kafka: how the registry reaches Kafka (its principal's configuration), or a bare
+            ``host:port`` of a PLAINTEXT cluster; handed to the process as a 0600 properties file.
         topic: the storage topic (instances sharing it share their state).
         policy: a policy file, or ``"none"``.
         credentials: the agency token-hash file the service reads.
@@ -54,14 +58,17 @@ class RegistryProcess:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        kafka: KafkaClientConfig | str,
         *,
         topic: str = "_schemas",
         policy: str | Path = "none",
         credentials: str | Path | None = None,
         port: int | None = None,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = KafkaClientConfig.of(kafka)
+        self._private = Path(tempfile.mkdtemp(prefix="enlace-registry-"))  # 0700, as mkdtemp makes it
+        weakref.finalize(self, shutil.rmtree, self._private, ignore_errors=True)
+        self._kafka_properties = self.kafka.write_properties(self._private / "kafka.properties")
         self.topic = topic
         self.policy = str(policy)
         self.credentials = str(credentials) if credentials else None
@@ -72,7 +79,7 @@ class RegistryProcess:
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ENLACE_")}
-        env["ENLACE_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
+        env["ENLACE_KAFKA_CONFIG"] = str(self._kafka_properties)
         env["ENLACE_REGISTRY_TOPIC"] = self.topic
         if self.credentials:
             env["ENLACE_REGISTRY_CREDENTIALS"] = self.credentials

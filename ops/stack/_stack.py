@@ -1,8 +1,13 @@
 """``enlace up`` / ``enlace down``: the whole bus on one machine, started in order, stopped cleanly.
 
-Order: Kafka (the configured one, or the local background cluster), Zipkin, the schema registry,
-the schemas, the agencies' keys, then every agency ``adapters.agencies()`` finds, in start order and
-with its own options (fiscal services' register export of the demo's citizens). A component that
+Order: Kafka (the configured one, or the local background cluster, secured: TLS, SASL/SCRAM-SHA-512,
+deny-by-default ACLs), the topics and ACLs the policy grants (``enlace acl sync``), Zipkin, the schema
+registry, the schemas, the agencies' keys, then every agency ``adapters.agencies()`` finds, in start
+order and with its own options (fiscal services' register export of the demo's citizens); just
+before the portal, the development sign-in it signs citizens in with (one account per demo
+citizen). Each process signs in to Kafka as itself: the registry as ``enlace-registry``, each agency
+as its own principal, the set-up steps as the operator, each with a Kafka client properties file
+(0600) under ``kafka/`` in the state folder. A component that
 does not come up stops everything started before it and names itself with the tail of its log. The
 state file (``$XDG_STATE_HOME/enlace/stack/stack.json``) lets ``enlace down`` and ``enlace status``
 find every process again; ``down`` stops only what ``up`` started.
@@ -21,13 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from adapters import Agency, agencies
-from bus import EnlaceSettings, TransportError, load_settings
-from bus._files import write_private
+from bus import ConfigError, EnlaceSettings, TransportError, load_settings
+from bus._files import open_private_log, private_dir, write_private
 from bus.identity import AUTHORITY
 from bus.records import catalog, default_schemas_dir
-from bus.transport import KafkaClientConfig
-from ops.kafka import BackgroundCluster, wait_for_brokers
+from bus.transport import AclAdmin, AuthorizerMissing, KafkaClientConfig, Topics, principal_for
+from ops.acl import Access
+from ops.kafka import OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, BackgroundCluster, wait_for_brokers
 from ops.process import ManagedProcess, StartError, free_port
+from ops.signin import DevAccount, DevSignIn, dev_accounts, read_accounts, write_accounts
 from ops.stack._population import citizens
 from ops.zipkin import ZipkinServer
 
@@ -60,6 +67,7 @@ class Stack:
     root: Path = field(default_factory=stack_dir)
     bootstrap_servers: str = ""
     kafka_started: bool = False
+    kafka_clients: dict[str, str] = field(default_factory=dict)  # principal -> its properties file
     urls: dict[str, str] = field(default_factory=dict)
     processes: list[ManagedProcess] = field(default_factory=list)
 
@@ -67,18 +75,27 @@ class Stack:
     def state_file(self) -> Path:
         return self.root / "stack.json"
 
+    @property
+    def accounts_file(self) -> Path:
+        """The development sign-in's accounts and their passwords (0600), for ``enlace demo``."""
+        return self.root / "sign-in" / "accounts.json"
+
+    def dev_accounts(self) -> list[DevAccount]:
+        """The development sign-in's accounts (one per demo citizen)."""
+        return read_accounts(self.accounts_file)
+
     # -- state ------------------------------------------------------------------------------------
 
     def save(self) -> None:
         state = {
             "bootstrap_servers": self.bootstrap_servers,
             "kafka_started": self.kafka_started,
+            "kafka_clients": self.kafka_clients,
             "urls": self.urls,
             "processes": [p.to_state() for p in self.processes],
         }
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(self.state_file)
+        # 0600: the portal's environment in it holds its sign-in client secret.
+        write_private(self.state_file, json.dumps(state, indent=2))
 
     @classmethod
     def load(cls, root: Path | None = None) -> Stack | None:
@@ -92,16 +109,21 @@ class Stack:
             root=root,
             bootstrap_servers=state["bootstrap_servers"],
             kafka_started=state["kafka_started"],
+            kafka_clients=state.get("kafka_clients", {}),
             urls=state["urls"],
             processes=[ManagedProcess.from_state(p) for p in state["processes"]],
         )
 
-    def client_config(self, settings: EnlaceSettings | None = None) -> KafkaClientConfig:
-        """The Kafka client configuration for this stack's cluster (security settings from ``ENLACE_KAFKA_*``)."""
-        settings = settings or load_settings()
-        return KafkaClientConfig.from_settings(
-            settings.model_copy(update={"bootstrap_servers": self.bootstrap_servers})
-        )
+    def client_config(self, principal: str = OPERATOR_PRINCIPAL) -> KafkaClientConfig:
+        """How ``principal`` (the operator, by default) reaches this stack's cluster: its properties file.
+
+        Raises:
+            ConfigError: the stack has no configuration for that principal.
+        """
+        path = self.kafka_clients.get(principal)
+        if path is None:
+            raise ConfigError(f"the running bus has no Kafka client configuration for {principal}")
+        return KafkaClientConfig.from_settings(load_settings({}).model_copy(update={"kafka_config": path}))
 
     def process(self, name: str) -> ManagedProcess | None:
         return next((p for p in self.processes if p.name == name), None)
@@ -129,9 +151,10 @@ class Stack:
             TransportError: Kafka, Java or Maven unavailable.
         """
         shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(parents=True)
+        private_dir(self.root)
         try:
             self._kafka(settings, say)
+            self._access(settings, say)
             self._zipkin(say, zipkin_url)
             self._registry(say)
             self._schemas(say)
@@ -144,21 +167,57 @@ class Stack:
         self.save()
 
     def _kafka(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
-        if settings.bootstrap_servers:
-            say(f"kafka: using {settings.bootstrap_servers} (ENLACE_BOOTSTRAP_SERVERS)")
-            wait_for_brokers(KafkaClientConfig.from_settings(settings), 1, timeout=settings.kafka_start_timeout_s)
-            self.bootstrap_servers = settings.bootstrap_servers
+        principals = [OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, *(principal_for(a.urn) for a in agencies())]
+        folder = private_dir(self.root / "kafka")
+        if settings.bootstrap_servers or settings.kafka_config:
+            config = KafkaClientConfig.from_settings(settings)
+            say(f"kafka: using {config.bootstrap_servers} ({config.source})")
+            say(
+                "kafka: a cluster Enlace does not run gives it one identity: every agency signs in with the "
+                "settings' credentials (run each agency with its own ENLACE_KAFKA_CONFIG on a shared cluster)"
+            )
+            wait_for_brokers(config, 1, timeout=settings.kafka_start_timeout_s)
+            self.bootstrap_servers = config.bootstrap_servers
+            for principal in principals:
+                self.kafka_clients[principal] = str(config.write_properties(folder / f"{principal}.properties"))
+            self.save()
             return
         background = BackgroundCluster()
-        running = background.running()
-        if running is not None:
-            say(f"kafka: using the local cluster already running at {running.bootstrap_servers}")
-            self.bootstrap_servers = running.bootstrap_servers
-            return
-        say("kafka: starting a local Apache Kafka node")
-        cluster = background.up(settings, nodes=1)
-        self.bootstrap_servers, self.kafka_started = cluster.bootstrap_servers, True
+        cluster = background.running()
+        if cluster is not None:
+            say(f"kafka: using the local cluster already running at {cluster.bootstrap_servers}")
+        else:
+            how = "INSECURE" if settings.kafka_insecure else "secured: TLS, SASL/SCRAM-SHA-512, ACLs"
+            say(f"kafka: starting a local Apache Kafka node ({how})")
+            cluster = background.up(settings, nodes=1)
+            self.kafka_started = True
+        self.bootstrap_servers = cluster.bootstrap_servers
+        for principal in principals:
+            path = folder / f"{principal}.properties"
+            if cluster.security is None:
+                cluster.client_config(principal).write_properties(path)
+            else:
+                cluster.write_client_properties(principal, path)
+            self.kafka_clients[principal] = str(path)
         self.save()
+
+    def _access(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
+        """Create the catalog's topics and make the cluster's ACLs what the policy grants."""
+        access = Access.of(catalog(), settings)
+        operator = self.client_config()
+        with Topics(operator) as topics:
+            acls = AclAdmin(operator)
+            try:
+                plan, created = access.sync(acls, topics)
+            except AuthorizerMissing:
+                created = access.create_topics(topics)
+                say(f"topics: {len(created)} created; ACLs: none, the cluster has no authorizer (insecure)")
+                return
+            finally:
+                acls.close()
+        say(
+            f"topics: {len(created)} created; ACLs: {len(plan.add)} added, {len(plan.remove)} removed (enlace acl sync)"
+        )
 
     def _zipkin(self, say: Callable[[str], None], existing: str | None) -> None:
         if existing:
@@ -173,8 +232,8 @@ class Stack:
         self.urls["zipkin"] = server.url
         self.save()
 
-    def _env(self) -> dict[str, str]:
-        env = {"ENLACE_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+    def _env(self, principal: str = OPERATOR_PRINCIPAL) -> dict[str, str]:
+        env = {"ENLACE_KAFKA_CONFIG": self.kafka_clients[principal]}
         authority = self.root / "keys" / "interop" / "interop.key"
         if authority.exists():  # every agency pins the authority; only the stack's own steps sign with it
             env["ENLACE_TRUST_ANCHOR"] = str(authority.with_suffix(".pub"))
@@ -201,7 +260,7 @@ class Stack:
             argv=_cli("registry", "serve", "--port", str(port), "--policy", str(policy)),
             log=self.root / "logs" / "registry.log",
             health_url=f"{url}/subjects",
-            env=self._env() | {"ENLACE_REGISTRY_CREDENTIALS": str(credentials)},
+            env=self._env(REGISTRY_PRINCIPAL) | {"ENLACE_REGISTRY_CREDENTIALS": str(credentials)},
             tied_to_parent=False,
         )
         process.start(timeout=60, progress=True)
@@ -229,7 +288,7 @@ class Stack:
         return keys
 
     def _agencies(self, keys: dict[str, Path], say: Callable[[str], None], demo_citizens: int) -> None:
-        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        private_dir(self.root / "data")
         tracing = {
             "OTEL_TRACES_EXPORTER": "zipkin_json",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.urls['zipkin']}/api/v2/spans",
@@ -252,13 +311,16 @@ class Stack:
                 str(port),
                 *self._demo_options(each, demo_citizens),
             ]
+            env = self._env(principal_for(each.urn)) | tracing
+            if name == "portal":
+                env |= self._sign_in(port, say, demo_citizens)
             say(f"{name}: starting {each.urn}")
             process = ManagedProcess(
                 name=name,
                 argv=argv,
                 log=self.root / "logs" / f"{name}.log",
                 health_url=f"http://127.0.0.1:{port}/health",
-                env=self._env() | tracing,
+                env=env,
                 tied_to_parent=False,
             )
             process.start(timeout=60, progress=True)
@@ -267,6 +329,24 @@ class Stack:
             self.save()
         self.urls["portal"] = self.urls["portal"] + "/"
 
+    def _sign_in(self, portal_port: int, say: Callable[[str], None], demo_citizens: int) -> dict[str, str]:
+        """Start the development sign-in for the portal on ``portal_port``; returns the portal's settings."""
+        say("sign-in: starting the development OpenID provider (oidc-provider; demo citizens only)")
+        accounts = dev_accounts((c.curp, c.full_name) for c in citizens(demo_citizens))
+        write_accounts(self.accounts_file, accounts)
+        provider = DevSignIn(
+            workdir=self.root / "sign-in",
+            accounts=accounts,
+            redirect_urls=[f"http://127.0.0.1:{portal_port}/auth/callback"],
+            tied_to_parent=False,
+        )
+        provider.start(timeout=60, progress=True)
+        assert provider.process is not None
+        self.processes.append(provider.process)
+        self.urls["sign-in"] = provider.issuer
+        self.save()
+        return provider.portal_settings()
+
     def _demo_options(self, agency: Agency, demo_citizens: int) -> list[str]:
         """The agency's own options with the demo inputs they name, each written to a data file."""
         argv: list[str] = []
@@ -274,13 +354,12 @@ class Stack:
             if option.demo_input is None:
                 continue
             path = self.root / "data" / f"{agency.name}-{option.dest}.txt"
-            path.write_text(option.demo_input(citizens(demo_citizens)), encoding="utf-8")
+            write_private(path, option.demo_input(citizens(demo_citizens)))  # citizens' CURPs and RFCs
             argv += [option.flag, str(path)]
         return argv
 
     def _run(self, what: str, argv: list[str], *, env: dict[str, str] | None = None) -> str:
         log = self.root / "logs" / "setup.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             argv,
             capture_output=True,
@@ -289,7 +368,7 @@ class Stack:
             timeout=120,
             env={**os.environ, **self._env(), **(env or {})},
         )
-        with open(log, "a") as out:
+        with open_private_log(log, text=True) as out:
             # Token lines are secrets: the log keeps only that the command ran and its errors.
             out.write(f"$ enlace {' '.join(argv[3:])}\n(exit {done.returncode})\n{done.stderr}\n")
         if done.returncode != 0:
@@ -311,6 +390,7 @@ class Stack:
             BackgroundCluster().down()
             self.kafka_started = False
         self.state_file.unlink(missing_ok=True)
+        shutil.rmtree(self.root / "kafka", ignore_errors=True)  # credentials outlive nothing they served
 
     # -- health -----------------------------------------------------------------------------------
 

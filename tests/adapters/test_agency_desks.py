@@ -229,3 +229,38 @@ def test_records_resent_under_a_new_ce_id_change_nothing_downstream(bus):
         bus.deliver(record, sender=urn, ce_id=f"resent-{uuid.uuid4()}")
     bus.run()
     assert Counter(type(record) for _, record in bus.published) == before
+
+
+def _status_question(purpose_id: str) -> TaxpayerStatusRequested:
+    return TaxpayerStatusRequested.from_avro(
+        catalog().get("TaxpayerStatusRequested").example() | {"citizenCurp": ACTIVE_CURP, "purposeId": purpose_id}
+    )
+
+
+@pytest.mark.parametrize(
+    ("asker", "purpose_id", "refusal"),
+    [
+        ("urn:mx:gob:crm", "", "purpose-missing"),  # a v1 question: no policy purpose named
+        ("urn:mx:gob:crm", "case-tracking", "purpose-not-allowed"),  # a purpose, not one the CRM reads this for
+        ("urn:mx:gob:crm", "no-such-purpose", "purpose-not-allowed"),
+        ("urn:mx:gob:portal", "tax-status-check", "requester-not-allowed"),  # not a reader of the answer
+    ],
+)
+def test_fiscal_services_answer_only_whom_the_policy_lets_ask_for_a_listed_purpose(bus, asker, purpose_id, refusal):
+    bus.deliver(_status_question(purpose_id), sender=asker, ce_id=f"ce-{uuid.uuid4()}")
+    bus.run()
+    (report,) = bus.of(TaxpayerStatusReported)
+    assert (report.standing, report.refusal, report.requested_by) == ("REFUSED", refusal, asker)
+    assert report.rfc is None and report.regime is None and report.obligations == [] and report.status_since is None
+    assert bus.of(DataAccessLogged) == [], "nothing was disclosed, so nothing is logged as disclosed"
+
+
+def test_an_allowed_answer_carries_the_policys_purpose_and_legal_basis(bus):
+    bus.deliver(_status_question("tax-status-check"), sender="urn:mx:gob:crm", ce_id="ce-allowed")
+    bus.run()
+    (report,) = bus.of(TaxpayerStatusReported)
+    purpose = catalog().policy.purposes["tax-status-check"]
+    assert report.standing == "ACTIVE" and report.refusal is None
+    assert (report.purpose, report.legal_basis) == (purpose.text, purpose.basis)
+    (logged,) = bus.of(DataAccessLogged)
+    assert (logged.purpose, logged.legal_basis) == (purpose.text, purpose.basis)

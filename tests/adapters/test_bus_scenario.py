@@ -1,12 +1,15 @@
 """The four agencies on the real bus, end to end: the demo scenario, its trace in Zipkin, the portal in
 a real browser, and an agency killed mid-scenario and restarted.
 
-One stack for the module (the session's Kafka node and Zipkin, a registry, four agency processes),
-so the whole module costs one start-up (about half a minute on 2 cores).
+One stack for the module, started as ``enlace up`` starts it: its own secured local Kafka node (TLS,
+SASL/SCRAM, the policy's ACLs synced, each process signed in as its own principal), the session's
+Zipkin, a registry and four agency processes; the whole module costs one start-up (under a minute on
+2 cores).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -18,13 +21,16 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from adapters import agencies
 from bus import load_settings
 from bus.records import catalog
+from bus.transport import KafkaClientConfig
+from ops.signin import sign_in
 from ops.stack import Stack, bus_status, citizens, parent_chain, run_demo, status_tables, trace_report
 from ops.zipkin import fetch_trace
 
@@ -35,23 +41,28 @@ PEOPLE = 24
 REQUESTS = PEOPLE + (PEOPLE + 2) // 3
 
 
-def _end_offsets(bootstrap: str) -> dict[str, int]:
-    return {t: sum(v["end_offsets"]) for t, v in bus_status(bootstrap)["topics"].items()}
+def _end_offsets(kafka: KafkaClientConfig) -> dict[str, int]:
+    return {t: sum(v["end_offsets"]) for t, v in bus_status(kafka)["topics"].items()}
 
 
 @pytest.fixture(scope="module")
-def stack(kafka, zipkin, tmp_path_factory):
-    # Laid out as $XDG_STATE_HOME/enlace/stack, so the CLI finds it with XDG_STATE_HOME set.
-    running = Stack(root=tmp_path_factory.mktemp("state") / "enlace" / "stack")
-    before = _end_offsets(kafka.bootstrap_servers)
-    settings = load_settings({"ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
-    running.up(settings, say=print, zipkin_url=zipkin.url)
-    running.offsets_before = before  # type: ignore[attr-defined]
+def stack(zipkin, tmp_path_factory):
+    # Laid out as $XDG_STATE_HOME/enlace/{stack,kafka}, so the CLI finds it with XDG_STATE_HOME set.
+    state = tmp_path_factory.mktemp("state")
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    running = Stack(root=state / "enlace" / "stack")
     try:
+        running.up(load_settings({}), say=print, zipkin_url=zipkin.url)  # no cluster named: a local secured one
+        running.offsets_before = _end_offsets(running.client_config())  # type: ignore[attr-defined]
         yield running
     finally:
         running.down(say=print)
         assert not any(p.alive() for p in running.processes)
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
 
 
 def _health(stack, agency: str) -> dict:
@@ -78,7 +89,9 @@ def scenario(stack):
     crm = stack.process("crm")
     result: dict = {}
     runner = threading.Thread(
-        target=lambda: result.update(demo=run_demo(stack.urls["portal"], people=PEOPLE, timeout_s=150, say=print))
+        target=lambda: result.update(
+            demo=run_demo(stack.urls["portal"], accounts=stack.dev_accounts(), people=PEOPLE, timeout_s=150, say=print)
+        )
     )
     runner.start()
 
@@ -126,13 +139,13 @@ def test_every_request_settles_and_the_invalid_one_is_refused_on_its_field(scena
     assert scenario.trace_id
 
 
-def _ce_ids(bootstrap: str, topic: str) -> list[str]:
+def _ce_ids(kafka: KafkaClientConfig, topic: str) -> list[str]:
     """The ce_id header of every record on a topic (plain UTF-8: no decoding needed)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.client_settings(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,
@@ -147,7 +160,7 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     published = {agency.name: _outbox(stack, agency.name) for agency in agencies()}
     for agency in agencies():  # every record an agency sent is one its declaration names
         assert set(published[agency.name]) <= set(agency.publishes), agency.name
-    after = _end_offsets(stack.bootstrap_servers)
+    after = _end_offsets(stack.client_config())
     for agency, counts in published.items():
         for name, count in counts.items():
             topic = catalog().get(name).topic
@@ -155,7 +168,7 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
             # nothing lost: every record an agency committed to its outbox reached Kafka
             assert delta >= count, f"{agency}: {count} {name} in its outbox, only {delta} new on {topic}"
             # a resend after the kill carries the outbox's ce_id: one distinct ce_id per record
-            ce_ids = _ce_ids(stack.bootstrap_servers, topic)[-delta:]
+            ce_ids = _ce_ids(stack.client_config(), topic)[-delta:]
             assert len(set(ce_ids)) == count, f"{topic}: {len(set(ce_ids))} distinct ce_ids, {count} records"
     crm = published["crm"]
     assert crm["mx.gob.crm.CaseOpened"] == PEOPLE == published["portal"]["mx.gob.portal.ServiceRequestSubmitted"]
@@ -175,52 +188,53 @@ def test_each_agency_applied_every_record_once_and_kafka_holds_all_it_published(
     db.close()
     assert {n for _, _, n in transitions} == {1}, "a status change was applied twice"
     # Only the scenario's own topics: other tests of the session dead-letter on prefixed topics of theirs.
-    dead = bus_status(stack.bootstrap_servers)["dead_letters"]
+    dead = bus_status(stack.client_config())["dead_letters"]
     assert sum(depth for topic, depth in dead.items() if topic.startswith("mx.gob.")) == 0, dead
 
 
-def test_the_citizen_sees_who_read_their_data(stack, scenario):
-    import json
-    import urllib.request
+@contextlib.contextmanager
+def _signed_in(stack, curp: str) -> Iterator[httpx.Client]:
+    """A browser signed in to the portal as the demo citizen ``curp`` (through the development sign-in)."""
+    (account,) = [a for a in stack.dev_accounts() if a.curp == curp]
+    with httpx.Client(base_url=stack.urls["portal"].rstrip("/"), timeout=30) as browser:
+        sign_in(browser, stack.urls["portal"], account)
+        yield browser
 
-    resolved = next(v for v in scenario.final.values() if v["status"] == "resolved")
-    url = f"{stack.urls['portal'].rstrip('/')}/api/citizens/{resolved['curp']}/access-log"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        accesses = json.loads(urllib.request.urlopen(url, timeout=5).read())["accesses"]
-        if len(accesses) >= 2:
-            break
-        time.sleep(0.5)
+
+def test_the_citizen_sees_who_read_their_data(stack, scenario):
+    request_id = next(i for i, v in scenario.final.items() if v["status"] == "resolved")
+    with _signed_in(stack, scenario.owners[request_id]) as browser:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            accesses = browser.get("/api/me/access-log").json()["accesses"]
+            if len(accesses) >= 2:
+                break
+            time.sleep(0.5)
+        assert request_id in {r["request_id"] for r in browser.get("/api/me/requests").json()["requests"]}
     assert {a["accessor"] for a in accesses} == {"urn:mx:gob:crm"}
     assert any("rfc" in a["fields"] for a in accesses)
+    # without signing in, nobody sees it
+    with httpx.Client(base_url=stack.urls["portal"].rstrip("/"), timeout=10) as stranger:
+        assert stranger.get("/api/me/access-log").status_code == 401
 
 
 def _submit_and_settle(stack, person, service: str) -> dict:
-    import json
-    import urllib.request
-
-    base = stack.urls["portal"].rstrip("/")
     body = {
-        "curp": person.curp,
         "given_names": person.given_names,
         "first_surname": person.first_surname,
         "second_surname": person.second_surname,
         "service": service,
         "consent": True,
     }
-    request = urllib.request.Request(
-        f"{base}/api/service-requests",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    request_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["request"]["request_id"]
-    deadline = time.monotonic() + 60
-    while True:
-        view = json.loads(urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=10).read())
-        if view["status"] == "resolved" or time.monotonic() > deadline:
-            return view
-        time.sleep(0.5)
+    with _signed_in(stack, person.curp) as browser:
+        answer = browser.post("/api/service-requests", json=body).json()
+        track = {"request_id": answer["request"]["request_id"], "tracking_code": answer["tracking_code"]}
+        deadline = time.monotonic() + 60
+        while True:
+            view = dict(browser.post("/api/requests/status", json=track).json())
+            if view["status"] == "resolved" or time.monotonic() > deadline:
+                return view
+            time.sleep(0.5)
 
 
 def test_one_trace_spans_portal_crm_fiscal_crm_portal_with_parent_links_in_zipkin(stack, scenario, zipkin):
@@ -283,7 +297,7 @@ _CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
     not (_CHROMIUM and shutil.which("chromedriver")),
     reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
 )
-def test_a_citizen_submits_on_the_page_sees_case_opened_and_a_wrong_curp_is_refused_next_to_its_field(
+def test_a_citizen_signs_in_on_the_page_submits_sees_case_opened_and_a_wrong_curp_is_refused_next_to_its_field(
     stack, scenario, tmp_path
 ):
     from selenium import webdriver
@@ -303,45 +317,71 @@ def test_a_citizen_submits_on_the_page_sees_case_opened_and_a_wrong_curp_is_refu
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1280,1400",
+        "--window-size=1280,1600",
         f"--user-data-dir={tmp_path / 'profile'}",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         person = citizens(40)[-1]  # not among the demo's citizens
+        (account,) = [a for a in stack.dev_accounts() if a.curp == person.curp]
         driver.get(stack.urls["portal"])
-        form = driver.find_element(By.ID, "service-form")
-        WebDriverWait(driver, 10).until(lambda d: len(Select(d.find_element(By.ID, "s-service")).options) > 1)
+        WebDriverWait(driver, 10).until(lambda d: len(Select(d.find_element(By.ID, "i-agency")).options) > 1)
+        assert not driver.find_element(By.ID, "s-given").is_enabled()  # services need signing in
 
-        def fill(curp: str) -> None:
-            for element_id, value in (
-                ("s-curp", curp),
-                ("s-given", person.given_names),
-                ("s-first", person.first_surname),
-                ("s-second", person.second_surname),
-            ):
-                box = driver.find_element(By.ID, element_id)
-                box.clear()
-                box.send_keys(value)
-            Select(driver.find_element(By.ID, "s-service")).select_by_value("RENAPO-CAMBIO-DOMICILIO")
-            if not driver.find_element(By.ID, "s-consent").is_selected():
-                driver.find_element(By.ID, "s-consent").click()
-            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-
+        # Without signing in: an information request with a wrong check digit, refused next to the CURP.
+        form = driver.find_element(By.ID, "information-form")
         wrong = person.curp[:-1] + str((int(person.curp[-1]) + 1) % 10)
-        fill(wrong)
+        driver.find_element(By.ID, "i-curp").send_keys(wrong)
+        Select(driver.find_element(By.ID, "i-agency")).select_by_index(1)
+        driver.find_element(By.ID, "i-question").send_keys("What is the budget?")
+        driver.find_element(By.ID, "i-consent").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         curp_error = form.find_element(By.CSS_SELECTOR, '.field-error[data-for="curp"]')
         WebDriverWait(driver, 10).until(lambda d: curp_error.text.strip())
-        assert "check digit" in curp_error.text
-        assert driver.find_element(By.ID, "s-curp").get_attribute("aria-invalid") == "true"
+        assert "check digit" in curp_error.text and wrong not in curp_error.text
+        assert driver.find_element(By.ID, "i-curp").get_attribute("aria-invalid") == "true"
 
-        fill(person.curp)
+        # Sign in on the development provider's own page, and come back signed in.
+        driver.find_element(By.ID, "sign-in").click()
+        WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "development-banner")))
+        driver.find_element(By.ID, "login").send_keys(account.login)
+        driver.find_element(By.ID, "password").send_keys(account.password)
+        driver.find_element(By.ID, "sign-in").click()
+        WebDriverWait(driver, 20).until(ec.text_to_be_present_in_element((By.ID, "signed-in-as"), person.curp))
+        assert driver.find_element(By.ID, "development-sign-in").is_displayed()
+
+        # A service request as the signed-in citizen: its tracking code shown once, its case opened.
+        form = driver.find_element(By.ID, "service-form")
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "s-given").is_enabled())
+        for element_id, value in (
+            ("s-given", person.given_names),
+            ("s-first", person.first_surname),
+            ("s-second", person.second_surname),
+        ):
+            driver.find_element(By.ID, element_id).send_keys(value)
+        Select(driver.find_element(By.ID, "s-service")).select_by_value("RENAPO-CAMBIO-DOMICILIO")
+        driver.find_element(By.ID, "s-consent").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(driver, 10).until(lambda d: form.find_elements(By.CSS_SELECTOR, ".tracking-code"))
+        code = form.find_element(By.CSS_SELECTOR, ".tracking-code").text
+        request_id = form.find_element(By.CSS_SELECTOR, ".request-id").text
+        assert len(code) == 22
         WebDriverWait(driver, 45).until(
             ec.text_to_be_present_in_element((By.CSS_SELECTOR, "#my-requests .request-status"), "case opened")
         )
-        assert curp_error.text.strip() == ""
+
+        # Followed by its id and tracking code alone.
+        driver.find_element(By.ID, "f-request").send_keys(request_id)
+        driver.find_element(By.ID, "f-code").send_keys(code)
+        driver.find_element(By.CSS_SELECTOR, "#follow-form button[type=submit]").click()
+        WebDriverWait(driver, 10).until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, "#followed-request .request-status"), "case opened")
+        )
         driver.save_screenshot(str(tmp_path / "portal.png"))
+        blocked = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
+        assert blocked == []  # the page needs nothing the CSP forbids
     finally:
         driver.quit()
 
@@ -356,3 +396,49 @@ def test_enlace_trace_and_status_commands_read_the_running_stack(stack, scenario
     done = subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert "portal: http://127.0.0.1:" in done.stdout
+
+
+def test_the_running_bus_keeps_its_files_private(stack, scenario):
+    """Agency databases (and SQLite's -wal/-shm beside them), keys, tokens, Kafka client configurations,
+    exports, logs and the state file: every file 0600, every folder 0700, none widened after the fact."""
+    import stat as stat_module
+
+    from ops.kafka import state_dir
+
+    wide = []
+    for root in (stack.root, state_dir()):
+        assert stat_module.S_IMODE(root.stat().st_mode) == 0o700, root
+        for path in [root, *root.rglob("*")]:
+            inside = path.relative_to(root).parts
+            if root == state_dir() and len(inside) > 1 and inside[0] == "cluster":
+                continue  # the broker's own data, written by Kafka inside the cluster's 0700 folder
+            mode = stat_module.S_IMODE(path.lstat().st_mode)
+            if mode & 0o077:
+                wide.append(f"{oct(mode)} {path}")
+    assert wide == [], "\n".join(wide)
+    assert list((stack.root / "data").glob("*.sqlite3-wal")), "the agencies' databases run in WAL mode"
+
+
+def test_no_curp_or_rfc_of_the_demo_is_in_a_log_or_an_exported_span(stack, scenario, zipkin):
+    """Personal identifiers travel in records' payloads (and keys), never in logs or spans: the
+    agencies' and the registry's logs and every span Zipkin holds are searched for every CURP and RFC
+    the demo sent."""
+    import urllib.parse
+
+    people = citizens(PEOPLE)
+    identifiers = {p.curp for p in people} | {p.rfc for p in people if p.rfc}
+    logs = {path.name: path.read_text(errors="replace") for path in (stack.root / "logs").glob("*.log")}
+    assert {"crm.log", "fiscal.log", "portal.log", "transparencia.log", "registry.log"} <= set(logs)
+    exported = []
+    for agency in agencies():
+        query = urllib.parse.urlencode({"serviceName": agency.urn, "limit": 10_000, "lookback": 86_400_000})
+        with urllib.request.urlopen(f"{zipkin.url}/api/v2/traces?{query}", timeout=10) as response:
+            exported.append(response.read().decode())
+    assert any('"kind":"CONSUMER"' in text for text in exported), "the scenario's spans reached Zipkin"
+    found = sorted(
+        f"{where}: {value[:4]}…"
+        for where, text in [*logs.items(), *(("zipkin spans", t) for t in exported)]
+        for value in identifiers
+        if value in text
+    )
+    assert found == [], found

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from bus._files import write_private
+from bus._files import private_dir, write_private
 
 
 def _mode(path) -> int:
@@ -35,3 +35,25 @@ def test_an_existing_file_is_kept_when_overwriting_is_refused(tmp_path):
     with pytest.raises(FileExistsError):
         write_private(path, b"two", overwrite=False)
     assert path.read_bytes() == b"one" and sorted(p.name for p in tmp_path.iterdir()) == ["secret"]
+
+
+def test_a_private_folders_missing_parents_are_private_too(tmp_path):
+    made = private_dir(tmp_path / "a" / "b" / "c")
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", made):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    private_dir(shared / "mine")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755, "an existing folder keeps its mode"
+
+
+def test_a_private_log_is_created_0600_and_appended_to(tmp_path):
+    from bus._files import open_private_log
+
+    path = tmp_path / "logs" / "agency.log"
+    for line in ("one\n", "two\n"):
+        with open_private_log(path, text=True) as out:
+            out.write(line)
+    assert path.read_text() == "one\ntwo\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.integration
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
-def test_a_v2_record_sent_through_kafka_is_read_by_a_v1_consumer_with_its_envelope(kafka, unique_name) -> None:
-    topic = unique_name("mx.gob.crm.case-opened")
+def test_a_v2_record_sent_through_kafka_is_read_by_a_v1_consumer_with_its_envelope(kafka, new_topic) -> None:
+    topic = new_topic("mx.gob.crm.case-opened")
     codec = Codec(InMemorySchemaSource())
     case = catalog().get("CaseOpened", 2)
     data = case.example()
     envelope = new_envelope(case, source="urn:mx:gob:crm", subject=case.key_of(data), traceparent=TRACEPARENT)
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    producer = KafkaProducer(**kafka.client_config().client_settings(), acks="all")
     try:
         producer.send(
             topic, key=kafka_key(case, data), value=codec.encode(case, data), headers=envelope.to_headers()
@@ -31,7 +31,7 @@ def test_a_v2_record_sent_through_kafka_is_read_by_a_v1_consumer_with_its_envelo
 
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=kafka.bootstrap_servers,
+        **kafka.client_config().client_settings(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=20_000,

@@ -24,8 +24,9 @@ def spans():
 
 def test_process_span_is_child_of_send_span_through_traceparent(spans):
     provider, exporter = spans
-    sender = Telemetry("urn:mx:gob:portal", tracer_provider=provider)
-    receiver = Telemetry("urn:mx:gob:crm", tracer_provider=provider)
+    public = frozenset({"crm.case-opened"})  # the catalog classifies this topic's key field public
+    sender = Telemetry("urn:mx:gob:portal", tracer_provider=provider, public_key_topics=public)
+    receiver = Telemetry("urn:mx:gob:crm", tracer_provider=provider, public_key_topics=public)
     send = sender.start_send("crm.case-opened", key=b"CASE-1", message_id="id-1")
     send.finish(partition=2, offset=41)
     with receiver.process(
@@ -75,6 +76,43 @@ def test_a_failing_handler_marks_the_process_span(spans):
         raise KeyError("boom")
     (span,) = exporter.get_finished_spans()
     assert span.attributes["error.type"] == "KeyError" and not span.status.is_ok
+
+
+def test_a_personal_key_and_an_exceptions_message_never_reach_a_span(spans):
+    provider, exporter = spans
+    telemetry = Telemetry("urn:mx:gob:sat", tracer_provider=provider, public_key_topics=frozenset({"crm.case-opened"}))
+    curp = b"PEGL031108MDFRNCA0"
+    telemetry.start_send("sat.taxpayer-status-reported", key=curp, message_id="m").finish(
+        partition=0, offset=0, error=ValueError(f"CURP {curp.decode()!r} is wrong")
+    )
+    with (
+        pytest.raises(ValueError),
+        telemetry.process(
+            "sat.taxpayer-status-reported",
+            traceparent=None,
+            tracestate=None,
+            key=curp,
+            message_id="m",
+            partition=0,
+            offset=0,
+            group="g",
+            sender="s",
+        ),
+    ):
+        raise ValueError(f"CURP {curp.decode()!r}: check digit is 0, expected 4")
+    for span in exporter.get_finished_spans():
+        assert "messaging.kafka.message.key" not in span.attributes
+        shown = repr(dict(span.attributes)) + repr(span.status.description) + repr([e.attributes for e in span.events])
+        assert curp.decode() not in shown, span.name
+        assert span.attributes["error.type"] == "ValueError"
+
+
+def test_only_topics_whose_key_field_is_public_name_their_key():
+    from bus.records import catalog
+
+    public = {rt.full_name for rt in catalog().records() if rt.topic and rt.key_is_public}
+    assert "mx.gob.crm.CaseOpened" in public  # keyed by the case id
+    assert not {"mx.gob.sat.TaxpayerStatusReported", "mx.gob.transparencia.DataAccessLogged"} & public  # by CURP
 
 
 def test_counters_count_published_consumed_dead_lettered_and_retried():

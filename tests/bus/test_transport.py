@@ -39,9 +39,9 @@ CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 # -- on a real broker ----------------------------------------------------------------------------------
 @integration
-def test_the_producer_is_idempotent_against_kafka_4(kafka, unique_name):
-    topic = unique_name("idem")
-    producer = Producer(kafka.bootstrap_servers)
+def test_the_producer_is_idempotent_against_kafka_4(kafka, unique_name, new_topic):
+    topic = new_topic("idem")
+    producer = Producer(kafka.client_config())
     try:
         producer.send(topic, key=b"k", value=b"v", headers=[("h", b"1")]).get(timeout=30)
         assert producer.idempotent(), "the broker must have given the producer an id (KIP-98)"
@@ -52,7 +52,7 @@ def test_the_producer_is_idempotent_against_kafka_4(kafka, unique_name):
 @integration
 def test_topics_reports_max_message_bytes_and_creates_compacted_topics(kafka, unique_name):
     topic = unique_name("limits")
-    topics = Topics(kafka.bootstrap_servers)
+    topics = Topics(kafka.client_config())
     try:
         topics.ensure(topic, partitions=2, compacted=True, **{"max.message.bytes": "50000"})
         topics.ensure(topic)  # a second time is not an error
@@ -62,13 +62,13 @@ def test_topics_reports_max_message_bytes_and_creates_compacted_topics(kafka, un
 
 
 @integration
-def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name):
-    topic, group = unique_name("commit"), unique_name("g")
-    producer = Producer(kafka.bootstrap_servers)
+def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name, new_topic):
+    topic, group = new_topic("commit"), unique_name("g")
+    producer = Producer(kafka.client_config())
     for i in range(10):
         producer.send(topic, key=None, value=str(i).encode(), headers=[])
     producer.close()
-    consumer = Consumer(kafka.bootstrap_servers, group=group)
+    consumer = Consumer(kafka.client_config(), group=group)
     consumer.subscribe([topic])
     seen = []
     for _ in range(40):
@@ -77,7 +77,7 @@ def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name):
             break
     consumer.commit({Partition(topic, 0): 4})
     consumer.close()
-    again = Consumer(kafka.bootstrap_servers, group=group)
+    again = Consumer(kafka.client_config(), group=group)
     again.subscribe([topic])
     rest = []
     for _ in range(40):
@@ -89,9 +89,9 @@ def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name):
 
 
 @integration
-def test_sends_answer_with_acknowledged_and_polls_give_enlace_records(kafka, unique_name):
-    topic = unique_name("types")
-    kafka_config = KafkaClientConfig(bootstrap_servers=kafka.bootstrap_servers)
+def test_sends_answer_with_acknowledged_and_polls_give_enlace_records(kafka, unique_name, new_topic):
+    topic = new_topic("types")
+    kafka_config = kafka.client_config()
     producer = Producer(kafka_config)
     heard: list[Acknowledged] = []
     try:
@@ -137,12 +137,12 @@ def test_sends_answer_with_acknowledged_and_polls_give_enlace_records(kafka, uni
 @integration
 def test_a_record_the_broker_refuses_reaches_the_errback_as_a_transport_error(kafka, unique_name):
     topic = unique_name("too-large")
-    topics = Topics(kafka.bootstrap_servers)
+    topics = Topics(kafka.client_config())
     try:
         topics.ensure(topic, partitions=1, **{"max.message.bytes": "1000"})
     finally:
         topics.close()
-    producer = Producer(kafka.bootstrap_servers)
+    producer = Producer(kafka.client_config())
     failures: list[BaseException] = []
     try:
         future = producer.send(topic, key=None, value=b"x" * 5000, headers=[])
@@ -173,14 +173,14 @@ class _Heard:
 @integration
 def test_a_rebalance_listener_hears_partitions_assigned_and_revoked_as_partition_objects(kafka, unique_name):
     topic, group = unique_name("rebalance"), unique_name("g")
-    topics = Topics(kafka.bootstrap_servers)
+    topics = Topics(kafka.client_config())
     try:
         topics.ensure(topic, partitions=2)
     finally:
         topics.close()
     first_heard, second_heard = _Heard(), _Heard()
-    first = Consumer(kafka.bootstrap_servers, group=group, session_timeout_ms=6000, heartbeat_interval_ms=500)
-    second = Consumer(kafka.bootstrap_servers, group=group, session_timeout_ms=6000, heartbeat_interval_ms=500)
+    first = Consumer(kafka.client_config(), group=group, session_timeout_ms=6000, heartbeat_interval_ms=500)
+    second = Consumer(kafka.client_config(), group=group, session_timeout_ms=6000, heartbeat_interval_ms=500)
     try:
         first.subscribe([topic], listener=first_heard)
         deadline = time.monotonic() + 60
@@ -202,12 +202,12 @@ def test_a_rebalance_listener_hears_partitions_assigned_and_revoked_as_partition
 
 
 @integration
-def test_a_newer_transactional_producer_fences_the_older_one(kafka, unique_name):
-    topic, transactional_id = unique_name("tx"), unique_name("tx-id")
-    older = TransactionalProducer(kafka.bootstrap_servers, transactional_id=transactional_id, timeout_s=30)
+def test_a_newer_transactional_producer_fences_the_older_one(kafka, unique_name, new_topic):
+    topic, transactional_id = new_topic("tx"), unique_name("tx-id")
+    older = TransactionalProducer(kafka.client_config(), transactional_id=transactional_id, timeout_s=30)
     futures = older.commit(topic, [(b"a", b"1"), (b"b", b"2")], partition=0)
     assert [f.get(timeout=30).offset for f in futures] == [0, 1]
-    newer = TransactionalProducer(kafka.bootstrap_servers, transactional_id=transactional_id, timeout_s=30)
+    newer = TransactionalProducer(kafka.client_config(), transactional_id=transactional_id, timeout_s=30)
     try:
         with pytest.raises(TransportError, match=transactional_id):
             older.commit(topic, [(b"c", b"3")], partition=0)
@@ -220,9 +220,9 @@ def test_a_newer_transactional_producer_fences_the_older_one(kafka, unique_name)
 @integration
 def test_topics_describes_the_cluster_its_topics_offsets_and_groups(kafka, unique_name):
     topic, group = unique_name("admin"), unique_name("g")
-    topics = Topics(kafka.bootstrap_servers)
-    producer = Producer(kafka.bootstrap_servers)
-    consumer = Consumer(kafka.bootstrap_servers, group=group)
+    topics = Topics(kafka.client_config())
+    producer = Producer(kafka.client_config())
+    consumer = Consumer(kafka.client_config(), group=group)
     try:
         topics.ensure(topic, partitions=2)
         for _ in range(3):

@@ -31,7 +31,7 @@ HEADERS = [("ce_id", b"1"), ("ce_source", b"urn:mx:gob:sat"), ("ce_type", b"mx.g
 
 def _reader(kafka, topic, authority, store, **options) -> TrustTopicReader:
     return TrustTopicReader(
-        kafka.bootstrap_servers, store, anchor=TrustAnchor.of(authority.key), topic=topic, **options
+        kafka.client_config(), store, anchor=TrustAnchor.of(authority.key), topic=topic, **options
     ).start()
 
 
@@ -42,12 +42,12 @@ def test_a_running_reader_learns_a_new_key_and_its_revocation(kafka, unique_name
     try:
         key = generate_key("urn:mx:gob:sat")
         headers = sign_headers(key, HEADERS, b"k", b"v", topic="t")
-        publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(key), authority=authority.key, topic=topic)
+        publish_trusted_key(kafka.client_config(), TrustedKey.for_key(key), authority=authority.key, topic=topic)
         # No sleep: the store asks the reader to catch up when it meets an unknown key id.
         assert store.verify(headers, b"k", b"v", topic="t").agency == "urn:mx:gob:sat"
 
         revoked = store.get(key.key_id).revoked("compromised")
-        publish_trusted_key(kafka.bootstrap_servers, revoked, authority=authority.key, topic=topic)
+        publish_trusted_key(kafka.client_config(), revoked, authority=authority.key, topic=topic)
         assert reader.catch_up(10)
         with pytest.raises(RevokedKey, match="compromised"):
             store.verify(headers, b"k", b"v", topic="t")
@@ -59,7 +59,7 @@ def test_a_new_reader_starts_with_every_published_key(kafka, unique_name, author
     topic = unique_name("trust")
     keys = [generate_key(f"urn:mx:gob:{name}") for name in ("sat", "crm", "portal")]
     for key in keys:
-        publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(key), authority=authority.key, topic=topic)
+        publish_trusted_key(kafka.client_config(), TrustedKey.for_key(key), authority=authority.key, topic=topic)
     store = TrustStore()
     _reader(kafka, topic, authority, store).stop()
     assert {store.get(k.key_id).agency for k in keys} == {"urn:mx:gob:sat", "urn:mx:gob:crm", "urn:mx:gob:portal"}
@@ -72,16 +72,16 @@ def test_a_new_reader_starts_with_every_published_key(kafka, unique_name, author
 def test_forged_unsigned_and_tombstone_records_change_nothing_and_are_reported(kafka, unique_name, authority):
     topic = unique_name("trust")
     real = generate_key("urn:mx:gob:crm")
-    publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(real), authority=authority.key, topic=topic)
+    publish_trusted_key(kafka.client_config(), TrustedKey.for_key(real), authority=authority.key, topic=topic)
     impostor_key = generate_key("urn:mx:gob:crm")
     forger = generate_key(AUTHORITY)  # not the pinned authority
     # A fresh key published as the CRM's by someone who is not the authority:
-    publish_trusted_key(kafka.bootstrap_servers, TrustedKey.for_key(impostor_key), authority=forger, topic=topic)
+    publish_trusted_key(kafka.client_config(), TrustedKey.for_key(impostor_key), authority=forger, topic=topic)
     # A forged revocation of the real key, and an unsigned record in the old format:
     publish_trusted_key(
-        kafka.bootstrap_servers, TrustedKey.for_key(real).revoked("forged"), authority=forger, topic=topic
+        kafka.client_config(), TrustedKey.for_key(real).revoked("forged"), authority=forger, topic=topic
     )
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = KafkaProducer(**kafka.client_config().client_settings())
     try:
         unsigned = json.dumps({"agency": "urn:mx:gob:crm", "key_id": impostor_key.key_id}).encode()
         producer.send(topic, key=impostor_key.key_id.encode(), value=unsigned).get(timeout=30)
@@ -111,7 +111,7 @@ def test_cli_keygen_publish_key_and_revoke_a_lost_key_by_its_id(kafka, unique_na
     topic = unique_name("trust")
     env = {
         **os.environ,
-        "ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "ENLACE_KAFKA_CONFIG": str(kafka.client_config().write_properties(tmp_path / "kafka.properties")),
         "ENLACE_TRUST_TOPIC": topic,
         "PYTHONPATH": os.getcwd(),
     }
@@ -127,7 +127,7 @@ def test_cli_keygen_publish_key_and_revoke_a_lost_key_by_its_id(kafka, unique_na
     assert published.returncode == 0, published.stderr
     authority = TrustAnchor.load(env["ENLACE_AUTHORITY_KEY"].removesuffix(".key") + ".pub")
     store = TrustStore()
-    TrustTopicReader(kafka.bootstrap_servers, store, anchor=authority, topic=topic).start().stop()
+    TrustTopicReader(kafka.client_config(), store, anchor=authority, topic=topic).start().stop()
     (key_id,) = store._keys
     assert store.get(key_id).agency == "urn:mx:gob:crm" and key_id in published.stdout
 
@@ -137,12 +137,16 @@ def test_cli_keygen_publish_key_and_revoke_a_lost_key_by_its_id(kafka, unique_na
     )
     assert revoked.returncode == 0, revoked.stderr
     store = TrustStore()
-    TrustTopicReader(kafka.bootstrap_servers, store, anchor=authority, topic=topic).start().stop()
+    TrustTopicReader(kafka.client_config(), store, anchor=authority, topic=topic).start().stop()
     assert store.get(key_id).revoked_at is not None and store.get(key_id).reason == "lost"
 
 
 def test_cli_publish_key_without_the_authority_key_is_refused(kafka, unique_name, tmp_path):
-    env = {**os.environ, "ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "PYTHONPATH": os.getcwd()}
+    env = {
+        **os.environ,
+        "ENLACE_KAFKA_CONFIG": str(kafka.client_config().write_properties(tmp_path / "kafka.properties")),
+        "PYTHONPATH": os.getcwd(),
+    }
     env.pop("ENLACE_AUTHORITY_KEY", None)
     key_path = generate_key("urn:mx:gob:crm").save(tmp_path)
     refused = _enlace("agency", "publish-key", "--agency", "urn:mx:gob:crm", "--key-file", str(key_path), env=env)

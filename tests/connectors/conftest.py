@@ -12,15 +12,19 @@ import pytest
 
 from bus import load_settings
 from bus.identity import AgencyKey, TrustedKey, generate_key, publish_trusted_key
+from bus.records import catalog
+from bus.transport import KafkaClientConfig, Topics
 from connectors import AgencyConnector
+from ops.acl import Access
 from tests.conftest import Authority
 
 
 @dataclass
 class Bus:
-    """One test's corner of the bus: its own trust topic, keys and processed-id files; the session's registry."""
+    """One test's corner of the bus: its own topics (created, as ``enlace acl sync`` would), trust topic,
+    keys and store files; the session's registry. Its clients sign in as the operator."""
 
-    bootstrap_servers: str
+    kafka: KafkaClientConfig
     trust_topic: str
     directory: Path
     registry_url: str
@@ -35,7 +39,7 @@ class Bus:
     def settings(self, **more):
         return load_settings({}).model_copy(
             update={
-                "bootstrap_servers": self.bootstrap_servers,
+                **self.kafka.settings(),
                 "registry_url": self.registry_url,
                 "trust_topic": self.trust_topic,
                 "trust_anchor": self.authority.anchor,
@@ -45,9 +49,13 @@ class Bus:
             }
         )
 
+    def properties(self) -> str:
+        """The clients' Kafka properties file (0600), for the processes a test starts."""
+        return str(self.kafka.write_properties(self.directory / "kafka.properties"))
+
     def trust(self, trusted: TrustedKey) -> None:
         """Publish a trust record (a key, or its revocation) signed by the session's authority."""
-        publish_trusted_key(self.bootstrap_servers, trusted, authority=self.authority.key, topic=self.trust_topic)
+        publish_trusted_key(self.kafka, trusted, authority=self.authority.key, topic=self.trust_topic)
 
     def key(self, agency: str, *, publish: bool = True) -> AgencyKey:
         if agency not in self.keys:
@@ -57,11 +65,18 @@ class Bus:
         return self.keys[agency]
 
 
+def make_bus(kafka, registered: str, unique_name, directory: Path, authority: Authority, prefix: str = "t") -> Bus:
+    """A test's bus on ``kafka``: every topic the catalog needs, under a prefix of its own, created."""
+    config = kafka.client_config()
+    made = Bus(config, unique_name("trust"), directory, registered, {}, unique_name(prefix) + ".", authority)
+    with Topics(config) as topics:
+        Access.of(catalog(), made.settings()).create_topics(topics)
+    return made
+
+
 @pytest.fixture
 def bus(kafka, registered, unique_name, tmp_path, authority) -> Bus:
-    return Bus(
-        kafka.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t") + ".", authority
-    )
+    return make_bus(kafka, registered, unique_name, tmp_path, authority)
 
 
 @pytest.fixture
@@ -93,7 +108,6 @@ def connector(bus) -> Iterator[Callable[..., AgencyConnector]]:
 def registered(registry) -> str:
     """The real registry's URL, with every version of every record in the catalog registered by its
     owner, as ``enlace up`` does; connectors then only look schemas up, as agencies do."""
-    from bus.records import catalog
     from bus.registry import RegistryClient
 
     for record_type in catalog().records():  # shared types first, versions in order: the order to register them in

@@ -19,13 +19,13 @@ from connectors import AgencyConnector
 
 
 def main() -> None:
-    bootstrap, trust_topic, prefix, registry_url, db, group, delay_s, idle_s, anchor = sys.argv[1:10]
+    kafka_config, trust_topic, prefix, registry_url, db, group, delay_s, idle_s, anchor = sys.argv[1:10]
     source = RegistryClient(registry_url)  # reads only: the writer's schema by id
     with sqlite3.connect(db) as setup:
         setup.execute("CREATE TABLE IF NOT EXISTS effects (ce_id TEXT, case_id TEXT)")
     settings = load_settings({}).model_copy(
         update={
-            "bootstrap_servers": bootstrap,
+            "kafka_config": kafka_config,
             "trust_topic": trust_topic,
             "trust_anchor": anchor,
             "topic_prefix": prefix,

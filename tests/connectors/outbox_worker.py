@@ -40,10 +40,10 @@ def updated(case: CaseOpened) -> CaseUpdated:
 
 
 def main() -> None:
-    bootstrap, trust_topic, prefix, registry_url, db, group, key_file, mode = sys.argv[1:9]
+    kafka_config, trust_topic, prefix, registry_url, db, group, key_file, mode = sys.argv[1:9]
     settings = load_settings({}).model_copy(
         update={
-            "bootstrap_servers": bootstrap,
+            "kafka_config": kafka_config,
             "trust_topic": trust_topic,
             "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # the test pins its authority
             "topic_prefix": prefix,

@@ -16,6 +16,7 @@ from bus import PolicyViolation, ValidationError
 from bus.identity import TrustedKey, generate_key
 from bus.records import catalog
 from bus.records.models import CaseOpened, TaxpayerStatusChanged
+from bus.transport import KafkaClientConfig
 from connectors import list_dead_letters
 
 pytestmark = pytest.mark.integration
@@ -41,15 +42,15 @@ def receive(connector, group, *, handler=None, idle_s=3.0, **kw):
     return got
 
 
-def _raw(bootstrap, topic):
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000)
+def _raw(kafka: KafkaClientConfig, topic):
+    consumer = KafkaConsumer(topic, **kafka.client_settings(), auto_offset_reset="earliest", consumer_timeout_ms=5000)
     records = list(consumer)
     consumer.close()
     return records
 
 
-def _send_raw(bootstrap, topic, records):
-    producer = KafkaProducer(bootstrap_servers=bootstrap)
+def _send_raw(kafka: KafkaClientConfig, topic, records):
+    producer = KafkaProducer(**kafka.client_settings())
     for key, value, headers in records:
         producer.send(topic, key=key, value=value, headers=headers)
     producer.flush()
@@ -111,7 +112,7 @@ def test_a_record_the_policy_does_not_give_this_agency_is_refused_before_sending
     portal = connector(PORTAL)
     with pytest.raises(PolicyViolation, match=r"urn:mx:gob:portal may not publish mx\.gob\.crm\.CaseOpened"):
         portal.publish(case(1))
-    assert _raw(bus.bootstrap_servers, bus.topic(CASES)) == []
+    assert _raw(bus.kafka, bus.topic(CASES)) == []
 
 
 def test_an_invalid_record_is_refused_with_its_field_path(connector, bus):
@@ -120,20 +121,22 @@ def test_an_invalid_record_is_refused_with_its_field_path(connector, bus):
     with pytest.raises(ValidationError) as refused:
         crm.publish(record)
     assert any(p.path == "/caseId" for p in refused.value.problems)
-    assert _raw(bus.bootstrap_servers, bus.topic(CASES)) == []
+    assert _raw(bus.kafka, bus.topic(CASES)) == []
 
 
 def test_a_record_too_large_for_its_topic_is_refused_before_sending(connector, bus, unique_name):
-    from bus.transport import Topics
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
     crm = connector(CRM)
-    topics = Topics(bus.bootstrap_servers)
-    topics.ensure(bus.topic(CASES), **{"max.message.bytes": "300"})
-    topics.close()
+    admin = KafkaAdminClient(**bus.kafka.client_settings())
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, bus.topic(CASES), {"max.message.bytes": "300"})])
+    finally:
+        admin.close()
     with pytest.raises(ValidationError, match=r"max\.message\.bytes") as refused:
         crm.publish(case(3))
     assert refused.value.rule == "size.max_message_bytes"
-    assert _raw(bus.bootstrap_servers, bus.topic(CASES)) == []
+    assert _raw(bus.kafka, bus.topic(CASES)) == []
 
 
 def test_bad_records_go_to_dead_letters_with_their_reason_and_the_consumer_goes_on(connector, bus, unique_name):
@@ -146,11 +149,11 @@ def test_bad_records_go_to_dead_letters_with_their_reason_and_the_consumer_goes_
     revoked = connector(CRM, key=revoked_key).publish(case(12))
     bus.trust(TrustedKey.for_key(revoked_key).revoked("key leaked"))
 
-    original = next(r for r in _raw(bus.bootstrap_servers, bus.topic(CASES)) if r.offset == good.offset)
+    original = next(r for r in _raw(bus.kafka, bus.topic(CASES)) if r.offset == good.offset)
     tampered_payload = original.value[:-1] + bytes([original.value[-1] ^ 1])
     tampered_headers = [(n, b"CRM-2025-999999" if n == "ce_subject" else v) for n, v in original.headers]
     _send_raw(
-        bus.bootstrap_servers,
+        bus.kafka,
         bus.topic(CASES),
         [
             (original.key, tampered_payload, original.headers),
@@ -164,12 +167,12 @@ def test_bad_records_go_to_dead_letters_with_their_reason_and_the_consumer_goes_
     assert good.ce_id in applied and after.ce_id in applied
     assert unknown.ce_id not in applied and revoked.ce_id not in applied
 
-    reasons = {(d.offset, d.reason) for d in list_dead_letters(bus.bootstrap_servers, bus.topic(CASES))}
+    reasons = {(d.offset, d.reason) for d in list_dead_letters(bus.kafka, bus.topic(CASES))}
     assert (unknown.offset, "unknown-key") in reasons
     assert (revoked.offset, "revoked-key") in reasons
     assert (after.offset - 2, "bad-signature") in reasons  # the tampered payload
     assert (after.offset - 1, "bad-signature") in reasons  # the tampered header
-    letter = next(d for d in list_dead_letters(bus.bootstrap_servers, bus.topic(CASES)) if d.reason == "revoked-key")
+    letter = next(d for d in list_dead_letters(bus.kafka, bus.topic(CASES)) if d.reason == "revoked-key")
     assert (
         letter.topic == bus.topic(CASES) and letter.error_class == "RevokedKey" and "key leaked" in letter.error_message
     )
@@ -181,13 +184,13 @@ def test_a_sender_outside_the_policy_is_dead_lettered_even_with_a_trusted_key(co
     status = TaxpayerStatusChanged.from_avro(catalog().get("TaxpayerStatusChanged").example())
     sat.publish(status)  # allowed: SAT owns mx.gob.sat
     # A trusted CRM key signing a SAT record: built by hand, as a misbehaving client would.
-    record = next(iter(_raw(bus.bootstrap_servers, bus.topic(catalog().get("TaxpayerStatusChanged")))))
+    record = next(iter(_raw(bus.kafka, bus.topic(catalog().get("TaxpayerStatusChanged")))))
     from bus.identity import sign_headers
 
     crm_key = bus.key(CRM)
     headers = [(n, CRM.encode() if n == "ce_source" else v) for n, v in record.headers]
     _send_raw(
-        bus.bootstrap_servers,
+        bus.kafka,
         record.topic,
         [(record.key, record.value, sign_headers(crm_key, headers, record.key, record.value, topic=record.topic))],
     )
@@ -197,7 +200,7 @@ def test_a_sender_outside_the_policy_is_dead_lettered_even_with_a_trusted_key(co
     )
     subscription.run(idle_timeout_s=3)
     assert seen == [SAT]
-    assert [d.reason for d in list_dead_letters(bus.bootstrap_servers, record.topic)] == ["not-allowed"]
+    assert [d.reason for d in list_dead_letters(bus.kafka, record.topic)] == ["not-allowed"]
 
 
 def test_a_handler_that_fails_twice_then_succeeds_applies_its_effect_once(connector, unique_name):
@@ -231,14 +234,14 @@ def test_a_handler_that_always_fails_is_dead_lettered_after_its_attempts_then_re
         raise KeyError("missing mapping for channel WHATSAPP")
 
     receive(portal, group, handler=broken)
-    (letter,) = list_dead_letters(bus.bootstrap_servers, bus.topic(CASES))
+    (letter,) = list_dead_letters(bus.kafka, bus.topic(CASES))
     assert (letter.reason, letter.attempts, letter.error_class) == ("handler-failed", 2, "KeyError")
     assert letter.ce_id == delivery.ce_id and letter.group == group
 
     trust = portal._trust
-    done = replay_dead_letters(bus.bootstrap_servers, bus.topic(CASES), trust=trust)
+    done = replay_dead_letters(bus.kafka, bus.topic(CASES), trust=trust)
     assert [d.ce_id for d in done.replayed] == [delivery.ce_id] and done.refused == []
-    again = replay_dead_letters(bus.bootstrap_servers, bus.topic(CASES), trust=trust)
+    again = replay_dead_letters(bus.kafka, bus.topic(CASES), trust=trust)
     assert again.replayed == [] and again.refused == [], "a second replay sends nothing"
     fixed = connector(PORTAL)
     got = receive(fixed, group)
@@ -261,7 +264,7 @@ def test_the_trace_continues_from_a_publisher_process_to_a_consumer_process(
             sys.executable,
             "-m",
             "tests.connectors.traced_publisher",
-            bus.bootstrap_servers,
+            bus.properties(),
             bus.trust_topic,
             bus.prefix,
             registered,
@@ -288,13 +291,15 @@ def test_the_trace_continues_from_a_publisher_process_to_a_consumer_process(
 
 
 def test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double(connector, bus, unique_name):
-    from bus.transport import Topics
+    from kafka.admin import KafkaAdminClient, NewPartitions
 
     # Two partitions, so the group's rebalance must hand one of the first consumer's partitions
     # (with its batch still open) to the second: with one, the second might be given nothing.
-    topics = Topics(bus.bootstrap_servers)
-    topics.ensure(bus.topic(CASES), partitions=2)
-    topics.close()
+    admin = KafkaAdminClient(**bus.kafka.client_settings())
+    try:
+        admin.create_partitions({bus.topic(CASES): NewPartitions(total_count=2)})
+    finally:
+        admin.close()
     crm = connector(CRM)
     sent = [crm.publish(case(1000)).ce_id]
     group = unique_name("portal")

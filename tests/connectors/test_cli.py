@@ -10,7 +10,10 @@ import sys
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from bus import load_settings
 from bus.records import catalog
+from bus.transport import Topics
+from ops.acl import Access
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +36,16 @@ def cli(kafka, registered, unique_name, tmp_path):
         **os.environ,
         "PYTHONPATH": os.getcwd(),
         "XDG_DATA_HOME": str(tmp_path / "data"),
-        "ENLACE_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "ENLACE_KAFKA_CONFIG": str(kafka.client_config().write_properties(tmp_path / "kafka.properties")),
         "ENLACE_REGISTRY_URL": registered,
         "ENLACE_TRUST_TOPIC": unique_name("trust"),
         "ENLACE_TOPIC_PREFIX": unique_name("cli") + ".",
     }
+    settings = load_settings({}).model_copy(
+        update={"topic_prefix": env["ENLACE_TOPIC_PREFIX"], "trust_topic": env["ENLACE_TRUST_TOPIC"]}
+    )
+    with Topics(kafka.client_config()) as topics:
+        Access.of(catalog(), settings).create_topics(topics)  # as `enlace acl sync` does on a real bus
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         code = "import sys; from ops.cli import main; sys.argv = ['enlace', *sys.argv[1:]]; main()"
@@ -47,6 +55,7 @@ def cli(kafka, registered, unique_name, tmp_path):
         return done
 
     run.env = env
+    run.kafka = kafka.client_config()
     run.topic = env["ENLACE_TOPIC_PREFIX"] + CASES.topic
     made = run("agency", "keygen", "urn:mx:gob:interop", "--out", str(tmp_path / "authority"))
     env["ENLACE_AUTHORITY_KEY"] = made.stdout.splitlines()[-1]
@@ -83,7 +92,7 @@ def test_publish_refuses_the_whole_file_when_one_line_is_invalid(cli, tmp_path):
     assert f"{records}:2: /citizenCurp" in refused.stderr and "nothing was published" in refused.stderr
     consumer = KafkaConsumer(
         cli.topic,
-        bootstrap_servers=cli.env["ENLACE_BOOTSTRAP_SERVERS"],
+        **cli.kafka.client_settings(),
         auto_offset_reset="earliest",
         consumer_timeout_ms=2000,
     )
@@ -95,13 +104,12 @@ def test_a_tampered_record_is_dead_lettered_not_printed_then_listed_and_replayed
     records = tmp_path / "case.json"
     records.write_text(_case_json(7))
     cli("publish", "CaseOpened", str(records), "--agency", CRM, "--key-file", cli.keys[CRM])
-    bootstrap = cli.env["ENLACE_BOOTSTRAP_SERVERS"]
     consumer = KafkaConsumer(
-        cli.topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000
+        cli.topic, **cli.kafka.client_settings(), auto_offset_reset="earliest", consumer_timeout_ms=5000
     )
     original = next(iter(consumer))
     consumer.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    producer = KafkaProducer(**cli.kafka.client_settings())
     forged = [(n, b"CRM-2025-000999" if n == "ce_subject" else v) for n, v in original.headers]
     producer.send(cli.topic, key=original.key, value=original.value, headers=forged)
     producer.flush()

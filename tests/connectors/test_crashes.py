@@ -16,7 +16,8 @@ from kafka.admin import KafkaAdminClient
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.registry import RegistryClient
-from tests.connectors.conftest import Bus
+from bus.transport import KafkaClientConfig
+from tests.connectors.conftest import Bus, make_bus
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ def _effects(db) -> list[str]:
 
 def _worker(bus: Bus, registry_url, db, group, *, delay_s=0.002, idle_s=4.0) -> subprocess.Popen:
     args = [
-        bus.bootstrap_servers,
+        bus.properties(),
         bus.trust_topic,
         bus.prefix,
         registry_url,
@@ -73,8 +74,8 @@ def _publish(connector, count, registry_url):
     return [f.result(timeout=60).ce_id for f in futures]
 
 
-def _committed(bootstrap, group) -> int:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def _committed(kafka: KafkaClientConfig, group) -> int:
+    admin = KafkaAdminClient(**kafka.client_settings())
     try:
         return sum(meta.offset for meta in admin.list_group_offsets(group).get(group, {}).values())
     finally:
@@ -109,7 +110,7 @@ def test_sigterm_finishes_the_record_in_hand_commits_and_exits_cleanly(
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(20) == 0, worker.stderr.read()[-2000:]
     applied = len(_effects(db))
-    assert _committed(bus.bootstrap_servers, group) == applied, "offsets committed up to the last applied record"
+    assert _committed(bus.kafka, group) == applied, "offsets committed up to the last applied record"
     worker = _worker(bus, registered, db, group, delay_s=0)
     assert worker.wait(120) == 0
     assert sorted(_effects(db)) == sorted(published)
@@ -118,9 +119,7 @@ def test_sigterm_finishes_the_record_in_hand_commits_and_exits_cleanly(
 @pytest.fixture
 def bus3(kafka3, registered, unique_name, tmp_path, authority) -> Bus:
     # Records on the three-node cluster, schemas in the session's registry (ids do not depend on the cluster).
-    return Bus(
-        kafka3.bootstrap_servers, unique_name("trust"), tmp_path, registered, {}, unique_name("t3") + ".", authority
-    )
+    return make_bus(kafka3, registered, unique_name, tmp_path, authority, prefix="t3")
 
 
 def test_one_broker_of_three_killed_mid_stream_loses_nothing(bus3, kafka3, unique_name):

@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.registry import RegistryClient
+from bus.transport import KafkaClientConfig
 from connectors import list_dead_letters
 from tests.connectors.outbox_worker import updated
 
@@ -32,16 +33,16 @@ def case(i: int) -> CaseOpened:
     return CaseOpened.from_avro(CASES.example() | {"caseId": f"CRM-2025-{i:06d}"})
 
 
-def _records(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000)
+def _records(kafka: KafkaClientConfig, topic: str) -> list:
+    consumer = KafkaConsumer(topic, **kafka.client_settings(), auto_offset_reset="earliest", consumer_timeout_ms=5000)
     try:
         return list(consumer)
     finally:
         consumer.close()
 
 
-def _ce_ids(bootstrap: str, topic: str) -> list[str]:
-    return [dict(r.headers)["ce_id"].decode() for r in _records(bootstrap, topic)]
+def _ce_ids(kafka: KafkaClientConfig, topic: str) -> list[str]:
+    return [dict(r.headers)["ce_id"].decode() for r in _records(kafka, topic)]
 
 
 def test_a_record_a_handler_emits_is_published_after_its_batch_commits_and_continues_the_trace(
@@ -62,7 +63,7 @@ def test_a_record_a_handler_emits_is_published_after_its_batch_commits_and_conti
     crm.subscribe(CaseOpened, group=unique_name("crm"), handler=on_case, commit_interval_s=60).run(idle_timeout_s=3)
     assert seen["committed_during_handler"] == (0,) and seen["published_during_handler"] == 0
     assert crm._publisher is not None and crm._publisher.flush(30)
-    (record,) = _records(bus.bootstrap_servers, bus.topic(UPDATES))
+    (record,) = _records(bus.kafka, bus.topic(UPDATES))
     headers = dict(record.headers)
     assert headers["ce_id"].decode() == seen["ce_id"]
     assert headers["traceparent"].decode().split("-")[1] == str(seen["traceparent"]).split("-")[1], "same trace"
@@ -82,8 +83,8 @@ def test_a_handler_that_raises_after_emitting_publishes_nothing(connector, bus, 
     assert len(emitted) == 2, "called twice, emitting each time"
     assert crm._publisher is not None and crm._publisher.flush(30)
     assert crm.outbox_counts() == {"published": 0, "pending": 0}
-    assert _records(bus.bootstrap_servers, bus.topic(UPDATES)) == []
-    assert [d.reason for d in list_dead_letters(bus.bootstrap_servers, bus.topic(CASES))] == ["handler-failed"]
+    assert _records(bus.kafka, bus.topic(UPDATES)) == []
+    assert [d.reason for d in list_dead_letters(bus.kafka, bus.topic(CASES))] == ["handler-failed"]
 
 
 def test_a_transaction_outside_a_handler_publishes_what_it_emits_once_committed(connector, bus):
@@ -93,7 +94,7 @@ def test_a_transaction_outside_a_handler_publishes_what_it_emits_once_committed(
         tx.execute("INSERT INTO notes VALUES (?)", (case(3).case_id,))
         ce_id = tx.emit(updated(case(3)))
     assert crm._publisher is not None and crm._publisher.flush(30)
-    assert _ce_ids(bus.bootstrap_servers, bus.topic(UPDATES)) == [ce_id]
+    assert _ce_ids(bus.kafka, bus.topic(UPDATES)) == [ce_id]
     assert crm.store.reader().execute("SELECT case_id FROM notes").fetchall() == [(case(3).case_id,)]
 
 
@@ -132,7 +133,7 @@ def updates_registered(registered, registry) -> str:
 
 
 def _worker(bus, registry_url, db, group, key_file, mode) -> subprocess.Popen:
-    args = [bus.bootstrap_servers, bus.trust_topic, bus.prefix, registry_url, str(db), group, str(key_file), mode]
+    args = [bus.properties(), bus.trust_topic, bus.prefix, registry_url, str(db), group, str(key_file), mode]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.connectors.outbox_worker", *args],
         env={**os.environ, "PYTHONPATH": os.getcwd(), "ENLACE_TRUST_ANCHOR": bus.authority.anchor},
@@ -170,8 +171,8 @@ def test_a_crash_between_commit_and_publish_publishes_each_record_once_on_restar
         worker.wait(10)
     with sqlite3.connect(db) as conn:
         emitted = sorted(row[0] for row in conn.execute("SELECT ce_id FROM enlace_outbox"))
-    assert _records(bus.bootstrap_servers, bus.topic(UPDATES)) == [], "killed before anything was sent"
+    assert _records(bus.kafka, bus.topic(UPDATES)) == [], "killed before anything was sent"
     worker = _worker(bus, updates_registered, db, group, key_file, "send")
     assert worker.wait(120) == 0, worker.stderr.read()[-2000:]
-    assert sorted(_ce_ids(bus.bootstrap_servers, bus.topic(UPDATES))) == emitted, "each once, with its ce_id"
+    assert sorted(_ce_ids(bus.kafka, bus.topic(UPDATES))) == emitted, "each once, with its ce_id"
     assert _committed_unsent(db) == 0

@@ -23,12 +23,12 @@ from connectors import AgencyConnector
 
 
 def main() -> None:
-    bootstrap, trust_topic, prefix, registry_url, key_file = sys.argv[1:6]
+    kafka_config, trust_topic, prefix, registry_url, key_file = sys.argv[1:6]
     spans = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
     settings = load_settings({}).model_copy(
-        update={"bootstrap_servers": bootstrap, "trust_topic": trust_topic, "topic_prefix": prefix}
+        update={"kafka_config": kafka_config, "trust_topic": trust_topic, "topic_prefix": prefix}
     )
     record = CaseOpened.from_avro(catalog().get("CaseOpened").example())
     with AgencyConnector(

@@ -40,7 +40,7 @@ def test_readers_read_only_what_the_policy_names(access: Access) -> None:
     rights = _rights(access.bindings(), "urn:mx:gob:crm")
     read = {name for kind, name, op in rights if kind == "TOPIC" and op == "READ"}
     assert read == {"mx.gob.portal.service-request-submitted", "mx.gob.sat.taxpayer-status-reported", "enlace.trust"}
-    assert ("GROUP", "crm", "READ") in rights  # its own consumer-group prefix, nobody else's
+    assert ("GROUP", "mx.gob.crm.", "READ") in rights  # its own consumer-group prefix, nobody else's
 
 
 def test_trust_topic_and_registry_log_are_written_by_their_principals_alone(access: Access) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from bus.transport import KafkaClientConfig, Topics, read_client_properties
 
 pytestmark = pytest.mark.integration
 
@@ -49,8 +52,26 @@ def test_up_status_down_leave_nothing_behind(tmp_path):
         assert again.stdout.strip().splitlines()[-1] == bootstrap
 
         status = _enlace("kafka", "status", env=env)
-        assert status.returncode == 0 and "1 of 1 node(s) running" in status.stdout
+        assert status.returncode == 0 and "(secured): 1 of 1 node(s) running" in status.stdout
         assert len(_kafka_pids_under(tmp_path)) == 1
+
+        (operator_line,) = [line for line in first.stdout.splitlines() if line.startswith("operator (super user)")]
+        operator = Path(operator_line.rsplit(": ", 1)[1])
+        crm = _enlace("agency", "client-config", "urn:mx:gob:crm", env=env)
+        assert crm.returncode == 0, crm.stderr
+        crm_file = Path(crm.stdout.strip().splitlines()[-1])
+        for path in (operator, crm_file):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+            assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, path.parent
+        assert read_client_properties(operator)["sasl_username"] == "mx.gob.interop"
+        fields = read_client_properties(crm_file)
+        assert (fields["bootstrap_servers"], fields["security_protocol"]) == (bootstrap, "SASL_SSL")
+        assert fields["sasl_username"] == "mx.gob.crm" and fields["sasl_mechanism"] == "SCRAM-SHA-512"
+        # The file is a working credential: the CRM can describe the cluster with it.
+        with Topics(KafkaClientConfig(**fields)) as topics:
+            assert topics.brokers()
+        unknown = _enlace("agency", "client-config", "urn:mx:gob:nadie", env=env)
+        assert unknown.returncode == 1 and "no principal mx.gob.nadie" in unknown.stderr
     finally:
         down = _enlace("kafka", "down", env=env)
     assert down.returncode == 0 and "Stopped" in down.stdout

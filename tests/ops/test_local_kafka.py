@@ -8,21 +8,25 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from bus.transport import KafkaClientConfig
+
 pytestmark = pytest.mark.integration
 
 
-def _create_topic(bootstrap: str, name: str, *, partitions: int = 1, replication: int = 1, **config: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def _create_topic(
+    kafka: KafkaClientConfig, name: str, *, partitions: int = 1, replication: int = 1, **config: str
+) -> None:
+    admin = KafkaAdminClient(**kafka.client_settings())
     try:
         admin.create_topics([NewTopic(name, partitions, replication, topic_configs=config)])
     finally:
         admin.close()
 
 
-def _consume_all(bootstrap: str, topic: str, *, group: str, expected: int, timeout_s: float = 30) -> list:
+def _consume_all(kafka: KafkaClientConfig, topic: str, *, group: str, expected: int, timeout_s: float = 30) -> list:
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.client_settings(),
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -42,13 +46,13 @@ def _consume_all(bootstrap: str, topic: str, *, group: str, expected: int, timeo
 
 def test_produce_and_consume_in_a_group_resumes_from_committed_offsets(kafka, unique_name):
     topic, group = unique_name("roundtrip"), unique_name("group")
-    _create_topic(kafka.bootstrap_servers, topic, partitions=2)
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    _create_topic(kafka.client_config(), topic, partitions=2)
+    producer = KafkaProducer(**kafka.client_config().client_settings(), acks="all")
     for i in range(20):
         producer.send(topic, key=str(i % 4).encode(), value=json.dumps({"n": i}).encode())
     producer.flush()
 
-    first = _consume_all(kafka.bootstrap_servers, topic, group=group, expected=10)
+    first = _consume_all(kafka.client_config(), topic, group=group, expected=10)
     assert len(first) >= 10
 
     for i in range(20, 25):
@@ -57,21 +61,21 @@ def test_produce_and_consume_in_a_group_resumes_from_committed_offsets(kafka, un
     producer.close()
 
     # A new consumer in the same group starts where the first one committed.
-    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = KafkaAdminClient(**kafka.client_config().client_settings())
     committed = admin.list_group_offsets(group)[group]
     admin.close()
     assert sum(meta.offset for meta in committed.values()) == len(first)
 
-    rest = _consume_all(kafka.bootstrap_servers, topic, group=group, expected=25 - len(first), timeout_s=20)
+    rest = _consume_all(kafka.client_config(), topic, group=group, expected=25 - len(first), timeout_s=20)
     seen = sorted(json.loads(m.value)["n"] for m in first + rest)
     assert seen == list(range(25)), "every record exactly once across the two consumers"
 
 
 def test_a_broker_killed_with_sigkill_loses_no_acknowledged_record(kafka3, unique_name):
     topic = unique_name("durable")
-    _create_topic(kafka3.bootstrap_servers, topic, partitions=3, replication=3, **{"min.insync.replicas": "2"})
+    _create_topic(kafka3.client_config(), topic, partitions=3, replication=3, **{"min.insync.replicas": "2"})
     producer = KafkaProducer(
-        bootstrap_servers=kafka3.bootstrap_servers,
+        **kafka3.client_config().client_settings(),
         acks="all",
         retries=20,
         retry_backoff_ms=200,
@@ -96,7 +100,7 @@ def test_a_broker_killed_with_sigkill_loses_no_acknowledged_record(kafka3, uniqu
     assert len(acknowledged) >= 500, f"too few acknowledged with one broker down: {len(failed)} failed"
 
     consumer = KafkaConsumer(
-        bootstrap_servers=kafka3.bootstrap_servers,
+        **kafka3.client_config().client_settings(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=15000,

@@ -117,18 +117,20 @@ def _read(cluster: LocalCluster, principal: str, topic: str, group: str | None) 
 
 def test_reader_reads_a_granted_topic_in_its_own_group(secured: LocalCluster, operator: Operator) -> None:
     _send(secured, principal_for("urn:mx:gob:portal"), "mx.gob.portal.service-request-submitted")
-    assert _read(secured, CRM, "mx.gob.portal.service-request-submitted", "crm-test")
+    assert _read(secured, CRM, "mx.gob.portal.service-request-submitted", "mx.gob.crm.test")
 
 
 def test_crm_cannot_read_a_topic_the_policy_does_not_grant(secured: LocalCluster, operator: Operator) -> None:
     _send(secured, principal_for("urn:mx:gob:sat"), "mx.gob.sat.taxpayer-status-changed")
     with pytest.raises(TopicAuthorizationFailedError):
-        _read(secured, CRM, "mx.gob.sat.taxpayer-status-changed", "crm-test")
+        _read(secured, CRM, "mx.gob.sat.taxpayer-status-changed", "mx.gob.crm.test")
 
 
-def test_crm_cannot_join_another_agencys_group(secured: LocalCluster, operator: Operator) -> None:
+@pytest.mark.parametrize("group", ["mx.gob.sat.sat", "mx.gob.crmx", "crm"])
+def test_crm_cannot_join_another_agencys_group(secured: LocalCluster, operator: Operator, group: str) -> None:
+    # another agency's group, a name that only starts like the CRM's prefix, the old unqualified name
     with pytest.raises(GroupAuthorizationFailedError):
-        _read(secured, CRM, "mx.gob.portal.service-request-submitted", "sat")
+        _read(secured, CRM, "mx.gob.portal.service-request-submitted", group)
 
 
 def test_sync_is_idempotent_and_takes_away_what_the_policy_no_longer_grants(
@@ -143,7 +145,7 @@ def test_sync_is_idempotent_and_takes_away_what_the_policy_no_longer_grants(
         assert applied.remove and not applied.add
         assert narrower.plan(operator.acls).empty
         with pytest.raises(TopicAuthorizationFailedError):
-            _read(secured, CRM, "mx.gob.portal.service-request-submitted", "crm-test")
+            _read(secured, CRM, "mx.gob.portal.service-request-submitted", "mx.gob.crm.test")
     finally:
         access.sync(operator.acls, operator.topics)
     assert access.plan(operator.acls).empty

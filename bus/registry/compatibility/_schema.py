@@ -1,6 +1,7 @@
 """Parsing Avro schemas with references (with the Avro library), and the checks it skips.
 
-A parsed schema's identity is its extended canonical form (``bus.registry._canonical``).
+A parsed schema's identity is its extended canonical form (``bus.registry._canonical``). A schema is
+held to its limits (``bus.registry._limits``) before the JSON parser or Avro reads it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import avro.schema
 
 from bus.avsc import NAMED_KINDS, full_name
 from bus.registry._canonical import Reference, canonical_json, invalid_schema, schema_json
+from bus.registry._limits import SchemaLimits, abbreviated, check_counts, check_text, limit_exceeded
 
 __all__ = ["ParsedSchema", "default_problem", "default_problems", "parse_schema"]
 
@@ -35,6 +37,7 @@ class ParsedSchema:
         dependencies: the parsed referenced schemas, in the order of ``references``.
         identity: the extended canonical form plus references: equal identities mean the same schema.
         avro: ``avro.schema.Schema`` with references resolved.
+        reference_depth: links in its longest chain of references (0 without references).
     """
 
     text: str
@@ -43,6 +46,7 @@ class ParsedSchema:
     dependencies: tuple[ParsedSchema, ...] = field(repr=False)
     identity: str
     avro: avro.schema.Schema = field(repr=False)
+    reference_depth: int = 0
 
     @property
     def fullname(self) -> str | None:
@@ -101,6 +105,7 @@ def parse_schema(
     *,
     references: Sequence[Reference] = (),
     dependencies: Sequence[ParsedSchema] = (),
+    limits: SchemaLimits = SchemaLimits(),  # noqa: B008 - frozen, so one shared default is safe
 ) -> ParsedSchema:
     """Parse and validate an Avro schema, with its references already resolved.
 
@@ -108,15 +113,22 @@ def parse_schema(
         text: the schema's JSON text.
         references: the references it is registered with.
         dependencies: the parsed schema of each reference, in the same order.
+        limits: what the schema may hold (size, depth, counts, references); checked before the
+            JSON parser or Avro reads the schema.
 
     Returns:
         The parsed schema.
 
     Raises:
-        RegistryError: 42201 with what and where when the schema is invalid, including a default
-            value that does not fit its field's type.
+        RegistryError: 42209 naming the limit and where when the schema is over one; 42201 with
+            what and where when it is invalid, including a default value that does not fit its
+            field's type.
     """
+    check_text(text, limits)
     node = schema_json(text)
+    _check_unicode(node)
+    check_counts(node, limits)
+    depth = _reference_depth(references, dependencies, limits)
     identity = json.dumps(canonical_json(node), sort_keys=True, separators=(",", ":"))
     refs = json.dumps([r.to_json() for r in references], separators=(",", ":"))
     parsed = _to_avro(node, dependencies)
@@ -130,7 +142,45 @@ def parse_schema(
         dependencies=tuple(dependencies),
         identity=f"{identity}\n{refs}",
         avro=parsed,
+        reference_depth=depth,
     )
+
+
+def _check_unicode(node: Any) -> None:
+    # JSON's \\ud800 escapes decode to unpaired surrogates, which no UTF-8 writer (a producer
+    # encoding a default, the registry storing the schema) can encode.
+    try:
+        json.dumps(node, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid_schema(f"the schema holds an unpaired surrogate ({exc.object[exc.start]!a}), not text") from None
+
+
+def _reference_depth(
+    references: Sequence[Reference], dependencies: Sequence[ParsedSchema], limits: SchemaLimits
+) -> int:
+    """The length of the longest chain of references a schema with these references starts.
+
+    Raises:
+        RegistryError: 42209 when there are more references, or a longer chain, than the limits allow.
+    """
+    if len(references) > limits.max_references:
+        raise limit_exceeded(
+            "max_references",
+            f"/references/{limits.max_references}",
+            f"{len(references)} references; the limit is {limits.max_references}",
+        )
+    deepest = max(range(len(dependencies)), key=lambda i: dependencies[i].reference_depth, default=None)
+    if deepest is None:
+        return 0
+    depth = 1 + dependencies[deepest].reference_depth
+    if depth > limits.max_reference_depth:
+        raise limit_exceeded(
+            "max_reference_depth",
+            f"/references/{deepest}",
+            f"reference {abbreviated(references[deepest].name)!r} starts a chain of {depth} references; "
+            f"the limit is {limits.max_reference_depth}",
+        )
+    return depth
 
 
 def default_problems(schema: avro.schema.Schema) -> Iterator[str]:

@@ -3,7 +3,7 @@ Interoperability Policy with agency credentials. ``enlace registry serve`` assem
 
     from bus.registry.server import KafkaSchemaLog, SchemaRegistry, create_app, AgencyCredentials
     registry = SchemaRegistry(KafkaSchemaLog(bootstrap, "_schemas"), policy=policy,
-                              credentials=AgencyCredentials.load(path))
+                              credentials=AgencyCredentials.load(path), limits=SchemaLimits())
     registry.start()
     app = create_app(registry)                                 # a FastAPI app
 
@@ -12,20 +12,29 @@ Importing this loads FastAPI and the Avro library; a client needs only ``bus.reg
 transport work) and is only re-exported here.
 """
 
+from bus.registry._limits import SchemaLimits
 from bus.registry._log import KafkaSchemaLog
 from bus.registry.server._config import MODES
 from bus.registry.server._core import SchemaLog, parse_version
 from bus.registry.server._credentials import AgencyCredentials, add_agency_token, hash_token
 from bus.registry.server._registry import SchemaRegistry
-from bus.registry.server._service import CONTENT_TYPE, MAX_BODY_BYTES, RegistryResponse, create_app
+from bus.registry.server._service import (
+    CONTENT_TYPE,
+    MAX_BODY_BYTES,
+    REQUEST_MEDIA_TYPES,
+    RegistryResponse,
+    create_app,
+)
 
 __all__ = [
     "CONTENT_TYPE",
     "MAX_BODY_BYTES",
     "MODES",
+    "REQUEST_MEDIA_TYPES",
     "AgencyCredentials",
     "KafkaSchemaLog",
     "RegistryResponse",
+    "SchemaLimits",
     "SchemaLog",
     "SchemaRegistry",
     "add_agency_token",

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bus.policy import CompatibilityLevel
-from bus.registry._errors import ErrorCode, not_found, unprocessable
+from bus.registry._errors import ErrorCode, RegistryError, not_found, unprocessable
+from bus.registry._limits import abbreviated
 from bus.registry.server._authorization import Authorization
-from bus.registry.server._core import policy_violation
-from bus.registry.server._state import config_key, encode, mode_key
+from bus.registry.server._core import check_subject, policy_violation
+from bus.registry.server._state import MODES, config_key, encode, mode_key
 
 __all__ = ["DEFAULT_COMPATIBILITY", "MODES", "ConfigAndMode"]
 
-MODES = ("READWRITE", "READONLY", "IMPORT")
 DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
+
+
+def _shown(value: Any) -> str:
+    return abbreviated(repr(value))
 
 
 class ConfigAndMode(Authorization):
@@ -42,9 +46,12 @@ class ConfigAndMode(Authorization):
         if not isinstance(level, str) or level.upper() not in CompatibilityLevel.__members__:
             raise unprocessable(
                 ErrorCode.INVALID_COMPATIBILITY_LEVEL,
-                f"Invalid compatibility level {level!r}. Valid values are {', '.join(CompatibilityLevel)}",
+                f"Invalid compatibility level {_shown(level)}. Valid values are {', '.join(CompatibilityLevel)}",
             )
         level = level.upper()
+        if subject is not None:
+            check_subject(subject)
+        self._authorize_settings(subject, authorization)  # again below, on the state the write decides on
 
         def decide() -> list[tuple[bytes, bytes | None]]:
             self._authorize_settings(subject, authorization)
@@ -65,6 +72,7 @@ class ConfigAndMode(Authorization):
         return {"compatibility": level}
 
     def delete_compatibility(self, subject: str, *, authorization: str | None) -> dict[str, str]:
+        self._authorize_settings(subject, authorization)
         previous = self.compatibility(subject)
 
         def decide() -> list[tuple[bytes, bytes | None]]:
@@ -89,12 +97,50 @@ class ConfigAndMode(Authorization):
 
     def set_mode(self, subject: str | None, mode: Any, *, authorization: str | None) -> dict[str, str]:
         if not isinstance(mode, str) or mode.upper() not in MODES:
-            raise unprocessable(ErrorCode.INVALID_MODE, f"Invalid mode {mode!r}. Valid values are {', '.join(MODES)}")
+            raise unprocessable(
+                ErrorCode.INVALID_MODE, f"Invalid mode {_shown(mode)}. Valid values are {', '.join(MODES)}"
+            )
         mode = mode.upper()
+        if subject is not None:
+            check_subject(subject)
+        self._authorize_mode(subject, mode, authorization)  # again below, on the state the write decides on
 
         def decide() -> list[tuple[bytes, bytes | None]]:
-            self._authorize_settings(subject, authorization)
+            self._authorize_mode(subject, mode, authorization)
             return [(mode_key(subject), encode({"mode": mode}))]
 
         self._log.write(decide)
         return {"mode": mode}
+
+    def _authorize_mode(self, subject: str | None, mode: str, authorization: str | None) -> None:
+        """A subject's owner may keep it READWRITE; anything else about modes is for admins.
+
+        IMPORT takes ids and versions as given and skips the compatibility rule, and READONLY
+        freezes a subject: an owner able to set either could overwrite a shared record with an
+        incompatible one, or lift a freeze an admin set.
+        """
+        if self._policy is None:
+            return
+        if subject is None:
+            self._authorize_admin(authorization, "Changing the registry's mode")
+            return
+        agency = self._credentials.agency_for(authorization)
+        if agency is not None and agency in self._policy.admins:
+            return
+        # The effective mode: a subject's own READWRITE would otherwise lift a global READONLY.
+        current = self.mode(subject, default_to_global=True)
+        if mode == "READWRITE" and current == "READWRITE":
+            self._authorize_settings(subject, authorization)
+            return
+        change = f"to {mode}" if current == "READWRITE" else f"from {current} to {mode}"
+        what = f"Changing the mode of subject {subject} {change}"
+        if agency is None:
+            raise self._unauthenticated(None, what)
+        admins = ", ".join(sorted(self._policy.admins)) or "none are listed"
+        raise RegistryError(
+            f"{what} is reserved to the policy's admins ({admins}): IMPORT takes ids and versions as given "
+            "and skips the compatibility rule, READONLY freezes the subject; "
+            f"the credential is {agency}'s [ownership.owner-credential]",
+            http_status=403,
+            error_code=ErrorCode.FORBIDDEN,
+        )

@@ -2,7 +2,9 @@
 
 Reads answer from memory; when a read misses (404), the instance first catches up with the topic
 so that an id or version just registered through another instance is found. Writes decide on the
-latest state as the only writer (see ``bus.registry._log``).
+latest state as the only writer (see ``bus.registry._log``). A schema a request brings is held to
+the registry's ``SchemaLimits``; stored schemas, accepted under limits no higher than the ceiling,
+are read back against the ceiling.
 """
 
 from __future__ import annotations
@@ -15,11 +17,24 @@ from bus._errors import PolicyViolation
 from bus.policy import Policy
 from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, RegistryError, not_found, unprocessable
+from bus.registry._limits import CEILING, SchemaLimits, abbreviated, limit_exceeded
 from bus.registry.compatibility import ParsedSchema, parse_schema
 from bus.registry.server._credentials import AgencyCredentials
 from bus.registry.server._state import RegistryState, SchemaEntry
 
-__all__ = ["RegistryCore", "SchemaLog", "Version", "parse_version", "policy_violation", "policy_violations"]
+__all__ = [
+    "RegistryCore",
+    "SchemaLog",
+    "Version",
+    "check_references",
+    "check_subject",
+    "parse_version",
+    "policy_violation",
+    "policy_violations",
+]
+
+#: The longest subject name accepted (characters); longer ones are 42208.
+MAX_SUBJECT_CHARS = 1000
 
 T = TypeVar("T")
 Version = int | str
@@ -43,13 +58,50 @@ def parse_version(version: str | int) -> int | None:
     text = str(version).strip()
     if text.lower() == "latest" or text == "-1":
         return None
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= 2**31 - 1:  # "¹".isdigit() is true too
+    # "¹".isdigit() is true too; and int() refuses more than 4300 digits, so count them first.
+    if text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= 2**31 - 1:
         return int(text)
     raise unprocessable(
         ErrorCode.INVALID_VERSION,
-        f"The specified version '{version}' is not a valid version id. "
+        f"The specified version '{abbreviated(str(version))}' is not a valid version id. "
         'Allowed values are between [1, 2^31-1] and the string "latest"',
     )
+
+
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "it is empty"
+    if len(name) > MAX_SUBJECT_CHARS:
+        return f"it is {len(name)} characters long; the limit is {MAX_SUBJECT_CHARS}"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 for c in name):
+        return "it holds a control character or an unpaired surrogate"
+    return None
+
+
+def check_subject(subject: str) -> None:
+    """Refuse a subject name no write may create: empty, too long, or holding control characters.
+
+    Raises:
+        RegistryError: 42208 saying which.
+    """
+    why = _name_problem(subject)
+    if why is not None:
+        raise unprocessable(ErrorCode.INVALID_SUBJECT, f"Invalid subject {abbreviated(subject)!r}: {why}")
+
+
+def check_references(references: Sequence[Reference]) -> None:
+    """Refuse references whose name or subject no subject could have (they would be stored as given).
+
+    Raises:
+        RegistryError: 42201 naming the reference's pointer in the request.
+    """
+    for index, ref in enumerate(references):
+        for part in ("name", "subject"):
+            why = _name_problem(getattr(ref, part))
+            if why is not None:
+                raise unprocessable(
+                    ErrorCode.INVALID_SCHEMA, f"Invalid schema: reference at /references/{index}/{part}: {why}"
+                )
 
 
 def policy_violations(violations: Sequence[Any]) -> RegistryError:
@@ -74,14 +126,21 @@ class RegistryCore:
         log: the storage log.
         policy: the policy to enforce, or None for a plain registry (no rules, no ownership).
         credentials: agency credentials, required for writes when a policy is set.
+        limits: what a schema given to the registry may hold; ``SchemaLimits()`` when omitted.
     """
 
     def __init__(
-        self, log: SchemaLog, *, policy: Policy | None = None, credentials: AgencyCredentials | None = None
+        self,
+        log: SchemaLog,
+        *,
+        policy: Policy | None = None,
+        credentials: AgencyCredentials | None = None,
+        limits: SchemaLimits | None = None,
     ) -> None:
         self._log = log
         self._policy = policy
         self._credentials = credentials or AgencyCredentials({})
+        self._limits = limits or SchemaLimits()
         self._state = RegistryState()
         self._lock = threading.RLock()
         self._parsed: dict[int, ParsedSchema] = {}
@@ -136,29 +195,72 @@ class RegistryCore:
         return found
 
     def parsed(self, schema_id: int) -> ParsedSchema:
-        """The parsed schema of an id (parsed once, with its references)."""
+        """The parsed schema of a stored id (parsed once, with its references, against the ceiling)."""
+        return self._parsed_stored(schema_id, ())
+
+    def _parsed_stored(self, schema_id: int, chain: tuple[int, ...]) -> ParsedSchema:
         with self._lock:
             cached = self._parsed.get(schema_id)
-            if cached is None:
-                text, references = self._schema_or_404(schema_id)
-                cached = parse_schema(text, references=references, dependencies=self._dependencies(references))
-                self._parsed[schema_id] = cached
+            if cached is not None:
+                return cached
+            if schema_id in chain:
+                # The API cannot make a cycle (a reference must exist first), but the topic is input too.
+                cycle = " -> ".join(str(i) for i in (*chain, schema_id))
+                raise unprocessable(ErrorCode.INVALID_SCHEMA, f"Invalid schema: references form a cycle: ids {cycle}")
+            if len(chain) > CEILING.max_reference_depth:
+                raise limit_exceeded(
+                    "max_reference_depth",
+                    "/references",
+                    f"stored schema {chain[0]} starts a chain of more than {CEILING.max_reference_depth} references",
+                )
+            text, references = self._schema_or_404(schema_id)
+            dependencies = self._dependencies(references, (*chain, schema_id))
+            cached = parse_schema(text, references=references, dependencies=dependencies, limits=CEILING)
+            self._parsed[schema_id] = cached
             return cached
 
-    def _dependencies(self, references: Sequence[Reference]) -> list[ParsedSchema]:
+    def _dependencies(self, references: Sequence[Reference], chain: tuple[int, ...] = ()) -> list[ParsedSchema]:
         deps = []
         for ref in references:
             entry = self._state.subjects.get(ref.subject, {}).get(ref.version)
             if entry is None:
                 raise unprocessable(
                     ErrorCode.INVALID_SCHEMA,
-                    f"Invalid schema: reference {ref.name!r} points to subject {ref.subject!r} "
-                    f"version {ref.version}, which does not exist",
+                    f"Invalid schema: reference {abbreviated(ref.name)!r} points to subject "
+                    f"{abbreviated(ref.subject)!r} version {ref.version}, which does not exist",
                 )
-            deps.append(self.parsed(entry.id))
+            deps.append(self._parsed_stored(entry.id, chain))
         return deps
 
     def parse(self, text: str, references: Sequence[Reference]) -> ParsedSchema:
-        """Parse a schema with its references resolved against this registry."""
+        """Parse a schema a request brings, held to the registry's limits, its references resolved here.
+
+        Only resolving the references holds the state lock; the parse itself holds none.
+
+        Raises:
+            RegistryError: 42209 over a limit, 42201 when invalid or a reference does not resolve.
+        """
+        if len(references) > self._limits.max_references:
+            raise limit_exceeded(
+                "max_references",
+                f"/references/{self._limits.max_references}",
+                f"{len(references)} references; the limit is {self._limits.max_references}",
+            )
+        check_references(references)
         with self._lock:
-            return parse_schema(text, references=references, dependencies=self._dependencies(references))
+            dependencies = self._dependencies(references)
+        return parse_schema(text, references=references, dependencies=dependencies, limits=self._limits)
+
+    def current(self, new: ParsedSchema) -> ParsedSchema:
+        """``new`` as parsed against the state now: the same object unless a reference changed since.
+
+        A write parses before it waits for the writer's turn; this runs in its decision, on fresh
+        state, so that a reference deleted meanwhile is noticed without parsing twice in the common case.
+        """
+        with self._lock:
+            dependencies = self._dependencies(new.references)
+        if len(dependencies) == len(new.dependencies) and all(
+            a is b for a, b in zip(dependencies, new.dependencies, strict=True)
+        ):
+            return new
+        return parse_schema(new.text, references=new.references, dependencies=dependencies, limits=self._limits)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bus.registry._errors import ErrorCode, not_found, unprocessable
-from bus.registry.server._authorization import Authorization
+from bus.registry.server._authorization import Authorization, Write
 from bus.registry.server._core import Version, parse_version
 from bus.registry.server._state import SchemaEntry, config_key, mode_key, schema_key
 
@@ -15,6 +15,8 @@ class Deletes(Authorization):
 
     def delete_version(self, subject: str, version: Version, *, permanent: bool, authorization: str | None) -> int:
         """DELETE /subjects/{s}/versions/{v}: soft, or permanent after soft."""
+        self.admit(Write.DELETE, subject, authorization)
+        parse_version(version)
         deleted: list[int] = []
 
         def decide() -> list[tuple[bytes, bytes | None]]:
@@ -65,6 +67,7 @@ class Deletes(Authorization):
 
     def delete_subject(self, subject: str, *, permanent: bool, authorization: str | None) -> list[int]:
         """DELETE /subjects/{s}: soft-delete every version, or permanently delete a soft-deleted subject."""
+        self.admit(Write.DELETE, subject, authorization)
         deleted: list[int] = []
 
         def decide() -> list[tuple[bytes, bytes | None]]:

@@ -8,7 +8,6 @@ from typing import Any
 from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, not_found
 from bus.registry.server._core import RegistryCore, Version
-from bus.registry.server._state import identity_of
 
 __all__ = ["Reads"]
 
@@ -63,8 +62,11 @@ class Reads(RegistryCore):
     def lookup(
         self, subject: str, text: str, references: Sequence[Reference], *, deleted: bool = False
     ) -> dict[str, Any]:
-        """POST /subjects/{s}: the version of ``subject`` whose schema is equivalent to ``text``."""
-        identity = identity_of(text, tuple(references))
+        """POST /subjects/{s}: the version of ``subject`` whose schema is equivalent to ``text``.
+
+        The schema is parsed first, held to the limits: an invalid one is 42201, not "not found".
+        """
+        identity = self.parse(text, references).identity
 
         def read() -> dict[str, Any]:
             for entry in reversed(self._entries_or_404(subject, deleted=deleted)):
@@ -72,5 +74,4 @@ class Reads(RegistryCore):
                     return entry.to_json()
             raise not_found(ErrorCode.SCHEMA_NOT_FOUND, "Schema not found")
 
-        self.parse(text, references)  # an invalid schema is 42201, not "not found"
         return self._read(read)

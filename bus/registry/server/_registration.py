@@ -2,7 +2,8 @@
 
 An equivalent schema (same identity) keeps the id it already has, under any subject; a new one gets
 the next id after the highest ever used (``ID_WATERMARK``), so a permanently deleted id is never
-handed out again. Ids and versions may be given only in IMPORT mode.
+handed out again. Ids and versions may be given only in IMPORT mode, which only an admin of the
+policy may set.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, unprocessable
 from bus.registry.compatibility import ParsedSchema
+from bus.registry.server._authorization import Write
+from bus.registry.server._core import check_subject
 from bus.registry.server._schema_checks import SchemaChecks
 from bus.registry.server._state import SchemaEntry, encode, id_watermark_key, schema_key
 
@@ -31,32 +34,28 @@ class Registration(SchemaChecks):
         schema_id: int | None = None,
         version: int | None = None,
     ) -> int:
-        """POST /subjects/{s}/versions: register a schema (or find it) and return its id."""
-        if not subject or any(ord(c) < 32 for c in subject):
-            raise unprocessable(ErrorCode.INVALID_SUBJECT, f"Invalid subject {subject!r}")
+        """POST /subjects/{s}/versions: register a schema (or find it) and return its id.
+
+        In order of cost: the subject's name, the credential (``admit``, which the HTTP route has
+        already run before reading the body), the mode, then the parse, held to the limits; only
+        then the writer's turn, in which ownership, the policy and compatibility are decided on
+        the fresh state.
+        """
+        check_subject(subject)
+        self.admit(Write.REGISTER, subject, authorization)
+        self._refuse_by_mode(subject, schema_id, version)
+        new = self.parse(text, references)
         result: list[int] = []
 
         def decide() -> list[tuple[bytes, bytes | None]]:
             result.clear()
             with self._lock:
-                records = self._decide_registration(
-                    subject, text, references, authorization, schema_id, version, result
-                )
-            return records
+                return self._decide_registration(subject, self.current(new), authorization, schema_id, version, result)
 
         self._log.write(decide)
         return result[0]
 
-    def _decide_registration(
-        self,
-        subject: str,
-        text: str,
-        references: Sequence[Reference],
-        authorization: str | None,
-        schema_id: int | None,
-        version: int | None,
-        result: list[int],
-    ) -> list[tuple[bytes, bytes | None]]:
+    def _refuse_by_mode(self, subject: str, schema_id: int | None, version: int | None) -> str:
         mode = self.mode(subject, default_to_global=True)
         if mode == "READONLY":
             raise unprocessable(ErrorCode.OPERATION_NOT_PERMITTED, f"Subject {subject} is in read-only mode")
@@ -64,7 +63,18 @@ class Registration(SchemaChecks):
             raise unprocessable(
                 ErrorCode.OPERATION_NOT_PERMITTED, "A schema id or version may be given only in IMPORT mode"
             )
-        new = self.parse(text, references)
+        return mode
+
+    def _decide_registration(
+        self,
+        subject: str,
+        new: ParsedSchema,
+        authorization: str | None,
+        schema_id: int | None,
+        version: int | None,
+        result: list[int],
+    ) -> list[tuple[bytes, bytes | None]]:
+        mode = self._refuse_by_mode(subject, schema_id, version)
         self._enforce_policy(subject, new, authorization)
         entries = self._state.entries(subject, deleted=False)
         for entry in entries:
@@ -78,7 +88,7 @@ class Registration(SchemaChecks):
         number = version if version is not None else max(all_versions, default=0) + 1
         if number in all_versions:
             raise unprocessable(ErrorCode.OPERATION_NOT_PERMITTED, f"Version {number} of {subject} already exists")
-        entry = SchemaEntry(subject, number, new_id, text, tuple(references))
+        entry = SchemaEntry(subject, number, new_id, new.text, new.references)
         records: list[tuple[bytes, bytes | None]] = [(schema_key(subject, number), entry.to_value())]
         if new_id > self._state.max_id:
             records.append((id_watermark_key(), encode({"maxId": new_id})))

@@ -21,4 +21,5 @@ class SchemaRegistry(Reads, Registration, Deletes):
         log: the storage log (``KafkaSchemaLog`` in production).
         policy: the policy to enforce, or None for a plain registry (no rules, no ownership).
         credentials: agency credentials, required for writes when a policy is set.
+        limits: what a schema given to the registry may hold (``SchemaLimits()`` when omitted).
     """

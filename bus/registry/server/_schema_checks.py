@@ -22,13 +22,17 @@ class SchemaChecks(ConfigAndMode):
     def check(
         self, subject: str, text: str, references: Sequence[Reference], version: Version | None = None
     ) -> tuple[bool, list[str]]:
-        """POST /compatibility/...: whether ``text`` may follow ``version`` (or the level's versions)."""
+        """POST /compatibility/...: whether ``text`` may follow ``version`` (or the level's versions).
+
+        A read, open to all: the version is checked first and the schema is held to the limits; the
+        check itself runs on parsed schemas taken from the state, without holding its lock.
+        """
+        number = None if version is None else parse_version(version)
         new = self.parse(text, references)
         with self._lock:
-            level = self._effective_level(subject)
+            effective = level = self._effective_level(subject)
             entries = self._state.entries(subject, deleted=False)
             if version is not None:
-                number = parse_version(version)
                 if not entries:
                     if number is None:
                         return True, []
@@ -36,12 +40,13 @@ class SchemaChecks(ConfigAndMode):
                 entry = self._entry(subject, version, deleted=False)
                 if level is CompatibilityLevel.NONE:
                     return True, []
-                single = CompatibilityLevel(level.removesuffix("_TRANSITIVE"))
-                messages = check_compatibility(new, [(entry.version, self.parsed(entry.id))], single)
+                level = CompatibilityLevel(level.removesuffix("_TRANSITIVE"))
+                against = [(entry.version, self.parsed(entry.id))]
             else:
-                messages = check_compatibility(new, [(e.version, self.parsed(e.id)) for e in entries], level)
+                against = [(e.version, self.parsed(e.id)) for e in entries]
+        messages = check_compatibility(new, against, level)
         if messages:
-            messages.append(f"compatibility: {level}")
+            messages.append(f"compatibility: {effective}")
         return not messages, messages
 
     def _enforce_compatibility(self, subject: str, new: ParsedSchema) -> None:
@@ -69,9 +74,6 @@ class SchemaChecks(ConfigAndMode):
     def _enforce_policy(self, subject: str, new: ParsedSchema, authorization: str | None) -> None:
         if self._policy is None:
             return
-        violations = self._policy.check(new.json, subject=subject, shared_types=self._shared_types())
-        if violations:
-            raise policy_violations(violations)
         namespace = self._namespace(subject, new)
         owner = self._policy.owner_of(namespace)
         previous = self._namespace(subject)
@@ -82,7 +84,14 @@ class SchemaChecks(ConfigAndMode):
                 "",
                 f"subject {subject} belongs to {previous_owner}; it cannot move to {owner}",
             )
-        self._authorize(owner, authorization, f"Registering under {subject} (namespace {namespace})")
+        what = f"Registering under {subject} (namespace {namespace})"
+        if owner is not None:
+            self._authorize(owner, authorization, what)  # the owner hears about the rules, nobody else
+        violations = self._policy.check(new.json, subject=subject, shared_types=self._shared_types())
+        if violations:
+            raise policy_violations(violations)
+        if owner is None:
+            self._authorize(owner, authorization, what)
 
     def _shared_types(self) -> dict[str, Any]:
         assert self._policy is not None

@@ -15,12 +15,18 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bus.policy import CompatibilityLevel
 from bus.registry._canonical import Reference, canonical_json, schema_json
 from bus.registry._errors import RegistryError
+from bus.registry._limits import CEILING, check_text
 
-__all__ = ["RegistryState", "SchemaEntry", "config_key", "id_watermark_key", "mode_key", "schema_key"]
+__all__ = ["MODES", "RegistryState", "SchemaEntry", "config_key", "id_watermark_key", "mode_key", "schema_key"]
 
 log = logging.getLogger(__name__)
+
+#: The modes a subject or the registry may be in.
+MODES = ("READWRITE", "READONLY", "IMPORT")
+LEVELS = tuple(CompatibilityLevel)
 
 
 def _key(**fields: Any) -> bytes:
@@ -45,6 +51,18 @@ def mode_key(subject: str | None) -> bytes:
 def id_watermark_key() -> bytes:
     """The byte-exact key of the highest id ever handed out."""
     return _key(keytype="ID_WATERMARK", magic=0)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _positive(value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= 2**31 - 1:
+        raise ValueError(f"expected a positive 32-bit integer, got {type(value).__name__}")
+    return value
 
 
 def encode(value: dict[str, Any]) -> bytes:
@@ -84,9 +102,20 @@ class SchemaEntry:
 
 
 def identity_of(text: str, references: tuple[Reference, ...]) -> str:
-    """A schema's identity without parsing it with Avro (see ``_schema``): canonical JSON + references."""
+    """A stored schema's identity without parsing it with Avro (see ``_schema``): canonical JSON +
+    references (the text itself when it cannot be put in canonical form).
+
+    Raises:
+        ValueError: the text is not JSON, or nests deeper than the limits' ceiling: a record
+            nothing could serve, which the log skips.
+    """
     try:
-        canonical = json.dumps(canonical_json(schema_json(text)), sort_keys=True, separators=(",", ":"))
+        check_text(text, CEILING)
+        node = schema_json(text)
+    except RegistryError as exc:
+        raise ValueError(exc.message) from None
+    try:
+        canonical = json.dumps(canonical_json(node), sort_keys=True, separators=(",", ":"))
     except RegistryError:
         canonical = text
     return canonical + "\n" + json.dumps([r.to_json() for r in references], separators=(",", ":"))
@@ -105,45 +134,64 @@ class RegistryState:
         self.max_id = 0
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        """Fold one record; records this version does not understand are skipped with a log line."""
+        """Fold one record; records this version does not understand are skipped with a log line.
+
+        The topic is input too (another registry, an operator's tool): no record it holds may stop
+        the reader, or every instance would refuse to serve.
+        """
         try:
-            k = json.loads(key or b"null")
-            v = None if value is None else json.loads(value)
-            kind = k["keytype"]
-        except (ValueError, TypeError, KeyError):
-            log.warning("skipping an unreadable registry record key %r", key)
-            return
+            self._apply(key, value)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            shown = key[:200] if key else key
+            log.warning("skipping an unreadable registry record with key %r: %s", shown, type(exc).__name__)
+
+    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+        k = json.loads(key or b"null")
+        v = None if value is None else json.loads(value)
+        kind = k["keytype"]
         if kind == "SCHEMA":
-            self._apply_schema(k["subject"], int(k["version"]), v)
+            self._apply_schema(_text(k["subject"]), _positive(k["version"]), v)
         elif kind == "CONFIG":
-            self._apply_setting(self.config, k.get("subject"), v, "compatibilityLevel")
+            self._apply_setting(self.config, k.get("subject"), v, "compatibilityLevel", LEVELS)
         elif kind == "MODE":
-            self._apply_setting(self.mode, k.get("subject"), v, "mode")
+            self._apply_setting(self.mode, k.get("subject"), v, "mode", MODES)
         elif kind == "ID_WATERMARK" and v is not None:
-            self.max_id = max(self.max_id, int(v["maxId"]))
+            self.max_id = max(self.max_id, _positive(v["maxId"]))
 
     @staticmethod
-    def _apply_setting(settings: dict[str | None, str], subject: str | None, value: Any, field: str) -> None:
+    def _apply_setting(
+        settings: dict[str | None, str], subject: Any, value: Any, field: str, known: tuple[str, ...]
+    ) -> None:
+        if subject is not None:
+            subject = _text(subject)
         if value is None:
             settings.pop(subject, None)
-        else:
-            settings[subject] = str(value[field])
+            return
+        setting = _text(value[field])
+        if setting not in known:
+            raise ValueError(f"unknown {field} {setting!r}")
+        settings[subject] = setting
 
     def _apply_schema(self, subject: str, version: int, value: Any) -> None:
-        versions = self.subjects.setdefault(subject, {})
+        versions = self.subjects.get(subject, {})
         if value is None:
             removed = versions.pop(version, None)
             if not versions:
-                del self.subjects[subject]
+                self.subjects.pop(subject, None)
             if removed is not None:
                 self._forget_unused_id(removed.id)
             return
-        references = tuple(Reference(r["name"], r["subject"], int(r["version"])) for r in value.get("references") or [])
-        entry = SchemaEntry(subject, version, int(value["id"]), value["schema"], references, bool(value.get("deleted")))
-        versions[version] = entry
+        references = tuple(
+            Reference(_text(r["name"]), _text(r["subject"]), _positive(r["version"]))
+            for r in value.get("references") or []
+        )
+        entry = SchemaEntry(
+            subject, version, _positive(value["id"]), _text(value["schema"]), references, bool(value.get("deleted"))
+        )
+        identity = identity_of(entry.schema, references)  # before any change: an unreadable record is skipped
+        self.subjects.setdefault(subject, versions)[version] = entry
         if entry.id not in self.schemas:
             self.schemas[entry.id] = (entry.schema, references)
-            identity = identity_of(entry.schema, references)
             self.identity_by_id[entry.id] = identity
             self.id_by_identity.setdefault(identity, entry.id)
         self.max_id = max(self.max_id, entry.id)

@@ -10,7 +10,7 @@ import pytest
 
 from ops.kafka import KafkaCluster
 from ops.registry import RegistryProcess, write_credentials
-from tests.conftest import RegistryService
+from tests.conftest import RegistryService, registry_client
 
 TEST_POLICY = Path(__file__).parent / "data" / "policy.yaml"
 AGENCIES = ["urn:mx:gob:interop", "urn:mx:gob:pruebas", "urn:mx:gob:otra"]
@@ -20,7 +20,9 @@ def _serve(
     kafka: KafkaCluster, policy: str, credentials: Path | None, tokens: dict[str, str]
 ) -> Iterator[RegistryService]:
     topic = f"_schemas-{uuid.uuid4().hex[:10]}"
-    process = RegistryProcess(kafka.bootstrap_servers, topic=topic, policy=policy, credentials=credentials).start()
+    process = RegistryProcess(
+        registry_client(kafka, topic), topic=topic, policy=policy, credentials=credentials
+    ).start()
     try:
         yield RegistryService(url=process.url, topic=topic, policy=policy, tokens=tokens)
     finally:

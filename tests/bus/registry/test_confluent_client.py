@@ -54,20 +54,33 @@ def test_schema_registry_client_registers_looks_up_checks_and_configures(client)
     assert client.delete_subject(subject, permanent=True) == [1, 2]
 
 
-def test_avro_serializer_and_deserializer_round_trip_through_kafka(client, kafka) -> None:
-    topic = f"payments-{uuid.uuid4().hex[:6]}"
+def _librdkafka(kafka) -> dict[str, str]:
+    """librdkafka's settings for the operator on the session's cluster (its keys differ from Java's a little)."""
+    config = kafka.client_config()
+    settings = {"bootstrap.servers": config.bootstrap_servers, "security.protocol": config.security_protocol}
+    if config.sasl_mechanism:
+        settings |= {
+            "sasl.mechanisms": config.sasl_mechanism,
+            "sasl.username": config.sasl_username,
+            "sasl.password": config.sasl_password,
+        }
+    if config.ssl_cafile:
+        settings["ssl.ca.location"] = config.ssl_cafile
+    return settings
+
+
+def test_avro_serializer_and_deserializer_round_trip_through_kafka(client, kafka, new_topic) -> None:
+    topic = new_topic("payments")
     serializer = AvroSerializer(client, json.dumps(V1))
     deserializer = AvroDeserializer(client)
-    producer = Producer({"bootstrap.servers": kafka.bootstrap_servers})
+    producer = Producer(_librdkafka(kafka))
     sent = [{"id": f"p{i}", "amount": 100 * i} for i in range(5)]
     for value in sent:
         payload = serializer(value, SerializationContext(topic, MessageField.VALUE))
         assert payload[0] == 0  # Confluent wire format: magic byte, then the id our registry gave
         producer.produce(topic, value=payload)
     assert producer.flush(30) == 0
-    consumer = Consumer(
-        {"bootstrap.servers": kafka.bootstrap_servers, "group.id": topic, "auto.offset.reset": "earliest"}
-    )
+    consumer = Consumer({**_librdkafka(kafka), "group.id": topic, "auto.offset.reset": "earliest"})
     consumer.subscribe([topic])
     received = []
     try:

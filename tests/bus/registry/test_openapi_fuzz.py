@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from ops.registry import RegistryProcess
+from tests.conftest import registry_client
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -23,7 +24,8 @@ EXAMPLES_PER_OPERATION = 15
 @pytest.fixture
 def fuzzed_registry(kafka):
     """A registry of its own: fuzzing may change global config and mode, which others must not see."""
-    with RegistryProcess(kafka.bootstrap_servers, topic=f"_schemas-fuzz-{uuid.uuid4().hex[:8]}") as process:
+    topic = f"_schemas-fuzz-{uuid.uuid4().hex[:8]}"
+    with RegistryProcess(registry_client(kafka, topic), topic=topic) as process:
         yield process
 
 

@@ -147,3 +147,26 @@ def test_the_client_raises_registry_errors_with_status_and_code(policy_registry,
     with RegistryClient(policy_registry.url) as anonymous, pytest.raises(RegistryError) as caught:
         anonymous.register("mx.gob.pruebas.Nope", case("Nope"), anonymous.auto_references(case("Nope")))
     assert caught.value.http_status == 401 and caught.value.error_code == 40101
+
+
+def test_only_an_admin_sets_import_or_readonly_so_an_owner_cannot_skip_compatibility(policy_registry, person) -> None:
+    name = f"Import{uuid.uuid4().hex[:6].upper()}"
+    subject = f"mx.gob.pruebas.{name}"
+    owner = {"Authorization": f"Bearer {policy_registry.token('urn:mx:gob:pruebas')}"}
+    admin = {"Authorization": f"Bearer {policy_registry.token('urn:mx:gob:interop')}"}
+    mode_url = f"{policy_registry.url}/mode/{subject}"
+    assert post(policy_registry, subject, case(name), [person], "urn:mx:gob:pruebas").status_code == 200
+    for mode in ("IMPORT", "READONLY"):
+        refused = httpx.put(mode_url, json={"mode": mode}, headers=owner, timeout=30)
+        assert (refused.status_code, refused.json()["error_code"]) == (403, 40301)
+        assert "reserved to the policy's admins (urn:mx:gob:interop)" in refused.json()["message"]
+    breaking = case(name)
+    breaking["fields"].append({"name": "priority", "type": "int", "doc": "No default.", "classification": "public"})
+    assert post(policy_registry, subject, breaking, [person], "urn:mx:gob:pruebas").status_code == 409
+    # The admin freezes the subject; its owner can neither lift the freeze nor register.
+    assert httpx.put(mode_url, json={"mode": "READONLY"}, headers=admin, timeout=30).json() == {"mode": "READONLY"}
+    lifted = httpx.put(mode_url, json={"mode": "READWRITE"}, headers=owner, timeout=30)
+    assert lifted.status_code == 403 and "from READONLY to READWRITE" in lifted.json()["message"]
+    assert post(policy_registry, subject, breaking, [person], "urn:mx:gob:pruebas").status_code == 422
+    assert httpx.put(mode_url, json={"mode": "READWRITE"}, headers=admin, timeout=30).status_code == 200
+    assert httpx.get(mode_url, timeout=30).json() == {"mode": "READWRITE"}

@@ -11,6 +11,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from ops.registry import RegistryProcess
+from tests.conftest import registry_client
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ def test_a_restarted_instance_rebuilds_everything_from_the_topic(kafka) -> None:
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
     subjects = ["a-value", "b-value"]
     with (
-        RegistryProcess(kafka.bootstrap_servers, topic=topic) as first,
+        RegistryProcess(registry_client(kafka, topic), topic=topic) as first,
         httpx.Client(base_url=first.url, timeout=30) as http,
     ):
         for i, subject in enumerate(subjects):
@@ -57,7 +58,7 @@ def test_a_restarted_instance_rebuilds_everything_from_the_topic(kafka) -> None:
         http.put("/config", json={"compatibility": "FULL"})
         before = snapshot(first.url, subjects)
         first.kill()  # a crash, not a clean stop
-    with RegistryProcess(kafka.bootstrap_servers, topic=topic) as second:
+    with RegistryProcess(registry_client(kafka, topic), topic=topic) as second:
         assert snapshot(second.url, subjects) == before
     assert [e["version"] for e in before["a-value"]] == [1, 3]
 
@@ -65,8 +66,8 @@ def test_a_restarted_instance_rebuilds_everything_from_the_topic(kafka) -> None:
 def test_two_instances_with_concurrent_writers_never_split_ids(kafka) -> None:
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
     with (
-        RegistryProcess(kafka.bootstrap_servers, topic=topic) as a,
-        RegistryProcess(kafka.bootstrap_servers, topic=topic) as b,
+        RegistryProcess(registry_client(kafka, topic), topic=topic) as a,
+        RegistryProcess(registry_client(kafka, topic), topic=topic) as b,
     ):
         httpx.put(f"{a.url}/config", json={"compatibility": "NONE"}, timeout=30)
 
@@ -95,8 +96,8 @@ def test_two_instances_with_concurrent_writers_never_split_ids(kafka) -> None:
 def test_an_id_registered_through_one_instance_is_served_at_once_by_the_other(kafka) -> None:
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
     with (
-        RegistryProcess(kafka.bootstrap_servers, topic=topic) as a,
-        RegistryProcess(kafka.bootstrap_servers, topic=topic) as b,
+        RegistryProcess(registry_client(kafka, topic), topic=topic) as a,
+        RegistryProcess(registry_client(kafka, topic), topic=topic) as b,
     ):
         httpx.put(f"{a.url}/config/s-value", json={"compatibility": "NONE"}, timeout=30)
         for i in range(5):
@@ -113,7 +114,7 @@ def test_keys_are_byte_exact_json_so_compaction_keeps_the_right_record(plain_reg
         http.put(f"/config/{subject}", json={"compatibility": "FULL"})
         http.delete(f"/subjects/{subject}/versions/1")
     consumer = KafkaConsumer(
-        bootstrap_servers=kafka.bootstrap_servers, isolation_level="read_committed", consumer_timeout_ms=3000
+        **kafka.client_config().client_settings(), isolation_level="read_committed", consumer_timeout_ms=3000
     )
     partition = TopicPartition(plain_registry.topic, 0)
     consumer.assign([partition])
