@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bus.transport import agency_group
-from connectors import AgencyConnector, AgencyStore, Handler, Received
+from connectors import AgencyConnector, AgencyStore, Handler, Received, RecordRefused
 
 __all__ = ["AgencySpec", "Desk", "run_agency"]
 
@@ -75,10 +75,20 @@ class _Agency:
         self._stopping = threading.Event()
 
     def handle(self, record: Any, received: Received) -> None:
-        """The connector's handler: the desk's handler of the record's type."""
+        """The connector's handler: the desk's handler of the record's type.
+
+        Raises:
+            RecordRefused: no handler reads this record's type (``unhandled-type``): it becomes a dead
+                letter, never a silent drop.
+        """
         handler = self.handlers.get(type(record))
-        if handler is not None:  # else a record on a subscribed topic this agency does not read
-            handler(record, received)
+        if handler is None:
+            raise RecordRefused(
+                "unhandled-type",
+                f"{self.spec.urn} has no handler for {received.ce_type} read from {received.topic}: "
+                f"it reads {', '.join(sorted(model.__name__ for model in self.handlers))}",
+            )
+        handler(record, received)
 
     def health(self) -> dict[str, Any]:
         stopping = self._stopping.is_set()

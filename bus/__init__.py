@@ -15,7 +15,7 @@ from bus._errors import (
     TransportError,
     ValidationError,
 )
-from bus._settings import ENV_PREFIX, EnlaceSettings, load_settings
+from bus._settings import ENV_PREFIX, EnlaceSettings, check_record_age, load_settings
 
 __all__ = [
     "ENV_PREFIX",
@@ -28,5 +28,6 @@ __all__ = [
     "SignatureError",
     "TransportError",
     "ValidationError",
+    "check_record_age",
     "load_settings",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bus._errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "EnlaceSettings", "load_settings"]
+__all__ = ["ENV_PREFIX", "EnlaceSettings", "check_record_age", "load_settings"]
 
 ENV_PREFIX = "ENLACE_"
 
@@ -60,6 +61,14 @@ class EnlaceSettings(BaseSettings):
             ``$XDG_DATA_HOME/enlace/<agency>.sqlite3``.
         store_retention_s: how long the store keeps processed ids, dead-lettered positions and sent
             outbox rows before pruning them.
+        max_record_bytes: the largest record a consumer handles (key, value and headers); a larger
+            one is a dead letter ``too-large``. Default: a broker's default ``max.message.bytes``.
+        max_clock_skew_s: how far a record's ``ce_time`` may be ahead of the receiver's clock
+            (``future-time`` beyond it), and how far a sender's clock may lag its key's start.
+        max_record_age_s: how old a record's ``ce_time`` may be (``stale`` beyond it). At most
+            ``store_retention_s``: a record older than the processed ids the store keeps could
+            otherwise be applied again; longer than Kafka's 7-day default retention, so a consumer
+            catching up on a backlog Kafka still holds applies it.
         handler_attempts: how many times a failing handler is called before its record is dead-lettered.
         retry_backoff_s: the first retry's delay; each further retry waits twice as long.
         portal_oidc_issuer: the citizen portal's OpenID provider (its issuer identifier, ``https://``;
@@ -107,6 +116,9 @@ class EnlaceSettings(BaseSettings):
     # record is forgotten only after Kafka itself can no longer redeliver it (a consumer group reset
     # to the earliest offset replays at most 7 days; every id from then is still known).
     store_retention_s: float = Field(default=14 * 24 * 3600.0, gt=0)
+    max_record_bytes: int = Field(default=1_048_576, ge=1024)
+    max_clock_skew_s: float = Field(default=300.0, ge=0, le=24 * 3600.0)
+    max_record_age_s: float = Field(default=14 * 24 * 3600.0, gt=0)
     handler_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
     portal_oidc_issuer: str | None = None
@@ -120,9 +132,27 @@ class EnlaceSettings(BaseSettings):
     portal_submissions_per_client: str = "60/minute"
     portal_submissions_per_curp: str = "10/hour"
 
+    @model_validator(mode="after")
+    def _age_within_retention(self) -> EnlaceSettings:
+        check_record_age(self)
+        return self
+
     def registry_writer_id(self) -> str:
         """The registry writer's ``transactional.id``: ``registry_transactional_id``, or derived from its topic."""
         return self.registry_transactional_id or f"enlace-registry-writer-{self.registry_topic}"
+
+
+def check_record_age(settings: EnlaceSettings) -> None:
+    """Refuse a record age longer than the store keeps processed ids (such a record could be applied twice).
+
+    Raises:
+        ConfigError: ``max_record_age_s`` is above ``store_retention_s``.
+    """
+    if settings.max_record_age_s > settings.store_retention_s:
+        raise ConfigError(
+            f"ENLACE_MAX_RECORD_AGE_S ({settings.max_record_age_s:.0f}) must not exceed ENLACE_STORE_RETENTION_S "
+            f"({settings.store_retention_s:.0f}): a record older than the processed ids kept could be applied twice"
+        )
 
 
 def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
@@ -147,5 +177,9 @@ def load_settings(environ: dict[str, str] | None = None) -> EnlaceSettings:
     }
     try:
         return EnlaceSettings(**values)  # type: ignore[arg-type]
-    except Exception as exc:  # pydantic's ValidationError, reworded with the variable names
-        raise ConfigError(f"invalid ENLACE_* setting: {exc}") from exc
+    except PydanticValidationError as exc:  # reworded with the variables' names, without their values
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper() or '?'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid ENLACE_* setting: {problems}") from None

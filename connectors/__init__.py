@@ -17,7 +17,8 @@ The agency connector, in a few lines::
 
 A record's path: ``_connector.AgencyConnector.publish`` → ``_outbound`` (policy, validation, codec,
 envelope, signature) → Kafka → ``_subscriber.Subscription`` (verification, dedup, ``_inbound``
-decoding, handler with retries, commit) → your handler; refusals go to ``_dead_letters``. What a
+decoding, handler with retries, commit) → your handler; refusals go to ``_dead_letters`` (a handler
+refuses a record for good by raising ``RecordRefused(reason, message)``). What a
 handler (or ``connector.transaction()``) emits is prepared the same way, kept in the agency store's
 outbox (``_store``) and sent after the commit by ``_outbox``. Unit-test handlers with
 ``connectors.testing``.
@@ -27,12 +28,15 @@ from connectors._connector import AgencyConnector
 from connectors._dead_letters import (
     DLQ_SUFFIX,
     DeadLetter,
+    RefusedReplay,
+    Replay,
+    ReplayProgress,
     list_dead_letters,
     replay_dead_letters,
-    replay_position,
+    replay_progress,
 )
-from connectors._received import Delivery, Received
-from connectors._store import AgencyStore, Batch, Transaction
+from connectors._received import Delivery, Received, RecordRefused
+from connectors._store import AgencyStore, Batch, Position, Transaction
 from connectors._subscriber import Handler, Subscription
 
 __all__ = [
@@ -43,10 +47,15 @@ __all__ = [
     "DeadLetter",
     "Delivery",
     "Handler",
+    "Position",
     "Received",
+    "RecordRefused",
+    "RefusedReplay",
+    "Replay",
+    "ReplayProgress",
     "Subscription",
     "Transaction",
     "list_dead_letters",
     "replay_dead_letters",
-    "replay_position",
+    "replay_progress",
 ]

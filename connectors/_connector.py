@@ -12,7 +12,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
-from bus import ConfigError, EnlaceSettings, TransportError, load_settings
+from bus import ConfigError, EnlaceSettings, TransportError, check_record_age, load_settings
 from bus.codec import Codec, SchemaSource
 from bus.identity import AgencyKey, TrustAnchor, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
@@ -27,7 +27,7 @@ from bus.transport import (
     check_producer_config,
 )
 from connectors._dead_letters import DeadLetterWriter
-from connectors._inbound import Inbound
+from connectors._inbound import Inbound, Limits
 from connectors._outbound import Outbound
 from connectors._outbox import OutboxPublisher
 from connectors._received import Delivery
@@ -117,6 +117,7 @@ class AgencyConnector:
     ) -> None:
         self.agency = check_agency_urn(agency)
         self.settings = settings or load_settings()
+        check_record_age(self.settings)  # settings made with model_copy skip the model's own check
         self.kafka = KafkaClientConfig.from_settings(self.settings)
         self.bootstrap_servers = self.kafka.bootstrap_servers
         self._producer_config = check_producer_config(producer_config or {})
@@ -313,7 +314,17 @@ class AgencyConnector:
             topics=topics,
             group=group,
             handler=handler,
-            inbound=Inbound(codec=self._codec, catalog=self.catalog, readers=readers),
+            inbound=Inbound(
+                codec=self._codec,
+                catalog=self.catalog,
+                readers=readers,
+                limits=Limits(
+                    max_record_bytes=self.settings.max_record_bytes,
+                    max_clock_skew_s=self.settings.max_clock_skew_s,
+                    max_record_age_s=self.settings.max_record_age_s,
+                ),
+                topic_prefix=self.settings.topic_prefix,
+            ),
             trust=trust,
             store=store.batch(),
             dead_letters=DeadLetterWriter(producer, self._topics, group=group, agency=self.agency),

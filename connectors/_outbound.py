@@ -96,7 +96,7 @@ class Outbound:
         )
         headers = envelope.to_headers()
         if self._signing_key is not None:
-            headers = sign_headers(self._signing_key, headers, key, value)
+            headers = sign_headers(self._signing_key, headers, key, value, topic=topic)
         self._check_size(record_type, topic, key, value, headers, span)
         return Prepared(topic, key, value, headers, envelope.id, span)
 

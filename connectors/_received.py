@@ -1,12 +1,35 @@
-"""What a publish returns and what a handler receives beside its record."""
+"""What a publish returns, what a handler receives beside its record, and how it refuses one."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from bus import EnlaceError
 from connectors._store import Transaction
 
-__all__ = ["Delivery", "Received"]
+__all__ = ["Delivery", "Received", "RecordRefused"]
+
+_REASON = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+class RecordRefused(EnlaceError):
+    """Raised by a handler for a record it can never apply: dead-lettered at once with ``reason``,
+    without the retries an ordinary exception gets.
+
+    The message goes into the dead letter and the log: name fields and rules, never a record's
+    values (a CURP, an RFC, a name).
+
+    Args:
+        reason: the dead letter's reason slug, lowercase words joined by hyphens (``unhandled-type``).
+        message: what is wrong and what to do about it.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        if not _REASON.fullmatch(reason):
+            raise ValueError(f"a dead letter's reason is lowercase words joined by hyphens, not {reason!r}")
+        super().__init__(message, reason=reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The agency store: one SQLite file per agency holding everything exactly-once needs.
 
 It keeps the records each consumer group applied (by group, sender and ce_id), the positions it
-dead-lettered, the outbox (records ready to send: topic, key, value and headers, signed already)
+dead-lettered (with the digest of what was there), both bound to the Kafka cluster's id and the
+topic's id (so a new cluster or a topic created again under the same name never inherits another's
+bookkeeping), the outbox (records ready to send: topic, key, value and headers, signed already)
 and the agency's own tables. A handler's writes, the records it emits and the handled record's id
 commit in one SQLite transaction, so a record redelivered after a crash is recognised and skipped
 (exactly-once effects) and an emitted record is either stored with them or not at all.
@@ -26,17 +28,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AgencyStore", "Batch", "Outgoing", "Transaction"]
+__all__ = ["AgencyStore", "Batch", "Outgoing", "Position", "Transaction"]
 
+# Version 2 binds processed ids and dead-lettered positions to the cluster id and the topic id.
+_LAYOUT_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS enlace_processed (
+    cluster_id TEXT NOT NULL, topic_id TEXT NOT NULL,
     consumer_group TEXT NOT NULL, source TEXT NOT NULL, ce_id TEXT NOT NULL,
     topic TEXT NOT NULL, partition INTEGER NOT NULL, "offset" INTEGER NOT NULL, processed_at REAL NOT NULL,
-    PRIMARY KEY (consumer_group, source, ce_id)) WITHOUT ROWID;
+    PRIMARY KEY (cluster_id, topic_id, consumer_group, source, ce_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS enlace_dead_lettered (
+    cluster_id TEXT NOT NULL, topic_id TEXT NOT NULL,
     consumer_group TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, "offset" INTEGER NOT NULL,
-    reason TEXT NOT NULL, dead_lettered_at REAL NOT NULL,
-    PRIMARY KEY (consumer_group, topic, partition, "offset")) WITHOUT ROWID;
+    record_digest BLOB NOT NULL, reason TEXT NOT NULL, dead_lettered_at REAL NOT NULL,
+    PRIMARY KEY (cluster_id, topic_id, consumer_group, topic, partition, "offset")) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS enlace_dead_lettered_age ON enlace_dead_lettered (dead_lettered_at);
 CREATE TABLE IF NOT EXISTS enlace_outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ce_id TEXT NOT NULL UNIQUE,
@@ -49,6 +56,22 @@ CREATE INDEX IF NOT EXISTS enlace_processed_age ON enlace_processed (processed_a
 """
 
 _MEMORY = ":memory:"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a record was read: the cluster, the incarnation of its topic, the partition and offset.
+
+    ``cluster_id`` and ``topic_id`` are Kafka's (``bus.transport.TopicIdentity``); "" where the
+    broker gives none (then the topic's name and the record's digest are what remains to tell
+    records apart).
+    """
+
+    cluster_id: str
+    topic_id: str
+    topic: str
+    partition: int
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,7 @@ class AgencyStore:
         self.emitter, self.committed = emitter, committed
         self._shared = _connect(_MEMORY) if self.in_memory else None
         self._writer = self.connect()
+        _upgrade(self._writer)
         self._writer.executescript(_SCHEMA + schema)
         self._write_lock = threading.RLock()  # web threads share the write connection
         self._readers = threading.local()
@@ -331,6 +355,27 @@ class AgencyStore:
             self._shared.close()
 
 
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Bring a store written by an earlier version to the current layout.
+
+    Processed ids and dead-lettered positions of layout 1 were bound to no cluster and no topic id:
+    they are dropped, not guessed onto the current cluster (which could skip a record of another).
+    Records applied just before the upgrade are redelivered only if their offsets were not committed:
+    stop agencies cleanly (``enlace down``) before upgrading.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version < _LAYOUT_VERSION:
+            connection.execute("DROP TABLE IF EXISTS enlace_processed")
+            connection.execute("DROP TABLE IF EXISTS enlace_dead_lettered")
+            connection.execute(f"PRAGMA user_version = {_LAYOUT_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
 def _in_transaction(connection: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
@@ -352,8 +397,8 @@ class Batch:
     def __init__(self, connection: sqlite3.Connection, store: AgencyStore) -> None:
         self._db, self._store = connection, store
         self._in_batch = False
-        self._claimed: dict[tuple[str, str, str], tuple[Any, ...]] = {}  # the open batch's ids, in order
-        self._in_hand: tuple[str, str, str] | None = None  # the record between claim and end or undo
+        self._claimed: dict[tuple[str, ...], tuple[Any, ...]] = {}  # the open batch's ids, in order
+        self._in_hand: tuple[str, ...] | None = None  # the record between claim and end or undo
         self._savepoint = False  # whether the record in hand has a savepoint (its handler wrote)
         self.transaction = Transaction(connection, emitter=store.emitter, before_write=self.open_savepoint)
 
@@ -367,7 +412,9 @@ class Batch:
     def commit_batch(self) -> None:
         """Make the batch's effects, emitted records and ids durable (in one transaction: all or none)."""
         if self._in_batch:
-            self._db.executemany("INSERT INTO enlace_processed VALUES (?, ?, ?, ?, ?, ?, ?)", self._claimed.values())
+            self._db.executemany(
+                "INSERT INTO enlace_processed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._claimed.values()
+            )
             self._db.execute("COMMIT")
             self._in_batch = False
             self._store.committed()
@@ -382,31 +429,35 @@ class Batch:
         self._in_hand, self._savepoint = None, False
 
     # -- one record --------------------------------------------------------------------------------
-    def seen(self, group: str, source: str, ce_id: str) -> bool:
-        """Whether this group already applied the record ``(source, ce_id)`` (in the open batch or before)."""
-        if (group, source, ce_id) in self._claimed:
+    def seen(self, group: str, source: str, ce_id: str, *, at: Position) -> bool:
+        """Whether this group already applied the record ``(source, ce_id)`` read from ``at``'s cluster
+        and topic (in the open batch or before)."""
+        if (at.cluster_id, at.topic_id, group, source, ce_id) in self._claimed:
             return True
         row = self._db.execute(
-            "SELECT 1 FROM enlace_processed WHERE consumer_group=? AND source=? AND ce_id=?", (group, source, ce_id)
+            "SELECT 1 FROM enlace_processed WHERE cluster_id=? AND topic_id=? AND consumer_group=? AND source=?"
+            " AND ce_id=?",
+            (at.cluster_id, at.topic_id, group, source, ce_id),
         ).fetchone()
         return row is not None
 
-    def dead_lettered(self, group: str, topic: str, partition: int, offset: int) -> bool:
-        """Whether this group already dead-lettered the record at this position."""
+    def dead_lettered(self, group: str, at: Position, digest: bytes) -> bool:
+        """Whether this group already dead-lettered this very record (same bytes) at this position."""
         row = self._db.execute(
-            'SELECT 1 FROM enlace_dead_lettered WHERE consumer_group=? AND topic=? AND partition=? AND "offset"=?',
-            (group, topic, partition, offset),
+            "SELECT 1 FROM enlace_dead_lettered WHERE cluster_id=? AND topic_id=? AND consumer_group=? AND topic=?"
+            ' AND partition=? AND "offset"=? AND record_digest=?',
+            (at.cluster_id, at.topic_id, group, at.topic, at.partition, at.offset, digest),
         ).fetchone()
         return row is not None
 
-    def claim(self, group: str, source: str, ce_id: str, topic: str, partition: int, offset: int) -> bool:
+    def claim(self, group: str, source: str, ce_id: str, *, at: Position) -> bool:
         """Take the record in hand and mark it processed in the open batch; False (and nothing in hand)
         if this group already applied it. :meth:`undo_record` takes the mark back with the handler's writes.
         """
-        if self.seen(group, source, ce_id):
+        if self.seen(group, source, ce_id, at=at):
             return False
-        self._in_hand = (group, source, ce_id)
-        self._claimed[self._in_hand] = (group, source, ce_id, topic, partition, offset, time.time())
+        self._in_hand = (at.cluster_id, at.topic_id, group, source, ce_id)
+        self._claimed[self._in_hand] = (*self._in_hand, at.topic, at.partition, at.offset, time.time())
         return True
 
     def open_savepoint(self) -> None:
@@ -430,11 +481,11 @@ class Batch:
             del self._claimed[self._in_hand]
         self._in_hand, self._savepoint = None, False
 
-    def mark_dead_lettered(self, group: str, topic: str, partition: int, offset: int, reason: str) -> None:
-        """Remember that this group dead-lettered the record at this position (commits with the batch)."""
+    def mark_dead_lettered(self, group: str, at: Position, digest: bytes, reason: str) -> None:
+        """Remember that this group dead-lettered the record with ``digest`` at ``at`` (commits with the batch)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO enlace_dead_lettered VALUES (?, ?, ?, ?, ?, ?)",
-            (group, topic, partition, offset, reason, time.time()),
+            "INSERT OR REPLACE INTO enlace_dead_lettered VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (at.cluster_id, at.topic_id, group, at.topic, at.partition, at.offset, digest, reason, time.time()),
         )
 
     def close(self) -> None:

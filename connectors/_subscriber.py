@@ -1,9 +1,14 @@
 """The consumer loop: verify, deduplicate, decode, validate, call the handler, commit.
 
-Per record (in partition order): read the envelope → verify the signature against the trust store →
-skip it if this group already applied it → decode with the writer's schema resolved to the reader's
-version → validate → call the handler inside a savepoint of the batch's SQLite transaction, retrying
-with backoff → mark it processed. A record that can never succeed goes to ``<topic>.dlq`` instead.
+Per record (in partition order): check its size → read the envelope → verify the signature against
+the trust store (and the topic it names) → check its type belongs on this topic, its ``ce_time``
+falls in the window, its sender owns its namespace → skip it if this group already applied it →
+decode with the writer's schema resolved to the reader's version → validate, and check its key field
+is its ``ce_subject`` → call the handler inside a savepoint of the batch's SQLite transaction,
+retrying with backoff → mark it processed. Every record ends in exactly one outcome: applied, a
+duplicate skipped, or a dead letter in ``<topic>.dlq`` with a reason. An unexpected exception while
+checking a record is the reason ``internal-error``, never a dead consumer; a failure outside the record
+(the registry unreachable) is retried, never dead-lettered.
 Per batch (every ``commit_interval_s``, when traffic pauses, before a rebalance and on stop): wait for
 dead letters to be acknowledged → commit SQLite → commit Kafka offsets. A crash anywhere replays the
 uncommitted batch, which deduplication absorbs.
@@ -15,20 +20,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from bus import SignatureError, TransportError
+from bus import EnlaceError, SignatureError, TransportError
+from bus.envelope import Envelope
 from bus.identity import TrustStore
 from bus.tracing import Telemetry
-from bus.transport import Consumer, Partition, Record, SendFuture
-from connectors._dead_letters import DeadLetterWriter
-from connectors._inbound import Inbound, Refused
-from connectors._received import Received
-from connectors._store import Batch
+from bus.transport import Consumer, Partition, Record, SendFuture, UnreadableRecord
+from connectors._dead_letters import DeadLetterWriter, describe, fingerprint
+from connectors._inbound import Inbound, Refused, Transient, is_transient
+from connectors._received import Received, RecordRefused
+from connectors._store import Batch, Position
 
 __all__ = ["Handler", "Subscription"]
 
 Handler = Callable[[Any, Received], None]
+_T = TypeVar("_T")
 _log = logging.getLogger("connectors")
 _MAX_BACKOFF_S = 30.0
 
@@ -147,21 +155,38 @@ class Subscription:
 
     # -- one record --------------------------------------------------------------------------------
     def _apply(self, record: Record) -> bool:
-        """Apply, skip or dead-letter one record; False if stopped before its handler succeeded."""
-        headers = record.headers or []
+        """Settle one record: applied, skipped as a duplicate, or dead-lettered; False if stopped first.
+
+        A failure outside the record (the registry or Kafka unreachable) is neither: the record is
+        tried again, with backoff, until it settles or the subscription stops.
+        """
+        backoff = self._backoff_s or 0.2
+        while True:
+            try:
+                return self._settle(record)
+            except Transient as exc:
+                self._store.undo_record()
+                _log.warning(
+                    "cannot handle %s[%d]@%d for now, retrying in %.1fs: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    backoff,
+                    describe(exc.error),
+                )
+                if self._pause.wait(backoff):
+                    return False  # stopped: left for redelivery
+                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+
+    def _settle(self, record: Record) -> bool:
+        at = Position(*self._consumer.identity(record.topic), record.topic, record.partition, record.offset)
+        if isinstance(record, UnreadableRecord):
+            return self._dead_letter(record, at, "unreadable-record", RecordUnreadable(record.problem), 0)
         try:
-            envelope = self._inbound.envelope(headers, record)
-            key_id = None
-            sender = envelope.source
-            if self._trust is not None:
-                trusted = self._trust.verify(headers, record.key, record.value)
-                sender, key_id = trusted.agency, trusted.key_id
-            self._inbound.check_sender(sender, envelope)
-        except SignatureError as exc:
-            return self._dead_letter(record, getattr(exc, "reason", "bad-signature"), exc, 0)
+            envelope, sender, key_id = _guarded(self._accept, record)
         except Refused as exc:
-            return self._dead_letter(record, exc.reason, exc.error, 0)
-        if not self._store.claim(self.group, sender, envelope.id, record.topic, record.partition, record.offset):
+            return self._dead_letter(record, at, exc.reason, exc.error, 0)
+        if not self._store.claim(self.group, sender, envelope.id, at=at):
             self.duplicates += 1  # applied before a crash or a rebalance: its effects are already there
             return True
         with self._telemetry.process(
@@ -176,13 +201,39 @@ class Subscription:
             sender=sender,
         ):
             try:
-                value = self._inbound.decode(envelope, record)
+                value = _guarded(self._inbound.decode, envelope, record)
             except Refused as exc:
                 self._store.undo_record()
-                return self._dead_letter(record, exc.reason, exc.error, 0)
-            return self._call_handler(record, envelope, sender, key_id, value)
+                return self._dead_letter(record, at, exc.reason, exc.error, 0)
+            except BaseException:
+                self._store.undo_record()
+                raise
+            return self._call_handler(record, at, envelope, sender, key_id, value)
 
-    def _call_handler(self, record: Record, envelope, sender: str, key_id: str | None, value: Any) -> bool:
+    def _accept(self, record: Record) -> tuple[Envelope, str, str | None]:
+        """Everything about a record but its payload: size, envelope, signature, place, time, rights."""
+        inbound = self._inbound
+        inbound.check_size(record)
+        envelope = inbound.envelope(record)
+        trusted = None
+        sender = envelope.source
+        if self._trust is not None:
+            try:
+                trusted = self._trust.verify(record.headers, record.key, record.value, topic=record.topic)
+            except SignatureError as exc:
+                raise Refused(getattr(exc, "reason", "bad-signature"), exc) from exc
+            sender = trusted.agency
+        inbound.check_place(envelope, record)
+        try:
+            inbound.check_time(envelope, trusted, datetime.now(UTC))
+        except SignatureError as exc:  # ce_time outside the key's validity
+            raise Refused(getattr(exc, "reason", "expired-key"), exc) from exc
+        inbound.check_sender(sender, envelope)
+        return envelope, sender, trusted.key_id if trusted is not None else None
+
+    def _call_handler(
+        self, record: Record, at: Position, envelope: Envelope, sender: str, key_id: str | None, value: Any
+    ) -> bool:
         store = self._store
         for attempt in range(1, self._attempts + 1):
             received = Received(
@@ -203,16 +254,23 @@ class Subscription:
                 transaction=store.transaction,
             )
             if attempt > 1:  # the failed attempt's undo also took back the claim
-                store.claim(self.group, sender, envelope.id, record.topic, record.partition, record.offset)
+                store.claim(self.group, sender, envelope.id, at=at)
             try:
                 self._handler(value, received)
+            except RecordRefused as exc:
+                store.undo_record()
+                return self._dead_letter(record, at, exc.reason, exc, attempt)
             except Exception as exc:
                 store.undo_record()
                 if attempt == self._attempts:
-                    return self._dead_letter(record, "handler-failed", exc, attempt)
+                    return self._dead_letter(record, at, "handler-failed", exc, attempt)
                 self._telemetry.retried(record.topic, attempt)
                 _log.warning(
-                    "handler failed on %s (attempt %d of %d), retrying: %r", envelope.id, attempt, self._attempts, exc
+                    "handler failed on %s (attempt %d of %d), retrying: %s",
+                    envelope.id,
+                    attempt,
+                    self._attempts,
+                    describe(exc),
                 )
                 if self._pause.wait(min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)):
                     return False  # stop() during the backoff: left for redelivery, neither applied nor dead
@@ -225,23 +283,43 @@ class Subscription:
             return True
         return True
 
-    def _dead_letter(self, record: Record, reason: str, error: BaseException, attempts: int) -> bool:
-        if self._store.dead_lettered(self.group, record.topic, record.partition, record.offset):
+    def _dead_letter(self, record: Record, at: Position, reason: str, error: BaseException, attempts: int) -> bool:
+        digest = fingerprint(record)
+        if self._store.dead_lettered(self.group, at, digest):
             return True  # dead-lettered before a crash: its dead letter is already stored
         self._pending_dead.append(self._dead_letters.send(record, reason=reason, error=error, attempts=attempts))
-        self._store.mark_dead_lettered(self.group, record.topic, record.partition, record.offset, reason)
+        self._store.mark_dead_lettered(self.group, at, digest, reason)
         self._telemetry.dead_lettered(record.topic, reason)
         self.dead_lettered += 1
         _log.warning(
-            "dead-lettered %s[%d]@%d to %s.dlq: %s: %s",
+            "dead-lettered %s[%d]@%d to %s.dlq: %s: %s: %s",
             record.topic,
             record.partition,
             record.offset,
             record.topic,
             reason,
-            error,
+            type(error).__name__,
+            describe(error),
         )
         return True
+
+
+class RecordUnreadable(EnlaceError):
+    """The Kafka client could not parse the record at this position."""
+
+
+def _guarded(step: Callable[..., _T], *args: Any) -> _T:
+    """Run one check of a record: its refusals pass, a failure outside the record becomes
+    :class:`Transient`, and anything unexpected becomes the refusal ``internal-error`` (named by
+    its type in the dead letter), so no record can stop the consumer."""
+    try:
+        return step(*args)
+    except (Refused, Transient):
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise Transient(exc) from exc
+        raise Refused("internal-error", exc) from exc
 
 
 class _CommitBeforeRevoke:

@@ -26,7 +26,7 @@ from bus import PolicyViolation
 from bus.envelope import new_event_id
 from bus.records import Catalog, catalog
 from connectors._received import Received
-from connectors._store import AgencyStore, Outgoing, Transaction
+from connectors._store import AgencyStore, Outgoing, Position, Transaction
 
 __all__ = ["MemoryAgency"]
 
@@ -89,7 +89,7 @@ class MemoryAgency:
         topic, offset = record_type.topic or "", next(self._offsets)
         batch = self._batch
         batch.begin_batch()
-        if not batch.claim(self.group, sender, ce_id, topic, 0, offset):
+        if not batch.claim(self.group, sender, ce_id, at=Position("", "", topic, 0, offset)):
             batch.commit_batch()
             return False
         received = Received(

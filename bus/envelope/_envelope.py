@@ -57,7 +57,15 @@ _ATTRIBUTE_OF_HEADER = {f"ce_{name}": name for name in _CORE if name != "datacon
 _REQUIRED_ATTRIBUTES = tuple((_ATTRIBUTE_OF_HEADER[name], name) for name in REQUIRED_HEADERS)
 _REQUIRED_SET = frozenset(attribute for attribute, _ in _REQUIRED_ATTRIBUTES)
 _OPTIONAL_ABSENT = {"dataschema": None, "traceparent": None, "tracestate": None}
+_LONGEST_EXTENSION_NAME = 20
 _EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")  # CloudEvents attribute naming (section 3.1.1)
+_LONGEST_TIME = 64  # an RFC 3339 timestamp with nanoseconds and an offset is 35 characters
+# CloudEvents 1.0 type system, String: no control characters (U+0000-U+001F, U+007F-U+009F), no
+# noncharacters; surrogates cannot come out of a strict UTF-8 decoding.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{_NONCHARACTERS}]")
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
 
 
@@ -171,7 +179,10 @@ class Envelope:
 
         Raises:
             EnvelopeError: a required header (:data:`REQUIRED_HEADERS`) is missing, or a header is
-                repeated, not UTF-8, or malformed; the error's ``path`` names the header.
+                repeated, NULL, empty (``tracestate`` may be), not UTF-8, holds characters the
+                CloudEvents string type forbids (controls, noncharacters) or is malformed;
+                ``content-type`` is not ``application/avro``. The error's ``path`` names the header;
+                its message never repeats the value.
         """
         attributes: dict[str, Any] = {}
         extensions: dict[str, str] = {}
@@ -189,10 +200,22 @@ class Envelope:
                 target[attribute] = raw.decode()  # type: ignore[union-attr]  # bytes, nearly always
             except (AttributeError, UnicodeDecodeError):
                 target[attribute] = _text(name, raw)
-        # One test for the usual case; which header is missing is worked out only when one is.
-        if not (attributes.keys() >= _REQUIRED_SET and all(attributes.values())):
-            _check_required(attributes)  # names the missing header (an empty optional one is not missing)
+        # One test for the usual case; which header is missing or empty is worked out only when one is.
+        if not (attributes.keys() >= _REQUIRED_SET and all(attributes.values()) and all(extensions.values())):
+            _check_required(attributes)  # names the missing header
+            _check_not_empty(attributes, extensions)  # an optional header, when present, has a value
+        # Every forbidden character is unprintable, so printable text (nearly always) needs no search.
+        text = "".join(attributes.values()) + "".join(extensions.values())
+        if not text.isprintable() and _FORBIDDEN.search(text):
+            _check_characters(attributes, extensions)
         _check_specversion(attributes["specversion"])
+        if attributes["datacontenttype"] != CONTENT_TYPE_AVRO:
+            raise _error(
+                "content-type",
+                "envelope.content_type",
+                attributes["datacontenttype"],
+                f"content-type must be {CONTENT_TYPE_AVRO}: Enlace records are Avro in the Confluent wire format",
+            )
         _check_time(attributes["time"])
         if "traceparent" in attributes:
             _check_traceparent(attributes["traceparent"])
@@ -340,9 +363,9 @@ def _error(header: str, rule: str, value: Any, message: str) -> EnvelopeError:
 
 
 def _text(name: str, raw: Any) -> str:
-    """A header's value that is not UTF-8 bytes: None reads as empty, a str passes, the rest are refused."""
+    """A header's value that is not UTF-8 bytes: a str passes, NULL and the rest are refused."""
     if raw is None:
-        return ""
+        raise _error(name, "envelope.null", raw, f"header {name} is NULL (it has no value)")
     if isinstance(raw, str):
         return raw
     if not isinstance(raw, (bytes, bytearray, memoryview)):
@@ -351,7 +374,7 @@ def _text(name: str, raw: Any) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _error(name, "envelope.malformed", raw, f"header {name} is not UTF-8: {exc}") from exc
+        raise _error(name, "envelope.malformed", raw, f"header {name} is not UTF-8 (byte {exc.start})") from exc
 
 
 def _require(header: str, value: Any) -> None:
@@ -363,6 +386,33 @@ def _check_required(core: dict[str, str]) -> None:
     for attribute, name in _REQUIRED_ATTRIBUTES:
         if not core.get(attribute):
             raise _error(name, "envelope.missing", None, f"required header {name} is missing or empty")
+
+
+def _header_of(attribute: str, *, extension: bool) -> str:
+    if extension:
+        return "ce_" + attribute
+    return next(name for name, known in _ATTRIBUTE_OF_HEADER.items() if known == attribute)
+
+
+def _check_not_empty(core: dict[str, str], extensions: dict[str, str]) -> None:
+    for attributes, extension in ((core, False), (extensions, True)):
+        for attribute, value in attributes.items():
+            if not value and attribute != "tracestate":  # W3C allows an empty tracestate list
+                name = _header_of(attribute, extension=extension)
+                raise _error(name, "envelope.missing", value, f"header {name} is empty; when present it needs a value")
+
+
+def _check_characters(core: dict[str, str], extensions: dict[str, str]) -> None:
+    for attributes, extension in ((core, False), (extensions, True)):
+        for attribute, value in attributes.items():
+            if _FORBIDDEN.search(value):
+                name = _header_of(attribute, extension=extension)
+                raise _error(
+                    name,
+                    "envelope.malformed",
+                    value,
+                    f"header {name} holds control characters or noncharacters, which CloudEvents strings forbid",
+                )
 
 
 def _check_specversion(value: str) -> None:
@@ -380,12 +430,13 @@ def _time_text(time: dt.datetime | str) -> str:
 
 
 def _check_time(value: str) -> None:
-    if not (isinstance(value, str) and _is_rfc3339(value)):
+    # The length bound keeps a hostile sender's long values out of the cache below.
+    if not (isinstance(value, str) and len(value) <= _LONGEST_TIME and _is_rfc3339(value)):
         raise _error(
             "ce_time",
             "envelope.malformed",
             value,
-            f"ce_time {value!r} is not an RFC 3339 timestamp with an offset (e.g. 2025-06-02T15:04:05Z)",
+            "ce_time is not an RFC 3339 timestamp with an offset (e.g. 2025-06-02T15:04:05Z)",
         )
 
 
@@ -404,13 +455,13 @@ def _check_traceparent(value: str) -> None:
             "traceparent",
             "envelope.malformed",
             value,
-            f"traceparent {value!r} is not W3C trace context (version-traceid-parentid-flags)",
+            "traceparent is not W3C trace context (version-traceid-parentid-flags)",
         )
 
 
 def _check_extensions(extensions: dict[str, str]) -> None:
     for name, value in extensions.items():
-        if not _is_extension_name(name):
+        if not (isinstance(name, str) and len(name) <= _LONGEST_EXTENSION_NAME and _is_extension_name(name)):
             raise _error(
                 f"ce_{name}",
                 "envelope.malformed",
@@ -423,4 +474,4 @@ def _check_extensions(extensions: dict[str, str]) -> None:
 
 @functools.lru_cache(maxsize=1024)  # records carry the same few extensions
 def _is_extension_name(name: str) -> bool:
-    return isinstance(name, str) and name not in _CORE and _EXTENSION_NAME.fullmatch(name) is not None
+    return name not in _CORE and _EXTENSION_NAME.fullmatch(name) is not None

@@ -1,8 +1,9 @@
 """Agency identity: Ed25519 key pairs, signatures over records, and the keys a receiver trusts.
 
-An agency (``urn:mx:gob:sat``) signs every record it publishes with its private key; the signature
-and key id travel as Kafka headers (``enlace_signature``, ``enlace_keyid``; the canonical form is
-documented in ``bus/identity/_signing.py``). Receivers learn public keys from a compacted trust topic
+An agency (``urn:mx:gob:sat``) signs every record it publishes with its private key, binding it to
+its topic, time, subject and payload; the signature, key id, signed-form version and topic travel as
+Kafka headers (``enlace_signature``, ``enlace_keyid``, ``enlace_sigv``, ``enlace_topic``; the
+canonical form is documented in ``bus/identity/_signing.py``). Receivers learn public keys from a compacted trust topic
 (``enlace.trust``), believing only records the interoperability authority signed (the pinned trust
 anchor, ``bus.identity._anchor``), and refuse records whose key is unknown, revoked or expired, whose sender is not
 the key's agency, or whose bytes were altered.
@@ -17,13 +18,19 @@ from bus.identity._errors import (
     RevokedKey,
     SenderMismatch,
     UnknownKey,
+    UnsupportedSignatureVersion,
+    WrongTopic,
 )
 from bus.identity._keys import AgencyKey, check_agency_urn, generate_key, key_id_for, load_key
 from bus.identity._signing import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
+    SIGNATURE_VERSION,
+    SIGNATURE_VERSION_HEADER,
+    TOPIC_HEADER,
     canonical_form,
     is_signed_header,
+    record_digest,
     sign_headers,
 )
 from bus.identity._trust import TrustedKey, TrustStore
@@ -35,6 +42,9 @@ __all__ = [
     "KEY_ID_HEADER",
     "MAX_VALIDITY",
     "SIGNATURE_HEADER",
+    "SIGNATURE_VERSION",
+    "SIGNATURE_VERSION_HEADER",
+    "TOPIC_HEADER",
     "AgencyKey",
     "BadSignature",
     "DuplicateHeader",
@@ -48,7 +58,9 @@ __all__ = [
     "TrustTopicReader",
     "TrustedKey",
     "UnknownKey",
+    "UnsupportedSignatureVersion",
     "UntrustedRecord",
+    "WrongTopic",
     "canonical_form",
     "check_agency_urn",
     "generate_key",
@@ -56,5 +68,6 @@ __all__ = [
     "key_id_for",
     "load_key",
     "publish_trusted_key",
+    "record_digest",
     "sign_headers",
 ]

@@ -12,6 +12,8 @@ __all__ = [
     "RevokedKey",
     "SenderMismatch",
     "UnknownKey",
+    "UnsupportedSignatureVersion",
+    "WrongTopic",
 ]
 
 
@@ -55,3 +57,17 @@ class BadSignature(SignatureError):
     """The signature does not match the headers, key and payload: something was altered."""
 
     reason = "bad-signature"
+
+
+class UnsupportedSignatureVersion(SignatureError):
+    """The record is signed in a form this receiver does not accept (``enlace_sigv`` is not ``2``:
+    version 1 bound a record to no topic)."""
+
+    reason = "unsupported-signature-version"
+
+
+class WrongTopic(SignatureError):
+    """The signed form names another topic (``enlace_topic``) than the one the record was read from:
+    it was copied, or sent, where its sender did not mean it to go."""
+
+    reason = "wrong-topic"

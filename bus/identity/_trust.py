@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,18 +15,31 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bus.identity._anchor import TrustStatement, UntrustedRecord
 from bus.identity._errors import (
     BadSignature,
+    DuplicateHeader,
     ExpiredKey,
     MissingSignature,
     RevokedKey,
     SenderMismatch,
     UnknownKey,
+    UnsupportedSignatureVersion,
+    WrongTopic,
 )
 from bus.identity._keys import AgencyKey
-from bus.identity._signing import KEY_ID_HEADER, SIGNATURE_HEADER, canonical_form, decode_signature
+from bus.identity._signing import (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_VERSION,
+    SIGNATURE_VERSION_HEADER,
+    TOPIC_HEADER,
+    decode_signature,
+    record_digest,
+)
 
 __all__ = ["TrustStore", "TrustedKey"]
 
 _SOURCE_HEADER = "ce_source"
+_VERIFY_HEADERS = frozenset({KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER, _SOURCE_HEADER})
+_KEY_ID = re.compile(rb"ed25519:[0-9a-f]{32}")
 # After an unknown key id, how long before asking the trust topic again for that same id: bounds the
 # work a flood of records with made-up key ids can cause.
 _REFRESH_EVERY_S = 5.0
@@ -121,6 +135,25 @@ class TrustedKey:
                 agency=self.agency,
             )
 
+    def check_signed_at(self, moment: datetime, *, skew: timedelta = timedelta(0)) -> None:
+        """Raise unless a record claiming to be made at ``moment`` (its ``ce_time``) falls in this
+        key's validity: a key cannot vouch for records dated before it was issued or after it ended.
+
+        Args:
+            moment: the record's claimed time.
+            skew: how far the sender's clock may run behind the issuer's (allowed before ``not_before``).
+
+        Raises:
+            ExpiredKey: ``moment`` is before ``not_before - skew`` or not before ``not_after``.
+        """
+        if moment < self.not_before - skew or moment >= self.not_after:
+            raise ExpiredKey(
+                f"record's ce_time is outside the validity of key {self.key_id} of {self.agency} "
+                f"({_iso(self.not_before)} to {_iso(self.not_after)})",
+                key_id=self.key_id,
+                agency=self.agency,
+            )
+
 
 class TrustStore:
     """The public keys a receiver trusts, and :meth:`verify` for incoming records.
@@ -192,51 +225,74 @@ class TrustStore:
 
     def verify(
         self,
-        headers: Iterable[tuple[str, bytes]],
+        headers: Iterable[tuple[str, bytes | None]],
         key: bytes | None,
         value: bytes | None,
         *,
+        topic: str,
         now: datetime | None = None,
     ) -> TrustedKey:
-        """Check a record's signature; return the key that signed it.
+        """Check a record's signature (signed form version 2) and the topic it names; return the key.
+
+        Any header value is accepted as input (NULL, empty, not UTF-8, repeated): each is a refusal
+        with its reason, never another exception.
 
         Args:
             headers: the Kafka record's headers.
             key: the Kafka record's key.
             value: the Kafka record's value (payload).
+            topic: the topic the record was read from; the signed ``enlace_topic`` must name it.
             now: the time to check validity dates against (now when omitted).
 
         Returns:
             The trusted key, whose ``agency`` is the verified sender.
 
         Raises:
-            MissingSignature, DuplicateHeader, UnknownKey, RevokedKey, ExpiredKey, SenderMismatch,
-                BadSignature: each a SignatureError whose ``reason`` names the failure.
+            MissingSignature, UnsupportedSignatureVersion, DuplicateHeader, UnknownKey, RevokedKey,
+                ExpiredKey, SenderMismatch, BadSignature, WrongTopic: each a SignatureError whose
+                ``reason`` names the failure.
         """
         headers = list(headers)
-        found = {name: v for name, v in headers if name in (KEY_ID_HEADER, SIGNATURE_HEADER, _SOURCE_HEADER)}
-        if KEY_ID_HEADER not in found or SIGNATURE_HEADER not in found:
+        found = _signature_headers(headers)
+        key_id_raw, signature_raw = found.get(KEY_ID_HEADER), found.get(SIGNATURE_HEADER)
+        version = found.get(SIGNATURE_VERSION_HEADER)
+        if not key_id_raw and not signature_raw and version is None:
             raise MissingSignature(f"record has no {KEY_ID_HEADER}/{SIGNATURE_HEADER} header: it is unsigned")
-        key_id = found[KEY_ID_HEADER].decode("utf-8", "replace")
+        if version != SIGNATURE_VERSION.encode():
+            raise UnsupportedSignatureVersion(
+                f"record is signed in form {_shown_version(version)}; receivers accept only form {SIGNATURE_VERSION} "
+                f"({SIGNATURE_VERSION_HEADER}={SIGNATURE_VERSION}), which binds a record to its topic"
+            )
+        if not key_id_raw or not signature_raw:
+            missing = KEY_ID_HEADER if not key_id_raw else SIGNATURE_HEADER
+            raise MissingSignature(f"record has no value in {missing}: it is not signed")
+        key_id = _key_id(key_id_raw)
         trusted = self._lookup(key_id)
         trusted.check_usable(now or datetime.now(UTC))
-        source = found.get(_SOURCE_HEADER, b"").decode("utf-8", "replace")
-        if source != trusted.agency:
+        source = found.get(_SOURCE_HEADER) or b""
+        if source != trusted.agency.encode():
             raise SenderMismatch(
-                f"record claims ce_source {source!r} but is signed with key {key_id} of {trusted.agency}",
+                f"record's ce_source is not {trusted.agency}, whose key {key_id} signed it",
                 key_id=key_id,
                 agency=trusted.agency,
             )
         try:
-            signature = decode_signature(found[SIGNATURE_HEADER])
-            trusted.public_key.verify(signature, canonical_form(headers, key, value))
+            signature = decode_signature(signature_raw)
+            trusted.public_key.verify(signature, record_digest(headers, key, value))
         except (InvalidSignature, ValueError) as exc:
             raise BadSignature(
                 f"signature by {key_id} of {trusted.agency} does not match the record's "
-                "headers, key and payload: it was altered after signing",
+                "topic, headers, key and payload: it was altered after signing",
                 key_id=key_id,
                 agency=trusted.agency,
             ) from exc
+        if found.get(TOPIC_HEADER) != topic.encode():
+            raise WrongTopic(
+                f"record signed by {trusted.agency} for another topic than {topic} (its {TOPIC_HEADER}): "
+                "it was moved or misrouted",
+                key_id=key_id,
+                agency=trusted.agency,
+            )
         return trusted
 
     def _lookup(self, key_id: str) -> TrustedKey:
@@ -257,3 +313,37 @@ class TrustStore:
                 self._last_refresh.clear()
             self._last_refresh[key_id] = now
             return True
+
+
+def _signature_headers(headers: list[tuple[str, bytes | None]]) -> dict[str, bytes | None]:
+    """The headers verification reads, each at most once.
+
+    Raises:
+        DuplicateHeader: one of them occurs twice (which one would count?).
+    """
+    found: dict[str, bytes | None] = {}
+    for name, value in headers:
+        if name in _VERIFY_HEADERS:
+            if name in found:
+                raise DuplicateHeader(f"header {name!r} occurs twice; a signed header must be unique", header=name)
+            found[name] = value
+    return found
+
+
+def _key_id(raw: bytes) -> str:
+    """The key id of an ``enlace_keyid`` value.
+
+    Raises:
+        UnknownKey: the value is not a key id (``ed25519:`` and 32 lowercase hex digits).
+    """
+    if not isinstance(raw, (bytes, bytearray)) or not _KEY_ID.fullmatch(raw):
+        raise UnknownKey(f"{KEY_ID_HEADER} is not a key id (ed25519: and 32 hex digits): sender unknown")
+    return raw.decode("ascii")
+
+
+def _shown_version(version: bytes | None) -> str:
+    if version is None:
+        return "1 (no enlace_sigv header)"
+    if version.isdigit() and len(version) <= 4:
+        return version.decode("ascii")
+    return "unknown (enlace_sigv is not a version number)"

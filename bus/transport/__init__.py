@@ -27,7 +27,16 @@ from bus.transport._config import (
 )
 from bus.transport._principals import agency_group, principal_for
 from bus.transport._properties import SUPPORTED_PROPERTIES, read_client_properties
-from bus.transport._types import Acknowledged, Broker, Headers, Partition, RebalanceListener, Record
+from bus.transport._types import (
+    Acknowledged,
+    Broker,
+    Headers,
+    Partition,
+    RebalanceListener,
+    Record,
+    TopicIdentity,
+    UnreadableRecord,
+)
 
 __all__ = [
     "CONSUMER_DEFAULTS",
@@ -48,8 +57,10 @@ __all__ = [
     "RebalanceListener",
     "Record",
     "SendFuture",
+    "TopicIdentity",
     "Topics",
     "TransactionalProducer",
+    "UnreadableRecord",
     "agency_group",
     "check_consumer_config",
     "check_producer_config",

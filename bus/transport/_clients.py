@@ -18,6 +18,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import (
     ClusterAuthorizationFailedError,
+    CorruptRecordError,
     GroupAuthorizationFailedError,
     KafkaConfigurationError,
     KafkaError,
@@ -26,13 +27,22 @@ from kafka.errors import (
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
     TransactionalIdAuthorizationFailedError,
+    UnsupportedCodecError,
 )
 from kafka.producer.future import FutureRecordMetadata
 from kafka.structs import OffsetAndMetadata
 
 from bus._errors import AccessDenied, ConfigError, TransportError
 from bus.transport._config import KafkaClientConfig, check_consumer_config, check_producer_config
-from bus.transport._types import Acknowledged, Broker, Partition, RebalanceListener, Record
+from bus.transport._types import (
+    Acknowledged,
+    Broker,
+    Partition,
+    RebalanceListener,
+    Record,
+    TopicIdentity,
+    UnreadableRecord,
+)
 
 __all__ = [
     "CONSUMER_DEFAULTS",
@@ -44,7 +54,7 @@ __all__ = [
     "TransactionalProducer",
 ]
 
-_SentHeaders = Sequence[tuple[str, bytes]]  # any sequence; a received Record's are a list
+_SentHeaders = Sequence[tuple[str, bytes | None]]  # any sequence; a received Record's are a list
 Kafka = KafkaClientConfig | str
 _log = logging.getLogger(__name__)
 
@@ -183,11 +193,18 @@ class Producer:
     ) -> SendFuture:
         """Queue one record; the returned future resolves to where it was stored.
 
+        A NULL header value (None) is sent as an empty one: kafka-python cannot send NULL.
+
         Raises:
             TransportError: the record is too large for the producer, or the send buffer stayed full.
         """
+        sent_headers = list(headers)
+        if any(v is None for _, v in sent_headers):
+            # kafka-python's send refuses a NULL header value (Kafka and other clients allow one): it
+            # is sent empty. Callers that must tell the two apart say so in a header of their own.
+            sent_headers = [(n, b"" if v is None else v) for n, v in sent_headers]
         try:
-            sent = self._producer.send(topic, key=key, value=value, headers=list(headers), partition=partition)
+            sent = self._producer.send(topic, key=key, value=value, headers=sent_headers, partition=partition)
             return SendFuture(sent, topic, self._principal)
         except MessageSizeTooLargeError as exc:
             raise TransportError(f"record for {topic} is too large: {exc}", topic=topic) from exc
@@ -348,6 +365,17 @@ class Consumer:
         except KafkaError as exc:
             raise _failure("cannot read beginning offsets", exc) from exc
 
+    def identity(self, topic: str) -> TopicIdentity:
+        """The cluster's id and ``topic``'s id, from the metadata this consumer already holds (no request).
+
+        Either is "" when the cluster's metadata does not carry it (brokers before Kafka 2.8 give no
+        topic ids).
+        """
+        cluster = getattr(self._consumer, "_cluster", None)
+        cluster_id = getattr(cluster, "cluster_id", None)
+        topic_id = cluster.topic_id(topic) if cluster is not None and hasattr(cluster, "topic_id") else None
+        return TopicIdentity(str(cluster_id or ""), str(topic_id or ""))
+
     def position(self, partition: Partition) -> int:
         """The offset of the next record this consumer will read from ``partition``."""
         try:
@@ -363,6 +391,8 @@ class Consumer:
         """
         try:
             batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        except (CorruptRecordError, UnsupportedCodecError) as exc:
+            return [self._skip_unreadable(exc)]
         except KafkaError as exc:
             topics = sorted(self._consumer.subscription() or {tp.topic for tp in self._consumer.assignment()})
             topic = ",".join(topics) or None
@@ -377,6 +407,23 @@ class Consumer:
             records += [Record(topic, partition, r.offset, r.key, r.value, r.headers, r.timestamp) for r in batch]
         return records
 
+    def _skip_unreadable(self, exc: KafkaError) -> UnreadableRecord:
+        """Move past the record kafka-python cannot parse, and say where it was.
+
+        Left alone, kafka-python raises at that offset and then, on the next poll, loops forever on
+        the batch it could not finish (a poison pill for the whole consumer). The failed batch is the
+        fetcher's current one; seeking past the position makes the fetcher drop it and fetch again.
+        The position is the first offset not returned yet: the unreadable record's, on a topic
+        without gaps (compaction or transaction markers could make it an earlier, empty offset).
+        """
+        part = getattr(getattr(self._consumer, "_fetcher", None), "_next_partition_records", None)
+        tp = getattr(part, "topic_partition", None) if part else None
+        if tp is None or tp not in self._consumer.assignment():
+            raise TransportError(f"the Kafka client cannot read a fetched record ({type(exc).__name__})") from exc
+        offset = int(self._consumer.position(tp))
+        self._consumer.seek(tp, offset + 1)
+        return UnreadableRecord(tp.topic, tp.partition, offset, _unreadable_problem(exc))
+
     def _raise_if_unauthorized(self) -> None:
         """kafka-python only logs a topic the metadata answer marks unauthorized and keeps fetching
         nothing; a consumer that may not read its topic is told so instead of waiting forever."""
@@ -387,11 +434,15 @@ class Consumer:
             topics = ", ".join(sorted(refused & wanted))
             raise AccessDenied(principal=self._principal, resource=f"topic {topics}", right="READ", topic=topics)
 
-    def commit(self, next_offsets: dict[Partition, int], *, wait: bool = True) -> None:
+    def commit(
+        self, next_offsets: dict[Partition, int], *, wait: bool = True, notes: dict[Partition, str] | None = None
+    ) -> None:
         """Commit, for each partition, the offset of the next record to read.
 
         Args:
             next_offsets: the offsets to commit.
+            notes: per partition, a string Kafka keeps with the committed offset (its offset commit
+                metadata, at most the broker's ``offset.metadata.max.bytes``, 4096 by default).
             wait: block until the group coordinator answers; false sends the commit and returns (the
                 only form allowed inside a rebalance listener, which runs on the client's I/O thread).
                 A failed unwaited commit is logged; its records will be redelivered.
@@ -401,7 +452,8 @@ class Consumer:
         """
         if not next_offsets:
             return
-        offsets = {_tp(p): OffsetAndMetadata(off, "", -1) for p, off in next_offsets.items()}
+        notes = notes or {}
+        offsets = {_tp(p): OffsetAndMetadata(off, notes.get(p, ""), -1) for p, off in next_offsets.items()}
         try:
             if wait:
                 self._consumer.commit(offsets)
@@ -415,6 +467,15 @@ class Consumer:
     def close(self) -> None:
         """Leave the group (without committing) and close."""
         self._consumer.close(autocommit=False)
+
+
+def _unreadable_problem(exc: KafkaError) -> str:
+    """What kafka-python could not read, without the bytes it choked on."""
+    if isinstance(exc, UnsupportedCodecError):
+        return f"the record's batch is compressed with a codec this client lacks ({exc})"
+    if "UnicodeDecodeError" in str(exc):
+        return "the record (or one before it in its batch) has a header name that is not UTF-8"
+    return f"the record's batch is corrupt ({type(exc).__name__})"
 
 
 def _log_failed_commit(offsets: dict[Any, Any], response: Any) -> None:
@@ -565,8 +626,12 @@ class Topics:
 
     def committed(self, group: str) -> dict[Partition, int]:
         """The offsets ``group`` committed, per partition."""
+        return {partition: offset for partition, (offset, _) in self.committed_with_notes(group).items()}
+
+    def committed_with_notes(self, group: str) -> dict[Partition, tuple[int, str]]:
+        """The offsets ``group`` committed, per partition, with the note committed with each."""
         found = self._call(f"read offsets of group {group}", lambda a: a.list_group_offsets(group)).get(group, {})
-        return {Partition(tp.topic, tp.partition): meta.offset for tp, meta in found.items()}
+        return {Partition(tp.topic, tp.partition): (meta.offset, meta.metadata or "") for tp, meta in found.items()}
 
     def _offset_reader(self) -> Consumer:
         if self._offsets is None:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
-__all__ = ["Acknowledged", "Broker", "Headers", "Partition", "RebalanceListener", "Record"]
+__all__ = [
+    "Acknowledged",
+    "Broker",
+    "Headers",
+    "Partition",
+    "RebalanceListener",
+    "Record",
+    "TopicIdentity",
+    "UnreadableRecord",
+]
 
-Headers = list[tuple[str, bytes]]
+# A NULL header value (None) is valid in Kafka, and another client may send one.
+Headers = list[tuple[str, bytes | None]]
 
 
 class Partition(NamedTuple):
@@ -14,6 +24,22 @@ class Partition(NamedTuple):
 
     topic: str
     partition: int
+
+
+class TopicIdentity(NamedTuple):
+    """Which cluster and which incarnation of a topic a record came from.
+
+    A name is not an identity: a cluster replaced under the same address, or a topic deleted and
+    created again under the same name, starts its offsets again. Kafka gives each cluster an id and
+    each topic a UUID (KIP-516) that change with them.
+
+    Attributes:
+        cluster_id: the cluster's id from its metadata ("" when the broker gives none).
+        topic_id: the topic's id from Metadata v10+ ("" when the broker gives none).
+    """
+
+    cluster_id: str
+    topic_id: str
 
 
 class Acknowledged(NamedTuple):
@@ -67,6 +93,29 @@ class Record:
 
     def __repr__(self) -> str:
         return f"Record({self.topic}[{self.partition}]@{self.offset})"
+
+
+class UnreadableRecord(Record):
+    """A position the Kafka client could not parse into a record, skipped so the consumer goes on.
+
+    A record whose header name is not UTF-8 (another client can write one; the Java client decodes it
+    leniently, kafka-python cannot) or whose batch is corrupt stops kafka-python at that offset for
+    good. The consumer moves past it and hands this in its place: no key, value or headers, only where
+    it was and why. Records sharing its batch after it are reported the same way, one by one, since
+    the client cannot read the rest of that batch either.
+
+    Attributes:
+        problem: what the client could not read (no record contents).
+    """
+
+    __slots__ = ("problem",)
+
+    def __init__(self, topic: str, partition: int, offset: int, problem: str) -> None:
+        super().__init__(topic, partition, offset, None, None, [], -1)
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"UnreadableRecord({self.topic}[{self.partition}]@{self.offset})"
 
 
 class RebalanceListener(Protocol):

@@ -57,7 +57,7 @@ from bus.identity import AUTHORITY, TrustedKey, TrustStore, generate_key, publis
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics, read_client_properties
-from connectors import AgencyConnector, AgencyStore
+from connectors import AgencyConnector, AgencyStore, Position
 from ops.kafka import start_cluster
 
 CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
@@ -136,9 +136,9 @@ def _connector_run(bench: _Bench, records: list[CaseOpened], name: str, *, signa
 
 
 def _prepared_bytes(
-    bench: _Bench, records: list[CaseOpened], *, signed: bool = False
+    bench: _Bench, records: list[CaseOpened], *, signed_for: str | None = None
 ) -> list[tuple[bytes, bytes, list]]:
-    """What (b) sends (wire-format value, key, envelope headers), or (c) with ``signed``."""
+    """What (b) sends (wire-format value, key, envelope headers), or (c) signed for topic ``signed_for``."""
     codec, key = Codec(bench.source), bench.keys[CRM]
     out = []
     for record in records:
@@ -146,8 +146,8 @@ def _prepared_bytes(
         value = codec.encode(CASES, data)
         subject = CASES.key_of(data)
         headers = new_envelope(CASES, source=CRM, subject=subject).to_headers()
-        if signed:
-            headers = sign_headers(key, headers, subject.encode(), value)
+        if signed_for is not None:
+            headers = sign_headers(key, headers, subject.encode(), value, topic=signed_for)
         out.append((subject.encode(), value, headers))
     return out
 
@@ -253,7 +253,9 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
     assert consumer.stdout is not None
     if raw:
         messages = _prepared_bytes(
-            bench, [CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}), *_records(total)], signed=True
+            bench,
+            [CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}), *_records(total)],
+            signed_for=prefix + CASES_TOPIC,
         )
         producer = KafkaProducer(**bench.kafka.client_settings(), **PRODUCER_DEFAULTS)
         producer.send(prefix + CASES_TOPIC, key=messages[0][0], value=messages[0][1], headers=messages[0][2]).get(30)
@@ -280,7 +282,10 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
     values = [codec.encode(CASES, d) for d in datas]
     subjects = [CASES.key_of(d) for d in datas]
     headers = [new_envelope(CASES, source=CRM, subject=s).to_headers() for s in subjects]
-    signed = [sign_headers(key, h, s.encode(), v) for h, s, v in zip(headers, subjects, values, strict=True)]
+    signed = [
+        sign_headers(key, h, s.encode(), v, topic=CASES_TOPIC)
+        for h, s, v in zip(headers, subjects, values, strict=True)
+    ]
 
     processed = AgencyStore(bench.workdir / "steps.sqlite3").batch()
 
@@ -289,7 +294,7 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
         started = time.perf_counter()
         processed.begin_batch()
         for i in range(len(records)):
-            processed.claim("steps", CRM, str(i), "t", 0, i)
+            processed.claim("steps", CRM, str(i), at=Position("cluster", "topic", "t", 0, i))
             processed.end_record()
         processed.commit_batch()
         return (time.perf_counter() - started) / len(records) * 1e6
@@ -308,9 +313,15 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
             "publish: envelope + headers",
             per_record(lambda i: new_envelope(CASES, source=CRM, subject=subjects[i]).to_headers()),
         ),
-        ("publish: Ed25519 sign", per_record(lambda i: sign_headers(key, headers[i], subjects[i].encode(), values[i]))),
+        (
+            "publish: Ed25519 sign",
+            per_record(lambda i: sign_headers(key, headers[i], subjects[i].encode(), values[i], topic=CASES_TOPIC)),
+        ),
         ("consume: envelope from headers", per_record(lambda i: Envelope.from_headers(signed[i]))),
-        ("consume: Ed25519 verify", per_record(lambda i: store.verify(signed[i], subjects[i].encode(), values[i]))),
+        (
+            "consume: Ed25519 verify",
+            per_record(lambda i: store.verify(signed[i], subjects[i].encode(), values[i], topic=CASES_TOPIC)),
+        ),
         ("consume: codec.decode", per_record(lambda i: codec.decode(values[i], CASES))),
         ("consume: model.from_avro (validates)", per_record(lambda i: CaseOpened.from_avro(datas[i]))),
         ("consume: agency store (claim, end, commit)", claim_all()),

@@ -14,6 +14,7 @@ from bus.records import catalog, from_json
 from bus.transport import agency_group, principal_for
 from connectors import AgencyConnector, Received
 from ops.cli._bus import local_cluster
+from ops.cli._json_input import UnusableFile, exit_unusable, read_records
 
 exchange_app = typer.Typer()
 
@@ -27,24 +28,14 @@ def _settings(agency: str):
     return settings.model_copy(update=local_cluster().client_config(principal_for(agency)).settings())
 
 
-def _read_records(path: Path) -> list[tuple[int, Any]]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        return [(1, json.loads(text))]
-    except json.JSONDecodeError:
-        pass
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                records.append((number, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise typer.BadParameter(f"{path}:{number}: not JSON: {exc.msg} at column {exc.colno}") from exc
-    return records
-
-
 def _problems(error: ValidationError) -> list[str]:
-    return [f"{p.path or '/'}: [{p.rule}] {p.message} (value: {p.value!r})" for p in (error.problems or [error])]
+    return [f"{p.path or '/'}: [{p.rule}] {p.message} (value: {_shown(p.value)})" for p in (error.problems or [error])]
+
+
+def _shown(value: Any) -> str:
+    """A value as the problem list shows it, printable whatever it holds (a lone surrogate...)."""
+    text = repr(value)
+    return (text if len(text) <= 80 else text[:77] + "...").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @exchange_app.command("publish")
@@ -62,8 +53,12 @@ def publish(
     model = record_type.model
     if model is None or record_type.topic is None:
         raise typer.BadParameter(f"{record_type.full_name} is a shared type, not a record with a topic")
+    try:
+        records = read_records(file)
+    except UnusableFile as exc:
+        raise exit_unusable(exc) from None
     models, failed = [], False
-    for line, data in _read_records(file):
+    for line, data in records:
         try:
             models.append(model.from_avro(from_json(record_type, data)))
         except ValidationError as exc:

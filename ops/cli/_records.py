@@ -11,6 +11,7 @@ import typer
 from bus import SchemaError, ValidationError
 from bus.records import CLASSIFICATIONS, Catalog, catalog, from_json, load_catalog
 from bus.records.generate import write_models
+from ops.cli._json_input import UnusableFile, exit_unusable, read_document
 
 records_app = typer.Typer(help="The shared records: validate, list, regenerate the models.", no_args_is_help=True)
 
@@ -41,10 +42,9 @@ def validate_command(
         typer.echo(f"enlace: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        typer.echo(f"enlace: cannot read {file} as JSON: {exc}", err=True)
-        raise typer.Exit(2) from None
+        document = read_document(file)
+    except UnusableFile as exc:
+        raise exit_unusable(exc) from None
     items = document if isinstance(document, list) else [document]
     problems: list[ValidationError] = []
     for index, item in enumerate(items):
@@ -63,7 +63,8 @@ def validate_command(
     typer.echo(f"{file}: not valid as {label}: {len(problems)} problem(s)")
     for problem in problems:
         value = json.dumps(_jsonable(problem.value), ensure_ascii=False)
-        typer.echo(f"  {problem.path or '/'}  [{problem.rule}]  value {value}: {problem.message}")
+        line = f"  {problem.path or '/'}  [{problem.rule}]  value {value}: {problem.message}"
+        typer.echo(line.encode("utf-8", "backslashreplace").decode("utf-8"))  # printable whatever it holds
     raise typer.Exit(1)
 
 

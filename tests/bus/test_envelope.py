@@ -200,3 +200,56 @@ def test_classification_extension_follows_the_record() -> None:
     request = catalog().get("ServiceRequestSubmitted")
     envelope = new_envelope(request, source="urn:mx:gob:portal", subject="x")
     assert envelope.extensions["dataclassification"] == "sensitive"
+
+
+@pytest.mark.parametrize("header", ["ce_id", "ce_time", "traceparent", "ce_dataclassification", "ce_dataschema"])
+def test_a_null_header_value_is_refused_by_name(header: str) -> None:
+    headers = [(k, None if k == header else v) for k, v in _envelope().to_headers()]
+    with pytest.raises(EnvelopeError, match=f"header {header} is NULL") as raised:
+        Envelope.from_headers(headers)
+    assert (raised.value.path, raised.value.rule) == (header, "envelope.null")
+
+
+@pytest.mark.parametrize("header", ["ce_dataschema", "ce_dataclassification", "traceparent"])
+def test_an_empty_optional_header_is_refused(header: str) -> None:
+    headers = [(k, b"" if k == header else v) for k, v in _envelope().to_headers()]
+    with pytest.raises(EnvelopeError, match=header):
+        Envelope.from_headers(headers)
+
+
+def test_an_empty_tracestate_is_allowed() -> None:
+    assert Envelope.from_headers([*_envelope().to_headers(), ("tracestate", b"")]).tracestate == ""
+
+
+@pytest.mark.parametrize(
+    "value", [b"id\x00", b"id\n", b"\x7f", "id\u0085".encode(), "id\ufffe".encode(), "id\U0010ffff".encode()]
+)
+def test_control_characters_and_noncharacters_are_refused(value: bytes) -> None:
+    headers = [(k, value if k == "ce_id" else v) for k, v in _envelope().to_headers()]
+    with pytest.raises(EnvelopeError, match="ce_id holds control characters or noncharacters") as raised:
+        Envelope.from_headers(headers)
+    assert raised.value.rule == "envelope.malformed"
+
+
+@pytest.mark.parametrize("content_type", [b"application/json", b"application/avro; charset=utf-8", b"text/plain"])
+def test_a_content_type_other_than_avro_is_refused(content_type: bytes) -> None:
+    headers = [(k, content_type if k == "content-type" else v) for k, v in _envelope().to_headers()]
+    with pytest.raises(EnvelopeError, match="content-type must be application/avro") as raised:
+        Envelope.from_headers(headers)
+    assert raised.value.rule == "envelope.content_type"
+
+
+def test_an_error_names_the_header_but_never_repeats_its_value() -> None:
+    secret = b"GODE561231HDFRRN00"
+    for header in ("ce_time", "traceparent"):
+        headers = [(k, secret if k == header else v) for k, v in _envelope().to_headers()]
+        with pytest.raises(EnvelopeError) as raised:
+            Envelope.from_headers(headers)
+        assert header in str(raised.value) and secret.decode() not in str(raised.value)
+
+
+def test_long_values_are_refused_without_being_kept() -> None:
+    for header, value in (("ce_time", b"2" * 100_000), ("ce_" + "a" * 100_000, b"x")):
+        headers = [*(h for h in _envelope().to_headers() if h[0] != header), (header, value)]
+        with pytest.raises(EnvelopeError):
+            Envelope.from_headers(headers)

@@ -56,8 +56,8 @@ def test_a_signed_registration_makes_the_key_trusted(authority, anchor, crm_key)
     read = _read(statement.signed(authority), anchor, statement.kafka_key)
     store = TrustStore()
     store.apply(read)
-    headers = sign_headers(crm_key, HEADERS, b"k", b"v")
-    assert store.verify(headers, b"k", b"v").agency == CRM
+    headers = sign_headers(crm_key, HEADERS, b"k", b"v", topic="t")
+    assert store.verify(headers, b"k", b"v", topic="t").agency == CRM
 
 
 def test_an_unsigned_record_in_the_old_format_is_refused(anchor, crm_key):
@@ -92,7 +92,7 @@ def test_revocation_is_final(authority, anchor, crm_key):
     later = _registration(crm_key, issued_at=t0 + timedelta(hours=1))  # re-registered without revoked_at
     store.apply(_read(later.signed(authority), anchor))
     with pytest.raises(RevokedKey, match="laptop stolen"):
-        store.verify(sign_headers(crm_key, HEADERS, None, b"v"), None, b"v")
+        store.verify(sign_headers(crm_key, HEADERS, None, b"v", topic="t"), None, b"v", topic="t")
 
 
 def test_a_revocation_seen_before_its_registration_still_holds(authority, anchor, crm_key):

@@ -41,16 +41,16 @@ def test_a_running_reader_learns_a_new_key_and_its_revocation(kafka, unique_name
     reader = _reader(kafka, topic, authority, store, poll_ms=200)
     try:
         key = generate_key("urn:mx:gob:sat")
-        headers = sign_headers(key, HEADERS, b"k", b"v")
+        headers = sign_headers(key, HEADERS, b"k", b"v", topic="t")
         publish_trusted_key(kafka.client_config(), TrustedKey.for_key(key), authority=authority.key, topic=topic)
         # No sleep: the store asks the reader to catch up when it meets an unknown key id.
-        assert store.verify(headers, b"k", b"v").agency == "urn:mx:gob:sat"
+        assert store.verify(headers, b"k", b"v", topic="t").agency == "urn:mx:gob:sat"
 
         revoked = store.get(key.key_id).revoked("compromised")
         publish_trusted_key(kafka.client_config(), revoked, authority=authority.key, topic=topic)
         assert reader.catch_up(10)
         with pytest.raises(RevokedKey, match="compromised"):
-            store.verify(headers, b"k", b"v")
+            store.verify(headers, b"k", b"v", topic="t")
     finally:
         reader.stop()
 
@@ -64,7 +64,9 @@ def test_a_new_reader_starts_with_every_published_key(kafka, unique_name, author
     _reader(kafka, topic, authority, store).stop()
     assert {store.get(k.key_id).agency for k in keys} == {"urn:mx:gob:sat", "urn:mx:gob:crm", "urn:mx:gob:portal"}
     with pytest.raises(UnknownKey):
-        store.verify(sign_headers(generate_key("urn:mx:gob:sat"), HEADERS, None, b"v"), None, b"v")
+        store.verify(
+            sign_headers(generate_key("urn:mx:gob:sat"), HEADERS, None, b"v", topic="t"), None, b"v", topic="t"
+        )
 
 
 def test_forged_unsigned_and_tombstone_records_change_nothing_and_are_reported(kafka, unique_name, authority):
@@ -91,7 +93,12 @@ def test_forged_unsigned_and_tombstone_records_change_nothing_and_are_reported(k
     reader.stop()
     assert store.get(impostor_key.key_id) is None
     assert store.get(real.key_id).revoked_at is None
-    assert store.verify(sign_headers(real, [*HEADERS[:1], ("ce_source", b"urn:mx:gob:crm")], None, b"v"), None, b"v")
+    assert store.verify(
+        sign_headers(real, [*HEADERS[:1], ("ce_source", b"urn:mx:gob:crm")], None, b"v", topic="t"),
+        None,
+        b"v",
+        topic="t",
+    )
     assert [reason for _, reason, _ in reader.rejected] == ["unknown-signer", "unknown-signer", "unsigned", "tombstone"]
 
 

@@ -121,9 +121,11 @@ def test_a_tampered_record_is_dead_lettered_not_printed_then_listed_and_replayed
     listed = cli("dlq", "list", cli.topic)
     assert f"{cli.topic}[0]@1" in listed.stdout and "reason=bad-signature" in listed.stdout
     assert "BadSignature" in listed.stdout
+    # Replay verifies before sending: the altered record is refused, never put back on the topic.
     replayed = cli("dlq", "replay", cli.topic)
-    assert "1 dead letter(s) replayed" in replayed.stdout
-    assert "(replayed)" in cli("dlq", "list", cli.topic).stdout
+    assert "0 dead letter(s) replayed, 1 refused" in replayed.stdout
+    assert "refused #0" in replayed.stderr and "bad-signature" in replayed.stderr
+    assert "(refused)" in cli("dlq", "list", cli.topic).stdout
 
 
 def test_revoke_key_makes_receivers_dead_letter_that_keys_records(cli, tmp_path):
@@ -135,3 +137,20 @@ def test_revoke_key_makes_receivers_dead_letter_that_keys_records(cli, tmp_path)
     consumed = cli("consume", cli.topic, "--agency", PORTAL, "--from-beginning", "--max", "1")
     assert consumed.stdout == ""
     assert "reason=revoked-key" in cli("dlq", "list", cli.topic).stdout
+
+
+def test_a_record_whose_key_was_published_late_is_replayed_once_the_key_is_known(cli, tmp_path):
+    late = cli("agency", "keygen", CRM, "--out", str(tmp_path / "late")).stdout.splitlines()[-1]
+    records = tmp_path / "case.json"
+    records.write_text(_case_json(9))
+    cli("publish", "CaseOpened", str(records), "--agency", CRM, "--key-file", late)
+    assert cli("consume", cli.topic, "--agency", PORTAL, "--group", "g1", "--from-beginning", "--max", "1").stdout == ""
+    assert "reason=unknown-key" in cli("dlq", "list", cli.topic).stdout
+
+    cli("agency", "publish-key", "--agency", CRM, "--key-file", late.removesuffix(".key") + ".pub")
+    replayed = cli("dlq", "replay", cli.topic)
+    assert "1 dead letter(s) replayed, 0 refused" in replayed.stdout
+    assert f"replayed #0 to {cli.topic}" in replayed.stdout
+    assert "(replayed)" in cli("dlq", "list", cli.topic).stdout
+    consumed = cli("consume", cli.topic, "--agency", PORTAL, "--group", "g1", "--max", "1")
+    assert json.loads(consumed.stdout)["subject"] == "CRM-2025-000009", "the replayed record verifies and is applied"

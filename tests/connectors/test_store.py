@@ -1,5 +1,5 @@
 """The agency store: effects and ids commit together, per batch, undone per record; the file is private;
-old rows are pruned."""
+old rows are pruned; bookkeeping is bound to the cluster and the topic's id."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ import stat
 
 import pytest
 
-from connectors import AgencyStore
+from connectors import AgencyStore, Position
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS effects (ce_id TEXT PRIMARY KEY);"
+HERE = Position("cluster-1", "6f1d1d52-3c2c-4b43-9a5e-2f1c0a6f7e01", "t", 0, 1)
+DIGEST = bytes(32)
+
+
+def _at(offset: int) -> Position:
+    return Position(HERE.cluster_id, HERE.topic_id, "t", 0, offset)
 
 
 def _store(tmp_path):
@@ -22,7 +28,7 @@ def _store(tmp_path):
 
 
 def _apply(store, ce_id, *, fail=False):
-    if not store.claim("g", "urn:mx:gob:sat", ce_id, "t", 0, 1):
+    if not store.claim("g", "urn:mx:gob:sat", ce_id, at=_at(1)):
         return
     store.transaction.execute("INSERT INTO effects VALUES (?)", (ce_id,))
     if fail:
@@ -39,11 +45,11 @@ def _effects(path):
 def test_a_claimed_record_is_a_duplicate_until_undone(tmp_path):
     store = _store(tmp_path)
     store.begin_batch()
-    assert store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 1)
+    assert store.claim("g", "urn:mx:gob:sat", "a", at=_at(1))
     store.undo_record()
-    assert store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 1)
+    assert store.claim("g", "urn:mx:gob:sat", "a", at=_at(1))
     store.end_record()
-    assert not store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 2), "same sender and ce_id at another offset"
+    assert not store.claim("g", "urn:mx:gob:sat", "a", at=_at(2)), "same sender and ce_id at another offset"
     store.commit_batch()
 
 
@@ -51,7 +57,7 @@ def test_effects_and_ids_are_durable_only_after_the_batch_commits(tmp_path):
     store = _store(tmp_path)
     store.begin_batch()
     _apply(store, "a")
-    assert store.seen("g", "urn:mx:gob:sat", "a"), "a record seen earlier in the same batch is a duplicate"
+    assert store.seen("g", "urn:mx:gob:sat", "a", at=HERE), "a record seen earlier in the same batch is a duplicate"
     assert _effects(store.path) == []
     store.commit_batch()
     assert _effects(store.path) == ["a"]
@@ -73,7 +79,7 @@ def test_a_batch_rolled_back_by_a_crash_leaves_nothing(tmp_path):
     _apply(store, "a")
     store.close()  # as if the process died before committing
     again = _store(tmp_path)
-    assert not again.seen("g", "urn:mx:gob:sat", "a")
+    assert not again.seen("g", "urn:mx:gob:sat", "a", at=HERE)
     assert _effects(again.path) == []
 
 
@@ -82,17 +88,58 @@ def test_ids_are_kept_per_group_and_sender(tmp_path):
     store.begin_batch()
     _apply(store, "a")
     store.commit_batch()
-    assert store.seen("g", "urn:mx:gob:sat", "a")
-    assert not store.seen("other-group", "urn:mx:gob:sat", "a")
-    assert not store.seen("g", "urn:mx:gob:crm", "a")
+    assert store.seen("g", "urn:mx:gob:sat", "a", at=HERE)
+    assert not store.seen("other-group", "urn:mx:gob:sat", "a", at=HERE)
+    assert not store.seen("g", "urn:mx:gob:crm", "a", at=HERE)
 
 
 def test_dead_lettered_positions_are_remembered(tmp_path):
     store = _store(tmp_path)
     store.begin_batch()
-    store.mark_dead_lettered("g", "t", 0, 7, "bad-signature")
+    store.mark_dead_lettered("g", _at(7), DIGEST, "bad-signature")
     store.commit_batch()
-    assert store.dead_lettered("g", "t", 0, 7) and not store.dead_lettered("g", "t", 0, 8)
+    assert store.dead_lettered("g", _at(7), DIGEST) and not store.dead_lettered("g", _at(8), DIGEST)
+    assert not store.dead_lettered("g", _at(7), b"another record at the same position")
+
+
+def test_dead_lettered_positions_are_bound_to_the_cluster_and_the_topic_id(tmp_path):
+    # A fresh cluster, or the topic created again, starts its offsets again: what was dead-lettered
+    # at an offset of the old one says nothing about the record now there.
+    store = _store(tmp_path)
+    store.begin_batch()
+    store.mark_dead_lettered("g", _at(7), DIGEST, "bad-signature")
+    store.commit_batch()
+    assert not store.dead_lettered("g", Position("another-cluster", HERE.topic_id, "t", 0, 7), DIGEST)
+    assert not store.dead_lettered("g", Position(HERE.cluster_id, "recreated-topic-id", "t", 0, 7), DIGEST)
+
+
+def test_processed_ids_are_bound_to_the_cluster_and_the_topic_id(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    _apply(store, "a")
+    store.commit_batch()
+    assert store.seen("g", "urn:mx:gob:sat", "a", at=HERE)
+    assert not store.seen("g", "urn:mx:gob:sat", "a", at=Position("another-cluster", HERE.topic_id, "t", 0, 1))
+    assert not store.seen("g", "urn:mx:gob:sat", "a", at=Position(HERE.cluster_id, "recreated-topic-id", "t", 0, 1))
+
+
+def test_a_store_of_the_earlier_layout_drops_its_unbound_bookkeeping_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # layout 1: processed ids and dead letters bound to no cluster
+        db.executescript(
+            "CREATE TABLE enlace_processed (consumer_group TEXT, source TEXT, ce_id TEXT, topic TEXT,"
+            ' partition INTEGER, "offset" INTEGER, processed_at REAL, PRIMARY KEY (consumer_group, source, ce_id));'
+            "INSERT INTO enlace_processed VALUES ('g', 'urn:mx:gob:sat', 'a', 't', 0, 1, 1.0);"
+            + SCHEMA
+            + "INSERT INTO effects VALUES ('kept');"
+        )
+    store = AgencyStore(path, schema=SCHEMA)
+    batch = store.batch()
+    batch.begin_batch()
+    assert not batch.seen("g", "urn:mx:gob:sat", "a", at=HERE)
+    batch.commit_batch()
+    assert store.reader().execute("SELECT ce_id FROM effects").fetchall() == [("kept",)]
+    assert store.reader().execute("PRAGMA user_version").fetchone() == (2,)
 
 
 def test_the_database_file_is_private(tmp_path):
@@ -103,12 +150,12 @@ def test_the_database_file_is_private(tmp_path):
 def test_a_record_whose_handler_writes_nothing_is_still_remembered_with_its_batch(tmp_path):
     store = _store(tmp_path)
     store.begin_batch()
-    assert store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 1)
+    assert store.claim("g", "urn:mx:gob:sat", "a", at=_at(1))
     store.end_record()  # no write through the transaction: no savepoint was needed
-    assert not store.claim("g", "urn:mx:gob:sat", "a", "t", 0, 2), "a duplicate within the open batch"
+    assert not store.claim("g", "urn:mx:gob:sat", "a", at=_at(2)), "a duplicate within the open batch"
     store.commit_batch()
     again = _store(tmp_path)
-    assert again.seen("g", "urn:mx:gob:sat", "a")
+    assert again.seen("g", "urn:mx:gob:sat", "a", at=HERE)
 
 
 def test_a_failed_attempt_undoes_only_its_own_record(tmp_path):
@@ -118,7 +165,7 @@ def test_a_failed_attempt_undoes_only_its_own_record(tmp_path):
     _apply(store, "b", fail=True)
     store.commit_batch()
     assert _effects(store.path) == ["a"]
-    assert store.seen("g", "urn:mx:gob:sat", "a") and not store.seen("g", "urn:mx:gob:sat", "b")
+    assert store.seen("g", "urn:mx:gob:sat", "a", at=HERE) and not store.seen("g", "urn:mx:gob:sat", "b", at=HERE)
 
 
 def test_the_file_is_created_private_in_a_private_folder(tmp_path):
@@ -143,9 +190,9 @@ def test_pruning_removes_rows_older_than_the_retention_and_keeps_newer_ones(tmp_
     batch = store.batch()
     batch.begin_batch()
     for ce_id in ("old", "new"):
-        batch.claim("g", "urn:mx:gob:sat", ce_id, "t", 0, 1)
+        batch.claim("g", "urn:mx:gob:sat", ce_id, at=_at(1))
         batch.end_record()
-    batch.mark_dead_lettered("g", "t", 0, 7, "bad-signature")
+    batch.mark_dead_lettered("g", _at(7), DIGEST, "bad-signature")
     batch.commit_batch()
     with store.transaction() as tx:
         for seq, sent_at in ((1, 1.0), (2, None)):
@@ -157,8 +204,8 @@ def test_pruning_removes_rows_older_than_the_retention_and_keeps_newer_ones(tmp_
         tx.execute("UPDATE enlace_processed SET processed_at = 1.0 WHERE ce_id = 'old'")
         tx.execute("UPDATE enlace_dead_lettered SET dead_lettered_at = 1.0")
     assert store.prune(older_than_s=3600) == 3  # one id, one dead-lettered position, one sent row
-    assert not batch.seen("g", "urn:mx:gob:sat", "old") and batch.seen("g", "urn:mx:gob:sat", "new")
-    assert not batch.dead_lettered("g", "t", 0, 7)
+    assert not batch.seen("g", "urn:mx:gob:sat", "old", at=HERE) and batch.seen("g", "urn:mx:gob:sat", "new", at=HERE)
+    assert not batch.dead_lettered("g", _at(7), DIGEST)
     assert store.outbox_counts() == {"published": 0, "pending": 1}, "a pending row is never pruned"
 
 
