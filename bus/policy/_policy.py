@@ -60,6 +60,9 @@ class Policy:
         readers: record full name or namespace → reading agency URN → the purposes it reads for
             (X-Road's access rights per service; nobody else may read).
         topic_partitions: partitions of each record's topic.
+        retention_days: how long Kafka keeps a record topic, by the record's classification (the
+            highest of its fields'), in days.
+        retention_records: per record full name, a retention in days that the law sets instead.
         source: the file the policy came from.
     """
 
@@ -74,7 +77,14 @@ class Policy:
     purposes: Mapping[str, Purpose] = field(default_factory=dict)
     readers: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     topic_partitions: int = 1
+    retention_days: Mapping[str, int] = field(default_factory=dict)
+    retention_records: Mapping[str, int] = field(default_factory=dict)
     source: str = "<memory>"
+
+    def retention_of(self, record: str, classification: str) -> int | None:
+        """Days Kafka keeps the topic of ``record`` (a full name) of ``classification``; None: the
+        broker's default (the policy says nothing)."""
+        return self.retention_records.get(record, self.retention_days.get(classification))
 
     def owner_of(self, namespace: str | None) -> str | None:
         """The agency owning a namespace (the longest owned prefix), or None."""
@@ -194,6 +204,7 @@ def parse_policy(data: Any, *, source: str = "<memory>") -> Policy:
         purposes=purposes,
         readers=_readers(where, data.get("readers") or {}, purposes),
         topic_partitions=_partitions(where, data.get("topics") or {}),
+        **_retention(where, (data.get("topics") or {}).get("retention") or {}, frozenset(classifications)),
         source=source,
     )
 
@@ -240,6 +251,32 @@ def _partitions(policy: str, topics: Any) -> int:
     if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
         raise ConfigError(f"{policy}: topics.partitions must be a whole number, 1 or more")
     return partitions
+
+
+def _days(where: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 36_500:
+        raise ConfigError(f"{where} must be a whole number of days between 1 and 36500, not {value!r}")
+    return value
+
+
+def _retention(policy: str, retention: Any, classifications: frozenset[str]) -> dict[str, Any]:
+    where = f"{policy}: topics.retention"
+    if not isinstance(retention, dict):
+        raise ConfigError(f"{where} must map classification and records to days")
+    unknown = sorted(set(retention) - {"classification", "records"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected classification, records")
+    by_class = retention.get("classification") or {}
+    records = retention.get("records") or {}
+    if not isinstance(by_class, dict) or not isinstance(records, dict):
+        raise ConfigError(f"{where}: classification and records must each map a name to days")
+    strange = sorted(set(by_class) - classifications)
+    if strange:
+        raise ConfigError(f"{where}.classification: {strange} not among the classifications {sorted(classifications)}")
+    return {
+        "retention_days": {str(k): _days(f"{where}.classification.{k}", v) for k, v in by_class.items()},
+        "retention_records": {str(k): _days(f"{where}.records.{k}", v) for k, v in records.items()},
+    }
 
 
 def _relaxations(policy: str, items: Any) -> dict[str, Relaxation]:

@@ -593,6 +593,36 @@ class Topics:
         self._max_bytes[topic] = int(entry["value"])
         return self._max_bytes[topic]
 
+    def configs(self, topic: str, keys: Iterable[str]) -> dict[str, str | None]:
+        """The topic's current values of ``keys`` (None for one the broker does not report).
+
+        Raises:
+            TransportError: the topic could not be described (missing, or not this principal's to see).
+        """
+        wanted = sorted(keys)
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic, wanted)
+        described = self._call(
+            f"describe the configuration of {topic}",
+            lambda a: a.describe_configs([resource], config_filter="all"),
+            topic,
+        )
+        entries = described.get("topic", {}).get(topic, {})
+        return {key: (entries.get(key) or {}).get("value") for key in wanted}
+
+    def configure(self, topic: str, configs: Mapping[str, str]) -> None:
+        """Set ``configs`` on the topic (IncrementalAlterConfigs: other settings stay as they are).
+
+        Raises:
+            TransportError: the broker refused (unknown key, bad value, no ALTER_CONFIGS right).
+        """
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic, {k: ("SET", v) for k, v in configs.items()})
+        result = self._call(f"configure {topic}", lambda a: a.alter_configs([resource], incremental=True), topic)
+        # kafka-python answers per resource: "OK", or the broker's error as text.
+        outcome = str((result.get("topic") or {}).get(topic, "no answer"))
+        if outcome != "OK":
+            raise TransportError(f"cannot configure {topic}: {outcome}", topic=topic)
+        self._max_bytes.pop(topic, None)
+
     def names(self) -> list[str]:
         """Every topic's name, sorted (internal ``__`` topics included)."""
         return sorted(self._call("list topics", lambda a: a.list_topics()))

@@ -12,6 +12,7 @@ from ops.acl._plan import BusLayout
 __all__ = ["TopicSpec", "bus_layout", "policy_readers", "topic_specs"]
 
 DLQ_SUFFIX = ".dlq"
+_DAY_MS = 24 * 3600 * 1000
 
 
 def policy_readers(policy: Policy, catalog: Catalog) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -43,6 +44,7 @@ def bus_layout(catalog: Catalog, policy: Policy, settings: EnlaceSettings, *, re
         registry_topic=settings.registry_topic,
         registry_transactional_id=settings.registry_writer_id(),
         dlq_suffix=DLQ_SUFFIX,
+        classifications={rt.full_name: rt.classification for rt in catalog.records() if rt.topic is not None},
     )
 
 
@@ -64,9 +66,14 @@ def topic_specs(layout: BusLayout, policy: Policy, *, brokers: int) -> list[Topi
     partitions = policy.topic_partitions
     replication = 3 if brokers >= 3 else 1
     durable = {"min.insync.replicas": "2" if replication >= 3 else "1"}
-    specs = [TopicSpec(topic, partitions, replication, dict(durable)) for topic in layout.topics.values()]
-    specs += [
-        TopicSpec(layout.topics[name] + layout.dlq_suffix, 1, replication, dict(durable))
+
+    def configs(record: str) -> dict[str, str]:
+        days = policy.retention_of(record, layout.classifications.get(record, "personal"))
+        return durable | ({"retention.ms": str(days * _DAY_MS)} if days else {})
+
+    specs = [TopicSpec(topic, partitions, replication, configs(name)) for name, topic in layout.topics.items()]
+    specs += [  # a dead letter is the record itself: kept as long as the record's topic keeps it
+        TopicSpec(layout.topics[name] + layout.dlq_suffix, 1, replication, configs(name))
         for name in layout.readers
         if name in layout.topics
     ]

@@ -18,7 +18,7 @@ is the whole of what each principal may do (the operator and the brokers are sup
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bus.transport import AclBinding as Binding
 from bus.transport import agency_group, principal_for
@@ -44,6 +44,8 @@ class BusLayout:
         trust_topic, dlq_suffix: the trust topic and the dead-letter suffix.
         registry_principal, registry_topic, registry_transactional_id: the registry's identity,
             storage topic and transactional id.
+        classifications: record full name -> its classification (the highest of its fields'),
+            which decides how long its topic keeps it.
     """
 
     topics: Mapping[str, str]
@@ -55,6 +57,7 @@ class BusLayout:
     registry_topic: str
     registry_transactional_id: str
     dlq_suffix: str = ".dlq"
+    classifications: Mapping[str, str] = field(default_factory=dict)
 
 
 def group_prefix(agency: str) -> str:

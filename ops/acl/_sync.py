@@ -41,9 +41,22 @@ class Access:
         return topic_specs(self.layout, self.policy, brokers=brokers)
 
     def create_topics(self, topics: Topics) -> list[str]:
-        """Create the topics the bus needs that the cluster lacks (one request); returns those created."""
+        """Create the topics the bus needs that the cluster lacks (one request), and set the policy's
+        configuration (retention, ``min.insync.replicas``, compaction) on those that drifted from it.
+
+        Returns:
+            The names of the topics created.
+        """
         specs = self.topics(brokers=len(topics.brokers()))
-        return topics.ensure_all({s.name: (s.partitions, s.replication_factor, s.configs) for s in specs})
+        created = topics.ensure_all({s.name: (s.partitions, s.replication_factor, s.configs) for s in specs})
+        for spec in specs:
+            if spec.name in created or not spec.configs:
+                continue
+            current = topics.configs(spec.name, spec.configs)
+            drifted = {k: v for k, v in spec.configs.items() if current.get(k) != v}
+            if drifted:
+                topics.configure(spec.name, drifted)
+        return created
 
     def plan(self, acls: AclAdmin) -> AccessPlan:
         """What :meth:`sync` would change in the ACLs of the cluster ``acls`` reaches."""

@@ -585,3 +585,17 @@ def test_a_configuration_written_as_properties_reads_back_the_same(tmp_path, ca_
     }
     plain = KafkaClientConfig(bootstrap_servers="127.0.0.1:9092").write_properties(tmp_path / "plain.properties")
     assert read_client_properties(plain) == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
+
+
+@integration
+def test_topics_reads_and_sets_a_topics_configuration(kafka, new_topic):
+    topic = new_topic("configured")
+    with Topics(kafka.client_config()) as topics:
+        topics.configure(topic, {"retention.ms": "1209600000"})
+        assert topics.configs(topic, ["retention.ms", "cleanup.policy"]) == {
+            "retention.ms": "1209600000",
+            "cleanup.policy": "delete",
+        }
+        with pytest.raises(TransportError, match=topic):
+            topics.configure(topic, {"retention.ms": "fourteen days"})
+        assert topics.configs(topic, ["retention.ms"]) == {"retention.ms": "1209600000"}

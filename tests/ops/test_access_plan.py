@@ -238,3 +238,30 @@ def test_cluster_security_files_are_private(tmp_path) -> None:
 def test_cluster_security_load_names_what_is_missing(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"principals\.json"):
         ClusterSecurity.load(tmp_path)
+
+
+def test_topics_keep_records_as_long_as_their_classification_or_the_law_says(access: Access) -> None:
+    specs = {s.name: s.configs for s in access.topics(brokers=1)}
+    day_ms = 24 * 3600 * 1000
+    assert specs["mx.gob.sat.taxpayer-status-reported"]["retention.ms"] == str(14 * day_ms)  # personal
+    assert specs["mx.gob.portal.service-request-submitted"]["retention.ms"] == str(7 * day_ms)  # sensitive
+    assert specs["mx.gob.transparencia.data-access-logged"]["retention.ms"] == str(1825 * day_ms)  # the law's
+    assert specs["mx.gob.sat.taxpayer-status-reported.dlq"] == specs["mx.gob.sat.taxpayer-status-reported"]
+    assert "retention.ms" not in specs["enlace.trust"]  # compacted: a key's history is never deleted
+
+
+@pytest.mark.parametrize(
+    ("retention", "problem"),
+    [
+        ({"classification": {"personal": 0}}, "between 1 and 36500"),
+        ({"classification": {"personal": "14d"}}, "whole number of days"),
+        ({"classification": {"secret": 3}}, "not among the classifications"),
+        ({"records": {"mx.gob.crm.CaseOpened": True}}, "whole number of days"),
+        ({"forever": 1}, "unknown key"),
+        (["14"], "must map"),
+    ],
+)
+def test_bad_retention_is_refused_naming_the_problem(retention: object, problem: str) -> None:
+    data = yaml.safe_load((catalog().root / "policy.yaml").read_text())
+    with pytest.raises(ConfigError, match=problem):
+        parse_policy({**data, "topics": {"partitions": 1, "retention": retention}})

@@ -197,3 +197,13 @@ def test_enlaces_clients_name_the_principal_the_resource_and_the_missing_right(
         consumer.close()
     assert (unread.value.principal, unread.value.right) == (CRM, "READ")
     assert "mx.gob.sat.taxpayer-status-changed" in unread.value.resource
+
+
+def test_sync_puts_a_drifted_topic_back_to_the_policys_retention(
+    secured: LocalCluster, operator: Operator, access: Access
+) -> None:
+    topic = "mx.gob.sat.taxpayer-status-reported"
+    wanted = next(s.configs["retention.ms"] for s in access.topics(brokers=1) if s.name == topic)
+    operator.topics.configure(topic, {"retention.ms": str(365 * 24 * 3600 * 1000)})  # kept a year: too long
+    access.sync(operator.acls, operator.topics)
+    assert operator.topics.configs(topic, ["retention.ms"]) == {"retention.ms": wanted}
