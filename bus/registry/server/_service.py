@@ -128,6 +128,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if b"content-length" not in headers and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # a message without either has no body (RFC 9112, 6.3)
+            return
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit():
             await _error(400, 400, "Malformed request: Content-Length is not a number")(scope, receive, send)
@@ -246,8 +249,8 @@ def create_app(registry: SchemaRegistry, *, max_body_bytes: int = MAX_BODY_BYTES
     app.state.registry = registry
     app.router.route_class = CredentialsFirstRoute
     _install_error_handlers(app)
+    _add_schema_routes(app, registry)  # first: routes are matched in order, and ids are asked most
     _add_subject_routes(app, registry)
-    _add_schema_routes(app, registry)
     _add_settings_routes(app, registry)
     changing = {
         r.name for r in app.routes if isinstance(r, APIRoute) and (r.methods or set()) & {"POST", "PUT", "DELETE"}
@@ -360,8 +363,10 @@ def _add_schema_routes(app: FastAPI, registry: SchemaRegistry) -> None:
     def schema_types() -> list[str]:
         return ["AVRO"]
 
+    # Confluent's ?subject= is accepted and, as before, ignored (an id names one schema), but not
+    # declared: FastAPI would parse it on the hottest route for nothing.
     @app.get("/schemas/ids/{schema_id}", response_model=dict[str, Any])
-    async def schema_by_id(schema_id: int, subject: str | None = None) -> Response:
+    async def schema_by_id(schema_id: int) -> Response:
         return await _answered(registry, HotRead(Read.SCHEMA_BY_ID, schema_id=schema_id))
 
     @app.get("/schemas/ids/{schema_id}/schema", response_model=Any)
