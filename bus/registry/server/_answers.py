@@ -41,8 +41,11 @@ __all__ = [
 MAX_MESSAGE_CHARS = 10_000
 #: Longest time a "not found" answer is remembered when the log does not move meanwhile.
 MISSING_SECONDS = 1.0
-#: Most "not found" answers remembered at once (hostile callers may ask for any number of ids).
+#: Most "not found" answers remembered at once, and most bytes they may hold together (their
+#: questions and bodies): hostile callers may ask for any number of ids, or of subjects as long as
+#: a request line allows, which the 404's message quotes.
 MAX_MISSING = 10_000
+MAX_MISSING_BYTES = 4 * 1024 * 1024
 
 
 def render_json(content: Any) -> bytes:
@@ -117,6 +120,7 @@ class PreparedAnswers:
         self._by_id: dict[HotRead, Answer] = {}
         self._by_subject: dict[HotRead, Answer] = {}
         self._missing: dict[HotRead, tuple[float, Answer]] = {}
+        self._missing_bytes = 0
 
     def get(self, question: HotRead) -> Answer | None:
         """The prepared answer, or None when it must be prepared (or a catch-up made) first."""
@@ -132,9 +136,14 @@ class PreparedAnswers:
         """Keep an answer prepared from the current state; a "not found" one (which must come from a
         state just caught up with the log) until the log moves or ``MISSING_SECONDS`` pass."""
         if answer.status == 404:
-            if len(self._missing) >= MAX_MISSING:
-                del self._missing[next(iter(self._missing))]
+            self._forget_missing(question)
+            size = _size(question, answer)
+            while self._missing and (
+                len(self._missing) >= MAX_MISSING or self._missing_bytes + size > MAX_MISSING_BYTES
+            ):
+                self._forget_missing(next(iter(self._missing)))  # the oldest first
             self._missing[question] = (self._clock() + MISSING_SECONDS, answer)
+            self._missing_bytes += size
         elif question.read in _BY_ID:
             self._by_id[question] = answer
         else:
@@ -144,10 +153,20 @@ class PreparedAnswers:
     def applied(self, change: Change) -> None:
         """Drop what a folded record may have changed; every record, even a skipped one, moves the log."""
         self._missing = {}
+        self._missing_bytes = 0
         if change & Change.SUBJECTS:
             self._by_subject = {}
         if change & Change.IDS:
             self._by_id = {}
 
+    def _forget_missing(self, question: HotRead) -> None:
+        found = self._missing.pop(question, None)
+        if found is not None:
+            self._missing_bytes -= _size(question, found[1])
+
     def __len__(self) -> int:
         return len(self._by_id) + len(self._by_subject) + len(self._missing)
+
+
+def _size(question: HotRead, answer: Answer) -> int:
+    return len(question.subject) + len(answer.body)

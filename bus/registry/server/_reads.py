@@ -23,8 +23,16 @@ class Reads(RegistryCore):
     """``GET /subjects...``, ``GET /schemas/ids/...`` and ``POST /subjects/{s}`` (look-up)."""
 
     def prepared(self, question: HotRead) -> Answer | None:
-        """The answer prepared for ``question`` since the state last changed it, or None; takes no
-        lock and does no I/O (the service calls it on its event loop)."""
+        """The answer prepared for ``question`` since the state last changed it, if any.
+
+        Takes no lock and does no I/O: the service calls it on its event loop.
+
+        Args:
+            question: the hot read.
+
+        Returns:
+            The answer, or None when ``answer`` must prepare it (in a thread).
+        """
         return self._answers.get(question)
 
     def answer(self, question: HotRead) -> Answer:
@@ -33,6 +41,12 @@ class Reads(RegistryCore):
         When the state has no answer (404), the instance first catches up with the log, once for
         every request asking the same question meanwhile, and then remembers "not found" until the
         log moves (briefly at most): the same unknown id asked again costs no Kafka round trip.
+
+        Args:
+            question: the hot read.
+
+        Returns:
+            Its status and body bytes (404 with Confluent's error body when there is nothing).
 
         Raises:
             RegistryError: 50001/50002 when the log cannot be read for the catch-up.

@@ -15,7 +15,15 @@ from fastapi.encoders import jsonable_encoder
 
 from bus.registry._canonical import Reference
 from bus.registry.server import KafkaSchemaLog, RegistryResponse, SchemaRegistry, create_app
-from bus.registry.server._answers import MISSING_SECONDS, Answer, HotRead, PreparedAnswers, Read
+from bus.registry.server._answers import (
+    MAX_MISSING,
+    MAX_MISSING_BYTES,
+    MISSING_SECONDS,
+    Answer,
+    HotRead,
+    PreparedAnswers,
+    Read,
+)
 from bus.registry.server._state import Change
 
 
@@ -300,9 +308,17 @@ def test_a_change_drops_only_the_answers_it_may_have_changed() -> None:
     assert answers.get(by_id) is None
 
 
-def test_remembered_not_founds_are_bounded() -> None:
+def test_remembered_not_founds_are_bounded_in_number_and_in_bytes() -> None:
     answers = PreparedAnswers()
     for schema_id in range(20_000):
         answers.keep(HotRead(Read.SCHEMA_BY_ID, schema_id=schema_id), NOT_FOUND)
-    assert len(answers) <= 10_000
+    assert len(answers) == MAX_MISSING
     assert answers.get(HotRead(Read.SCHEMA_BY_ID, schema_id=19_999)) is NOT_FOUND
+    assert answers.get(HotRead(Read.SCHEMA_BY_ID, schema_id=0)) is None  # the oldest went first
+    long_subject = "s" * 16_000  # about what a request line may hold, quoted back in the 404
+    quoted = Answer(404, b'{"error_code":40401,"message":"Subject \'' + long_subject.encode()[:10_000] + b'"}')
+    for n in range(1_000):
+        answers.keep(HotRead(Read.VERSIONS, subject=f"{n}{long_subject}"), quoted)
+    held = [a for a in range(1_000) if answers.get(HotRead(Read.VERSIONS, subject=f"{a}{long_subject}"))]
+    assert 0 < len(held) * (16_000 + len(quoted.body)) <= MAX_MISSING_BYTES
+    assert held[-1] == 999
