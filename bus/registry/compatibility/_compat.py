@@ -18,12 +18,14 @@ default the resolution may use is valid.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import avro.schema
 from avro.compatibility import (
+    CompatibleResult,
     ReaderWriterCompatibilityChecker,
     SchemaCompatibilityResult,
     SchemaCompatibilityType,
@@ -32,13 +34,52 @@ from avro.compatibility import (
     check_reader_enum_contains_writer_enum,
     check_schema_names,
     incompatible,
-    lookup_writer_field,
+    merge,
 )
 
 from bus.policy import CompatibilityLevel
+from bus.registry.compatibility._index import SchemaIndex
 from bus.registry.compatibility._schema import ParsedSchema
 
-__all__ = ["Incompatibility", "check_compatibility", "reader_writer_problems"]
+__all__ = ["CompatibilityCache", "Incompatibility", "check_compatibility", "reader_writer_problems"]
+
+_Pair = tuple[bytes, bytes]
+_RESOLUTION = "resolution"
+_LOGICAL = "logical"
+
+
+class CompatibilityCache:
+    """Reader/writer pairs of schemas, and of parts of schemas, already found to have no problem.
+
+    Keyed by the two nodes' structural fingerprints (``SchemaIndex.fingerprint``), so a pair found
+    compatible in one check is skipped in the next, whichever parsed schema objects hold it: checking a
+    new version against 100 stored ones meets the same field types again and again, and checking the
+    same schema twice (``POST /compatibility`` before the registration) meets every pair again. Only
+    findings of "no problem" are kept, and never for a schema whose named types recur inside
+    themselves, so a remembered pair can only skip work that would have found nothing.
+
+    Args:
+        max_pairs: pairs kept per kind; the oldest are forgotten first.
+    """
+
+    def __init__(self, *, max_pairs: int = 50_000) -> None:
+        self.max_pairs = max_pairs
+        # per check: "resolution" (the reference checker's rules), "logical" (logical types agree)
+        self._pairs: dict[str, dict[_Pair, None]] = {_RESOLUTION: {}, _LOGICAL: {}}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return sum(len(pairs) for pairs in self._pairs.values())
+
+    def holds(self, check: str, pair: _Pair) -> bool:
+        return pair in self._pairs[check]
+
+    def remember(self, check: str, pair: _Pair) -> None:
+        with self._lock:
+            pairs = self._pairs[check]
+            if len(pairs) >= self.max_pairs:
+                del pairs[next(iter(pairs))]
+            pairs[pair] = None
 
 
 @dataclass(frozen=True)
@@ -77,18 +118,31 @@ _SENTENCES = {
 
 
 class _LocatingChecker(ReaderWriterCompatibilityChecker):
-    """The reference checker, recording each finding with its location as it is made."""
+    """The reference checker, recording each finding with its location as it is made, looking
+    writer fields up in the writer's index and skipping pairs the cache knows to be compatible."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: ParsedSchema, writer: ParsedSchema, cache: CompatibilityCache | None) -> None:
         super().__init__()
         self._stack: list[list[str]] = []
         self.findings: list[tuple[SchemaIncompatibilityType, str, str]] = []
+        self._readers: SchemaIndex = reader.index
+        self._writers: SchemaIndex = writer.index
+        recursive = reader.index.recursive or writer.index.recursive
+        self._cache = None if recursive else cache
 
     def get_compatibility(self, reader, writer, reference_token="/", location=None):  # type: ignore[no-untyped-def]
         # The reference checker recurses into union branches without a location: keep the parent's.
         if location is None and self._stack:
             location, reference_token = self._stack[-1][:-1], self._stack[-1][-1]
-        return super().get_compatibility(reader, writer, reference_token, location)
+        if self._cache is None:
+            return super().get_compatibility(reader, writer, reference_token, location)
+        pair = (self._readers.fingerprint(reader), self._writers.fingerprint(writer))
+        if self._cache.holds(_RESOLUTION, pair):
+            return CompatibleResult
+        result = super().get_compatibility(reader, writer, reference_token, location)
+        if result.compatibility is SchemaCompatibilityType.compatible:
+            self._cache.remember(_RESOLUTION, pair)
+        return result
 
     def calculate_compatibility(self, reader, writer, location):  # type: ignore[no-untyped-def]
         self._stack.append(location)
@@ -108,11 +162,28 @@ class _LocatingChecker(ReaderWriterCompatibilityChecker):
         return result
 
     def check_reader_writer_record_fields(self, reader, writer, location):  # type: ignore[no-untyped-def]
-        result = super().check_reader_writer_record_fields(reader, writer, location)
+        """The reference checker's field rule, with the writer's fields looked up in its index (the
+        library rebuilds a name map per look-up). A reader field the writer lacks needs a default;
+        as in the library, a defaultless field of an enum type with a default symbol is checked as
+        that enum reading the writer record (and fails, naming the record)."""
+        result = CompatibleResult
+        missing = []
         for index, reader_field in enumerate(reader.fields):
-            if not reader_field.has_default and lookup_writer_field(writer, reader_field) is None:
+            here = [*location, "fields", str(index)]
+            writer_field = self._writers.writer_field(writer, reader_field)
+            if writer_field is not None:
+                result = merge(result, self.get_compatibility(reader_field.type, writer_field.type, "type", here))
+            elif reader_field.has_default:
+                continue
+            elif reader_field.type.type == "enum" and reader_field.type.props.get("default"):
+                result = merge(result, self.get_compatibility(reader_field.type, writer, "type", here))
+            else:
                 kind = SchemaIncompatibilityType.reader_field_missing_default_value
-                self._record(incompatible(kind, reader_field.name, [*location, "fields", str(index)]))
+                found = incompatible(kind, reader_field.name, here)
+                missing.append(found)
+                result = merge(result, found)
+        for found in missing:  # after the fields' own findings, as they were always listed
+            self._record(found)
         return result
 
     def _record(self, result: SchemaCompatibilityResult) -> None:
@@ -124,22 +195,25 @@ class _LocatingChecker(ReaderWriterCompatibilityChecker):
                 self.findings.append(finding)
 
 
-def reader_writer_problems(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility]:
+def reader_writer_problems(
+    reader: ParsedSchema, writer: ParsedSchema, *, cache: CompatibilityCache | None = None
+) -> list[Incompatibility]:
     """Everything that stops ``reader`` from reading data written with ``writer``.
 
     Args:
         reader: the schema data is read with.
         writer: the schema data was written with.
+        cache: pairs already found to have no problem, to skip (and to add to); None checks all.
 
     Returns:
         The incompatibilities, empty when the reader can read everything the writer writes.
     """
-    checker = _LocatingChecker()
+    checker = _LocatingChecker(reader, writer, cache)
     result = checker.get_compatibility(reader.avro, writer.avro)
     problems: list[Incompatibility] = []
     if result.compatibility is SchemaCompatibilityType.incompatible:
         problems.extend(_reference_findings(reader, result, checker.findings))
-    problems.extend(_logical_problems(reader, reader.avro, writer.avro, "", set()))
+    problems.extend(_LogicalWalk(reader, writer, cache).problems(reader.avro, writer.avro, ""))
     return problems
 
 
@@ -192,42 +266,56 @@ def _logical(schema: avro.schema.Schema) -> tuple[Any, ...]:
     return (logical,) if logical else ()
 
 
-def _logical_problems(
-    reader_doc: ParsedSchema,
-    reader: avro.schema.Schema,
-    writer: avro.schema.Schema,
-    pointer: str,
-    seen: set[tuple[int, int]],
-) -> Iterator[Incompatibility]:
-    """Walk reader and writer as resolution pairs them, and compare logical types at every leaf."""
-    if (id(reader), id(writer)) in seen:
-        return
-    seen.add((id(reader), id(writer)))
-    if isinstance(writer, avro.schema.UnionSchema):
-        for branch in writer.schemas:
-            yield from _logical_problems(reader_doc, reader, branch, pointer, seen)
-        return
-    if isinstance(reader, avro.schema.UnionSchema):
-        index = _matching_branch(reader, writer)
-        if index is not None:
-            yield from _logical_problems(reader_doc, reader.schemas[index], writer, f"{pointer}/{index}", seen)
-        return
-    if isinstance(reader, avro.schema.RecordSchema) and isinstance(writer, avro.schema.RecordSchema):
-        for index, reader_field in enumerate(reader.fields):
-            writer_field = lookup_writer_field(writer_schema=writer, reader_field=reader_field)
-            if writer_field is not None:
-                here = f"{pointer}/fields/{index}/type"
-                yield from _logical_problems(reader_doc, reader_field.type, writer_field.type, here, seen)
-        return
-    if isinstance(reader, avro.schema.ArraySchema) and isinstance(writer, avro.schema.ArraySchema):
-        yield from _logical_problems(reader_doc, reader.items, writer.items, f"{pointer}/items", seen)
-        return
-    if isinstance(reader, avro.schema.MapSchema) and isinstance(writer, avro.schema.MapSchema):
-        yield from _logical_problems(reader_doc, reader.values, writer.values, f"{pointer}/values", seen)
-        return
-    why = _logical_mismatch(_logical(reader), _logical(writer))
-    if why:
-        yield _incompatibility(reader_doc, "LOGICAL_TYPE_MISMATCH", pointer, why)
+class _LogicalWalk:
+    """Reader and writer walked as resolution pairs them, comparing logical types at every leaf.
+
+    A pair met again (a named type used twice, or inside itself) is not walked again; a pair whose
+    walk found nothing and met no such repeat is remembered in the cache, and skipped next time.
+    """
+
+    def __init__(self, reader: ParsedSchema, writer: ParsedSchema, cache: CompatibilityCache | None) -> None:
+        self._doc = reader
+        self._readers: SchemaIndex = reader.index
+        self._writers: SchemaIndex = writer.index
+        self._cache = cache
+        self._seen: set[tuple[int, int]] = set()
+        self._repeats = 0
+
+    def problems(self, reader: avro.schema.Schema, writer: avro.schema.Schema, pointer: str) -> list[Incompatibility]:
+        if (id(reader), id(writer)) in self._seen:
+            self._repeats += 1
+            return []
+        self._seen.add((id(reader), id(writer)))
+        if self._cache is None:
+            return self._compare(reader, writer, pointer)
+        pair = (self._readers.fingerprint(reader), self._writers.fingerprint(writer))
+        if self._cache.holds(_LOGICAL, pair):
+            return []
+        repeats = self._repeats
+        found = self._compare(reader, writer, pointer)
+        if not found and self._repeats == repeats:
+            self._cache.remember(_LOGICAL, pair)
+        return found
+
+    def _compare(self, reader: avro.schema.Schema, writer: avro.schema.Schema, pointer: str) -> list[Incompatibility]:
+        if isinstance(writer, avro.schema.UnionSchema):
+            return [p for branch in writer.schemas for p in self.problems(reader, branch, pointer)]
+        if isinstance(reader, avro.schema.UnionSchema):
+            index = _matching_branch(reader, writer)
+            return [] if index is None else self.problems(reader.schemas[index], writer, f"{pointer}/{index}")
+        if isinstance(reader, avro.schema.RecordSchema) and isinstance(writer, avro.schema.RecordSchema):
+            found = []
+            for index, reader_field in enumerate(reader.fields):
+                writer_field = self._writers.writer_field(writer, reader_field)
+                if writer_field is not None:
+                    found += self.problems(reader_field.type, writer_field.type, f"{pointer}/fields/{index}/type")
+            return found
+        if isinstance(reader, avro.schema.ArraySchema) and isinstance(writer, avro.schema.ArraySchema):
+            return self.problems(reader.items, writer.items, f"{pointer}/items")
+        if isinstance(reader, avro.schema.MapSchema) and isinstance(writer, avro.schema.MapSchema):
+            return self.problems(reader.values, writer.values, f"{pointer}/values")
+        why = _logical_mismatch(_logical(reader), _logical(writer))
+        return [_incompatibility(self._doc, "LOGICAL_TYPE_MISMATCH", pointer, why)] if why else []
 
 
 def _logical_mismatch(reader: tuple[Any, ...], writer: tuple[Any, ...]) -> str | None:
@@ -278,6 +366,8 @@ def check_compatibility(
     new: ParsedSchema,
     previous: Sequence[tuple[int, ParsedSchema]],
     level: CompatibilityLevel,
+    *,
+    cache: CompatibilityCache | None = None,
 ) -> list[str]:
     """Check a new schema against earlier versions at a compatibility level.
 
@@ -285,6 +375,7 @@ def check_compatibility(
         new: the schema to register.
         previous: ``(version, schema)`` of the earlier versions, oldest first.
         level: the subject's compatibility level.
+        cache: pairs already found to have no problem (the registry keeps one); None checks all.
 
     Returns:
         One message per break, naming the version, the direction, where and why; empty when the new
@@ -296,12 +387,12 @@ def check_compatibility(
     messages: list[str] = []
     for version, old in reversed(against):
         if level.backward:
-            for problem in reader_writer_problems(new, old):
+            for problem in reader_writer_problems(new, old, cache=cache):
                 messages.append(
                     f"version {version}, BACKWARD (new schema reading data from version {version}): {problem}"
                 )
         if level.forward:
-            for problem in reader_writer_problems(old, new):
+            for problem in reader_writer_problems(old, new, cache=cache):
                 messages.append(
                     f"version {version}, FORWARD (version {version} reading data from the new schema): {problem}"
                 )

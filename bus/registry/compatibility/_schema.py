@@ -19,6 +19,7 @@ import avro.schema
 from bus.avsc import NAMED_KINDS, full_name
 from bus.registry._canonical import Reference, canonical_json, invalid_schema, schema_json
 from bus.registry._limits import SchemaLimits, abbreviated, check_counts, check_text, limit_exceeded
+from bus.registry.compatibility._index import SchemaIndex
 
 __all__ = ["ParsedSchema", "default_problem", "default_problems", "parse_schema"]
 
@@ -38,6 +39,7 @@ class ParsedSchema:
         identity: the extended canonical form plus references: equal identities mean the same schema.
         avro: ``avro.schema.Schema`` with references resolved.
         reference_depth: links in its longest chain of references (0 without references).
+        index: field maps and fingerprints of ``avro``'s nodes, for the compatibility checker.
     """
 
     text: str
@@ -47,6 +49,10 @@ class ParsedSchema:
     identity: str
     avro: avro.schema.Schema = field(repr=False)
     reference_depth: int = 0
+    index: SchemaIndex = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", SchemaIndex(self.avro))
 
     @property
     def fullname(self) -> str | None:

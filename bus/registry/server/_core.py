@@ -1,16 +1,17 @@
 """What every part of the registry shares: the log, the in-memory state and parsed schemas.
 
-Reads answer from memory; when a read misses (404), the instance first catches up with the topic
-so that an id or version just registered through another instance is found. Writes decide on the
-latest state as the only writer (see ``bus.registry._log``). A schema a request brings is held to
-the registry's ``SchemaLimits``; stored schemas, accepted under limits no higher than the ceiling,
-are read back against the ceiling.
+Reads answer from memory (the hot ones from prepared bytes, ``_answers``); when a read misses
+(404), the instance first catches up with the topic so that an id or version just registered
+through another instance is found. Writes decide on the latest state as the only writer (see
+``bus.registry._log``). A schema a request brings is held to the registry's ``SchemaLimits``;
+stored schemas, accepted under limits no higher than the ceiling, are read back against the ceiling.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from bus._errors import PolicyViolation
@@ -18,11 +19,13 @@ from bus.policy import Policy
 from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, RegistryError, not_found, unprocessable
 from bus.registry._limits import CEILING, SchemaLimits, abbreviated, limit_exceeded
-from bus.registry.compatibility import ParsedSchema, parse_schema
+from bus.registry.compatibility import CompatibilityCache, ParsedSchema, parse_schema
+from bus.registry.server._answers import PreparedAnswers
 from bus.registry.server._credentials import AgencyCredentials
 from bus.registry.server._state import RegistryState, SchemaEntry
 
 __all__ = [
+    "CatchUps",
     "RegistryCore",
     "SchemaLog",
     "Version",
@@ -119,6 +122,40 @@ def policy_violation(rule: str, pointer: str, sentence: str) -> RegistryError:
     return policy_violations([PolicyViolation(sentence, rule=rule, pointer=pointer or "/")])
 
 
+class CatchUps:
+    """Reads that missed, each waiting on one catch-up with the log per question: the first to miss
+    makes it, and every request asking the same question meanwhile shares its outcome."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[Hashable, Future[Any]] = {}
+
+    def once(self, question: Hashable, catch_up: Callable[[], T]) -> T:
+        """``catch_up()``'s result, computed once for all who ask ``question`` while it runs.
+
+        Raises:
+            Whatever ``catch_up`` raised, to each of them.
+        """
+        with self._lock:
+            running = self._running.get(question)
+            first = running is None
+            if running is None:
+                running = self._running[question] = Future()
+        if not first:
+            return running.result()  # bounded: the catch-up is bounded by the log's timeout
+        try:
+            result = catch_up()
+        except BaseException as exc:
+            running.set_exception(exc)
+            raise
+        else:
+            running.set_result(result)
+            return result
+        finally:
+            with self._lock:
+                del self._running[question]
+
+
 class RegistryCore:
     """The state one registry instance holds, and the reads every operation builds on.
 
@@ -127,6 +164,8 @@ class RegistryCore:
         policy: the policy to enforce, or None for a plain registry (no rules, no ownership).
         credentials: agency credentials, required for writes when a policy is set.
         limits: what a schema given to the registry may hold; ``SchemaLimits()`` when omitted.
+        cache_compatibility: remember the schema pairs found compatible, so that later checks
+            against the same stored versions skip them (False checks every pair every time).
     """
 
     def __init__(
@@ -136,6 +175,7 @@ class RegistryCore:
         policy: Policy | None = None,
         credentials: AgencyCredentials | None = None,
         limits: SchemaLimits | None = None,
+        cache_compatibility: bool = True,
     ) -> None:
         self._log = log
         self._policy = policy
@@ -144,6 +184,9 @@ class RegistryCore:
         self._state = RegistryState()
         self._lock = threading.RLock()
         self._parsed: dict[int, ParsedSchema] = {}
+        self._answers = PreparedAnswers()
+        self._catch_ups = CatchUps()
+        self._compatibility = CompatibilityCache() if cache_compatibility else None
 
     @property
     def policy(self) -> Policy | None:
@@ -158,7 +201,7 @@ class RegistryCore:
 
     def _apply(self, key: bytes, value: bytes | None) -> None:
         with self._lock:
-            self._state.apply(key, value)
+            self._answers.applied(self._state.apply(key, value))
 
     def _read(self, read: Callable[[], T]) -> T:
         try:

@@ -22,4 +22,6 @@ class SchemaRegistry(Reads, Registration, Deletes):
         policy: the policy to enforce, or None for a plain registry (no rules, no ownership).
         credentials: agency credentials, required for writes when a policy is set.
         limits: what a schema given to the registry may hold (``SchemaLimits()`` when omitted).
+        cache_compatibility: remember schema pairs found compatible (by structural fingerprint),
+            so that checks against the same stored versions skip them; False checks every pair.
     """

@@ -44,7 +44,7 @@ class SchemaChecks(ConfigAndMode):
                 against = [(entry.version, self.parsed(entry.id))]
             else:
                 against = [(e.version, self.parsed(e.id)) for e in entries]
-        messages = check_compatibility(new, against, level)
+        messages = check_compatibility(new, against, level, cache=self._compatibility)
         if messages:
             messages.append(f"compatibility: {effective}")
         return not messages, messages
@@ -54,7 +54,8 @@ class SchemaChecks(ConfigAndMode):
         governed = self._policy is not None and self._governed(subject, new)
         # Under the policy a soft delete cannot make room for a breaking change: check every version.
         entries = self._state.entries(subject, deleted=governed)
-        messages = check_compatibility(new, [(e.version, self.parsed(e.id)) for e in entries], level)
+        against = [(e.version, self.parsed(e.id)) for e in entries]
+        messages = check_compatibility(new, against, level, cache=self._compatibility)
         if not messages:
             return
         hint = ""

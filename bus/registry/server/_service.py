@@ -8,11 +8,15 @@ read in any case (``False``, ``true``).
 Credentials come first: a write route admits the request (``SchemaRegistry.admit``: 401 without a
 known agency's credential, 403 for another owner's subject) before FastAPI reads or parses its body,
 then checks the body's media type and nesting, and only then lets FastAPI parse it.
+
+The hot reads (schemas by id, subjects, versions) are async routes answering with the registry's
+prepared bytes (``SchemaRegistry.prepared``): no thread, no response model, no JSON per request; only
+an answer not yet prepared goes to a thread (``SchemaRegistry.answer``), where a miss may wait for a
+catch-up with the log.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from email.message import Message as MimeHeader
@@ -30,7 +34,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bus.registry._canonical import Reference
 from bus.registry._errors import ErrorCode, RegistryError
 from bus.registry._limits import abbreviated, nesting_pointer
+from bus.registry.server._answers import MAX_MESSAGE_CHARS, HotRead, Read, error_body, render_json
 from bus.registry.server._authorization import Write
+from bus.registry.server._core import parse_version
 from bus.registry.server._registry import SchemaRegistry
 
 __all__ = ["CONTENT_TYPE", "MAX_BODY_BYTES", "REQUEST_MEDIA_TYPES", "CredentialsFirstRoute", "create_app"]
@@ -45,19 +51,13 @@ MAX_BODY_BYTES = 1024 * 1024
 #: Deepest nesting of JSON objects and arrays in a request body; the API's own go 4 deep, and the
 #: schema inside is a string, held to its own limits.
 MAX_BODY_DEPTH = 32
-#: Longest error message answered (characters): a message may quote what a caller sent.
-MAX_MESSAGE_CHARS = 10_000
 
 
 class RegistryResponse(JSONResponse):
     media_type = CONTENT_TYPE
 
     def render(self, content: Any) -> bytes:
-        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError:  # an unpaired surrogate a caller sent, quoted back: escape it
-            return json.dumps(content, separators=(",", ":")).encode("ascii")
+        return render_json(content)
 
 
 def _error(status: int, code: int, message: str) -> RegistryResponse:
@@ -128,6 +128,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if b"content-length" not in headers and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # a message without either has no body (RFC 9112, 6.3)
+            return
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit():
             await _error(400, 400, "Malformed request: Content-Length is not a number")(scope, receive, send)
@@ -246,8 +249,8 @@ def create_app(registry: SchemaRegistry, *, max_body_bytes: int = MAX_BODY_BYTES
     app.state.registry = registry
     app.router.route_class = CredentialsFirstRoute
     _install_error_handlers(app)
+    _add_schema_routes(app, registry)  # first: routes are matched in order, and ids are asked most
     _add_subject_routes(app, registry)
-    _add_schema_routes(app, registry)
     _add_settings_routes(app, registry)
     changing = {
         r.name for r in app.routes if isinstance(r, APIRoute) and (r.methods or set()) & {"POST", "PUT", "DELETE"}
@@ -261,10 +264,8 @@ def create_app(registry: SchemaRegistry, *, max_body_bytes: int = MAX_BODY_BYTES
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RegistryError)
-    async def registry_error(_: Request, exc: RegistryError) -> RegistryResponse:
-        body = exc.to_body()
-        body["message"] = abbreviated(str(body["message"]), MAX_MESSAGE_CHARS)
-        return RegistryResponse(body, status_code=exc.http_status)
+    async def registry_error(_: Request, exc: RegistryError) -> Response:
+        return Response(error_body(exc), status_code=exc.http_status, media_type=CONTENT_TYPE)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> RegistryResponse:
@@ -295,9 +296,12 @@ def _add_subject_routes(app: FastAPI, registry: SchemaRegistry) -> None:
     def root() -> dict[str, Any]:
         return {}
 
-    @app.get("/subjects")
-    def subjects(deleted: Flag = False, subjectPrefix: str = "") -> list[str]:
-        return registry.subjects(deleted=deleted, prefix=subjectPrefix)
+    @app.get("/subjects", response_model=list[str])
+    async def subjects(deleted: Flag = False, subjectPrefix: str = "") -> Response:
+        if subjectPrefix:  # any prefix a caller likes: answered from the state, not kept
+            names = await run_in_threadpool(registry.subjects, deleted=deleted, prefix=subjectPrefix)
+            return RegistryResponse(names)
+        return await _answered(registry, HotRead(Read.SUBJECTS, deleted=deleted))
 
     @app.post("/subjects/{subject}")
     def lookup(
@@ -305,9 +309,9 @@ def _add_subject_routes(app: FastAPI, registry: SchemaRegistry) -> None:
     ) -> dict[str, Any]:
         return registry.lookup(subject, body.schema_, body.refs(), deleted=deleted)
 
-    @app.get("/subjects/{subject}/versions")
-    def versions(subject: str, deleted: Flag = False) -> list[int]:
-        return registry.versions(subject, deleted=deleted)
+    @app.get("/subjects/{subject}/versions", response_model=list[int])
+    async def versions(subject: str, deleted: Flag = False) -> Response:
+        return await _answered(registry, HotRead(Read.VERSIONS, subject=subject, deleted=deleted))
 
     @app.post("/subjects/{subject}/versions")
     def register(
@@ -322,13 +326,16 @@ def _add_subject_routes(app: FastAPI, registry: SchemaRegistry) -> None:
         )
         return {"id": schema_id}
 
-    @app.get("/subjects/{subject}/versions/{version}")
-    def version(subject: str, version: str, deleted: Flag = False) -> dict[str, Any]:
-        return registry.version(subject, version, deleted=deleted)
+    @app.get("/subjects/{subject}/versions/{version}", response_model=dict[str, Any])
+    async def version(subject: str, version: str, deleted: Flag = False) -> Response:
+        question = HotRead(Read.VERSION, subject=subject, version=parse_version(version), deleted=deleted)
+        return await _answered(registry, question)
 
-    @app.get("/subjects/{subject}/versions/{version}/schema")
-    def version_schema(subject: str, version: str, deleted: Flag = False) -> Any:
-        return json.loads(registry.version(subject, version, deleted=deleted)["schema"])
+    @app.get("/subjects/{subject}/versions/{version}/schema", response_model=Any)
+    async def version_schema(subject: str, version: str, deleted: Flag = False) -> Response:
+        number = parse_version(version)
+        question = HotRead(Read.RAW_VERSION_SCHEMA, subject=subject, version=number, deleted=deleted)
+        return await _answered(registry, question)
 
     @app.get("/subjects/{subject}/versions/{version}/referencedby")
     def referenced_by(subject: str, version: str) -> list[int]:
@@ -343,18 +350,28 @@ def _add_subject_routes(app: FastAPI, registry: SchemaRegistry) -> None:
         return registry.delete_subject(subject, permanent=permanent, authorization=authorization)
 
 
+async def _answered(registry: SchemaRegistry, question: HotRead) -> Response:
+    """The prepared answer, looked up on the event loop; prepared in a thread the first time."""
+    answer = registry.prepared(question)
+    if answer is None:
+        answer = await run_in_threadpool(registry.answer, question)
+    return Response(answer.body, status_code=answer.status, media_type=CONTENT_TYPE)
+
+
 def _add_schema_routes(app: FastAPI, registry: SchemaRegistry) -> None:
     @app.get("/schemas/types")
     def schema_types() -> list[str]:
         return ["AVRO"]
 
-    @app.get("/schemas/ids/{schema_id}")
-    def schema_by_id(schema_id: int, subject: str | None = None) -> dict[str, Any]:
-        return registry.schema_by_id(schema_id)
+    # Confluent's ?subject= is accepted and, as before, ignored (an id names one schema), but not
+    # declared: FastAPI would parse it on the hottest route for nothing.
+    @app.get("/schemas/ids/{schema_id}", response_model=dict[str, Any])
+    async def schema_by_id(schema_id: int) -> Response:
+        return await _answered(registry, HotRead(Read.SCHEMA_BY_ID, schema_id=schema_id))
 
-    @app.get("/schemas/ids/{schema_id}/schema")
-    def raw_schema_by_id(schema_id: int) -> Any:
-        return json.loads(registry.schema_by_id(schema_id)["schema"])
+    @app.get("/schemas/ids/{schema_id}/schema", response_model=Any)
+    async def raw_schema_by_id(schema_id: int) -> Response:
+        return await _answered(registry, HotRead(Read.RAW_SCHEMA_BY_ID, schema_id=schema_id))
 
     @app.get("/schemas/ids/{schema_id}/versions")
     def id_versions(schema_id: int, deleted: Flag = False) -> list[dict[str, Any]]:

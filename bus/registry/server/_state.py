@@ -10,6 +10,7 @@ watermark keeps ids from being reused after a permanent delete has been compacte
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,16 @@ from bus.registry._canonical import Reference, canonical_json, schema_json
 from bus.registry._errors import RegistryError
 from bus.registry._limits import CEILING, check_text
 
-__all__ = ["MODES", "RegistryState", "SchemaEntry", "config_key", "id_watermark_key", "mode_key", "schema_key"]
+__all__ = [
+    "MODES",
+    "Change",
+    "RegistryState",
+    "SchemaEntry",
+    "config_key",
+    "id_watermark_key",
+    "mode_key",
+    "schema_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +131,15 @@ def identity_of(text: str, references: tuple[Reference, ...]) -> str:
     return canonical + "\n" + json.dumps([r.to_json() for r in references], separators=(",", ":"))
 
 
+class Change(enum.Flag):
+    """What folding one record changed: what answers prepared from the state must drop."""
+
+    NOTHING = 0
+    SUBJECTS = enum.auto()  # a version was added, replaced (soft delete) or removed (hard delete)
+    IDS = enum.auto()  # an id no version uses any more was forgotten
+    SETTINGS = enum.auto()  # a compatibility level, a mode or the id watermark
+
+
 class RegistryState:
     """Subjects, versions, ids and settings, as folded from the log. Not thread-safe by itself."""
 
@@ -133,30 +152,37 @@ class RegistryState:
         self.mode: dict[str | None, str] = {}
         self.max_id = 0
 
-    def apply(self, key: bytes | None, value: bytes | None) -> None:
+    def apply(self, key: bytes | None, value: bytes | None) -> Change:
         """Fold one record; records this version does not understand are skipped with a log line.
 
         The topic is input too (another registry, an operator's tool): no record it holds may stop
         the reader, or every instance would refuse to serve.
+
+        Returns:
+            What the record changed (``Change.NOTHING`` for a skipped one).
         """
         try:
-            self._apply(key, value)
+            return self._apply(key, value)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             shown = key[:200] if key else key
             log.warning("skipping an unreadable registry record with key %r: %s", shown, type(exc).__name__)
+            return Change.NOTHING
 
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    def _apply(self, key: bytes | None, value: bytes | None) -> Change:
         k = json.loads(key or b"null")
         v = None if value is None else json.loads(value)
         kind = k["keytype"]
         if kind == "SCHEMA":
-            self._apply_schema(_text(k["subject"]), _positive(k["version"]), v)
-        elif kind == "CONFIG":
+            return self._apply_schema(_text(k["subject"]), _positive(k["version"]), v)
+        if kind == "CONFIG":
             self._apply_setting(self.config, k.get("subject"), v, "compatibilityLevel", LEVELS)
         elif kind == "MODE":
             self._apply_setting(self.mode, k.get("subject"), v, "mode", MODES)
         elif kind == "ID_WATERMARK" and v is not None:
             self.max_id = max(self.max_id, _positive(v["maxId"]))
+        else:
+            return Change.NOTHING
+        return Change.SETTINGS
 
     @staticmethod
     def _apply_setting(
@@ -172,15 +198,15 @@ class RegistryState:
             raise ValueError(f"unknown {field} {setting!r}")
         settings[subject] = setting
 
-    def _apply_schema(self, subject: str, version: int, value: Any) -> None:
+    def _apply_schema(self, subject: str, version: int, value: Any) -> Change:
         versions = self.subjects.get(subject, {})
         if value is None:
             removed = versions.pop(version, None)
             if not versions:
                 self.subjects.pop(subject, None)
-            if removed is not None:
-                self._forget_unused_id(removed.id)
-            return
+            if removed is None:
+                return Change.NOTHING
+            return Change.SUBJECTS | self._forget_unused_id(removed.id)
         references = tuple(
             Reference(_text(r["name"]), _text(r["subject"]), _positive(r["version"]))
             for r in value.get("references") or []
@@ -195,14 +221,16 @@ class RegistryState:
             self.identity_by_id[entry.id] = identity
             self.id_by_identity.setdefault(identity, entry.id)
         self.max_id = max(self.max_id, entry.id)
+        return Change.SUBJECTS
 
-    def _forget_unused_id(self, schema_id: int) -> None:
+    def _forget_unused_id(self, schema_id: int) -> Change:
         if any(e.id == schema_id for versions in self.subjects.values() for e in versions.values()):
-            return
+            return Change.NOTHING
         self.schemas.pop(schema_id, None)
         identity = self.identity_by_id.pop(schema_id, None)
         if identity is not None and self.id_by_identity.get(identity) == schema_id:
             del self.id_by_identity[identity]
+        return Change.IDS
 
     def entries(self, subject: str, *, deleted: bool) -> list[SchemaEntry]:
         """A subject's versions, oldest first; soft-deleted ones only when ``deleted``."""
