@@ -74,7 +74,9 @@ def curp_check_digit(first17: str) -> str:
         ValueError: ``first17`` is not 17 characters of the CURP alphabet.
     """
     if len(first17) != 17 or any(c not in _CURP_VALUES for c in first17):
-        raise ValueError(f"a CURP check digit needs 17 characters of {_CURP_ALPHABET!r}, got {first17!r}")
+        raise ValueError(
+            f"a CURP check digit needs 17 characters of {_CURP_ALPHABET!r}, got {len(first17)} (or others)"
+        )
     return _curp_digit(first17)
 
 
@@ -97,7 +99,9 @@ def rfc_check_digit(base: str) -> str:
         ValueError: ``base`` is not 11 or 12 characters of the RFC alphabet.
     """
     if len(base) not in (11, 12) or any(c not in _RFC_VALUES for c in base):
-        raise ValueError(f"an RFC check digit needs 11 or 12 characters of {_RFC_ALPHABET!r}, got {base!r}")
+        raise ValueError(
+            f"an RFC check digit needs 11 or 12 characters of {_RFC_ALPHABET!r}, got {len(base)} (or others)"
+        )
     padded = base.rjust(12)  # a company's RFC is one letter shorter: pad with a space, as SAT does
     total = sum(_RFC_VALUES[c] * (13 - i) for i, c in enumerate(padded))
     digit = 11 - total % 11
@@ -117,6 +121,8 @@ def curp_problems(value: object, *, path: str = "", record: str | None = None) -
     """
 
     def problem(rule: str, message: str) -> list[ValidationError]:
+        # Messages never quote the CURP, nor a part of it (a birth date, a state): they land in logs,
+        # dead letters and answers to whoever sent the record. The value stays on the error object.
         return [ValidationError(message, record=record, path=path, rule=rule, value=value)]
 
     if not isinstance(value, str):
@@ -126,27 +132,27 @@ def curp_problems(value: object, *, path: str = "", record: str | None = None) -
     found: list[ValidationError] = []
     century = 1900 if value[16].isdigit() else 2000
     if _date_or_none(century + int(value[4:6]), int(value[6:8]), int(value[8:10])) is None:
-        found += problem("curp.birth_date", f"CURP {value!r}: {value[4:10]} is not a date (YYMMDD)")
+        found += problem("curp.birth_date", "CURP: characters 5-10 are not a birth date (YYMMDD)")
     if value[11:13] not in CURP_STATES:
-        found += problem("curp.state", f"CURP {value!r}: {value[11:13]!r} is not a state code (or NE for born abroad)")
+        found += problem("curp.state", "CURP: characters 12-13 are not a state code (or NE for born abroad)")
     expected = _curp_digit(value[:17])  # the format check above proved the alphabet
     if value[17] != expected:
-        found += problem("curp.check_digit", f"CURP {value!r}: check digit is {value[17]}, expected {expected}")
+        found += problem("curp.check_digit", f"CURP: check digit is {value[17]}, expected {expected}")
     return found
 
 
 def _curp_format_problem(value: str) -> tuple[str, str]:
     """The rule and message of the first format rule a CURP breaks (it does not match ``_CURP``)."""
     if len(value) != 18:
-        return "curp.length", f"CURP {value!r} has {len(value)} characters, expected 18"
+        return "curp.length", f"CURP has {len(value)} characters, expected 18"
     if value != value.upper():
-        return "curp.format", f"CURP {value!r} must be uppercase"
+        return "curp.format", "CURP must be uppercase"
     for where, pattern, meaning in _CURP_PARTS:
         if not pattern.fullmatch(value[where]):
             start, stop = where.start + 1, where.stop
             span = f"character {stop}" if start == stop else f"characters {start}-{stop}"
-            return "curp.format", f"CURP {value!r}: {span} ({value[where]!r}) must be {meaning}"
-    raise AssertionError(f"{value!r} matches every part of a CURP but not the whole")
+            return "curp.format", f"CURP: {span} must be {meaning}"
+    raise AssertionError("a value matches every part of a CURP but not the whole")
 
 
 def rfc_problems(
@@ -174,27 +180,27 @@ def rfc_problems(
     if value in GENERIC_RFCS:
         return []
     if len(value) not in (12, 13):
-        return problem("rfc.length", f"RFC {value!r} has {len(value)} characters, expected 13 (person) or 12 (company)")
+        return problem("rfc.length", f"RFC has {len(value)} characters, expected 13 (person) or 12 (company)")
     if value != value.upper():
-        return problem("rfc.format", f"RFC {value!r} must be uppercase")
+        return problem("rfc.format", "RFC must be uppercase")
     person = len(value) == 13
     pattern, kind = (_RFC_PERSON, "a person's") if person else (_RFC_COMPANY, "a company's")
     if not pattern.fullmatch(value):
         letters = 4 if person else 3
         return problem(
             "rfc.format",
-            f"RFC {value!r} is not {kind} RFC: expected {letters} letters, a date YYMMDD, "
+            f"RFC is not {kind} RFC: expected {letters} letters, a date YYMMDD, "
             "2 homonymy characters and a check digit (0-9 or A)",
         )
     found: list[ValidationError] = []
     date = value[-9:-3]
     year, month, day = int(date[:2]), int(date[2:4]), int(date[4:])
     if _date_or_none(1900 + year, month, day) is None and _date_or_none(2000 + year, month, day) is None:
-        found += problem("rfc.date", f"RFC {value!r}: {date} is not a date (YYMMDD)")
+        found += problem("rfc.date", "RFC: the date part (the 6 characters before the last 3) is not a date (YYMMDD)")
     if strict:
         expected = rfc_check_digit(value[:-1])
         if value[-1] != expected:
-            found += problem("rfc.check_digit", f"RFC {value!r}: check digit is {value[-1]}, expected {expected}")
+            found += problem("rfc.check_digit", f"RFC: check digit is {value[-1]}, expected {expected}")
     return found
 
 
