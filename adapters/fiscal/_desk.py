@@ -41,6 +41,8 @@ class FiscalDesk:
         self.register = TaxpayerRegister(store)
         self._clock = clock
         self.policy = policy or catalog().policy
+        # Who may receive an answer, for which purposes: read from the policy once, not per question.
+        self._readers = self.policy.readers_of(REPORTED)
 
     def load_register(self, text: str) -> int:
         """Load a fixed-width register export (see ``_legacy``); returns how many taxpayers."""
@@ -59,16 +61,23 @@ class FiscalDesk:
             return  # the same question resent under another ce_id: answered already
         refusal = self._refusal(received.sender, record.purpose_id)
         if refusal is not None:
-            # Not a word about the citizen: the asker learns why, the log names asker, purpose and rule.
+            # Not a word about the citizen, nor the asker's own text (it may hold anything): the log
+            # names the verified asker, the rule and the policy's purpose id when it is one.
             _log.warning(
-                "refused taxpayer status to %s (purpose %r): %s under policy readers of %s",
+                "refused taxpayer status to %s (purpose %s): %s under policy readers of %s",
                 received.sender,
-                record.purpose_id,
+                self._named_purpose(record.purpose_id),
                 refusal,
                 REPORTED,
             )
             tx.emit(
-                status_refused_record(request=record, asker=received.sender, refusal=refusal, reported_at=self._clock())
+                status_refused_record(
+                    request=record,
+                    asker=received.sender,
+                    purpose=self._named_purpose(record.purpose_id),
+                    refusal=refusal,
+                    reported_at=self._clock(),
+                )
             )
             return
         taxpayer = self.register.by_curp(record.citizen_curp, tx)
@@ -81,7 +90,7 @@ class FiscalDesk:
 
     def _refusal(self, asker: str, purpose_id: str) -> str | None:
         """Why the policy does not let ``asker`` receive a taxpayer's status for ``purpose_id``, or None."""
-        allowed = self.policy.readers_of(REPORTED).get(asker)
+        allowed = self._readers.get(asker)
         if not allowed:
             return "requester-not-allowed"
         if not purpose_id:
@@ -89,6 +98,12 @@ class FiscalDesk:
         if purpose_id not in allowed:
             return "purpose-not-allowed"
         return None
+
+    def _named_purpose(self, purpose_id: str) -> str:
+        """The question's purpose as the policy names it: its id when the policy has one, else a fixed text."""
+        if not purpose_id:
+            return "(none given)"
+        return purpose_id if purpose_id in self.policy.purposes else "(not a policy purpose)"
 
     def change_status(self, rfc: str, status_code: str, *, since: dt.date | None = None) -> LegacyTaxpayer:
         """Change a taxpayer's status in the register and announce it (TaxpayerStatusChanged)."""

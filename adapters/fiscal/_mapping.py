@@ -74,10 +74,13 @@ def status_reported_record(
 
 
 def status_refused_record(
-    *, request: TaxpayerStatusRequested, asker: str, refusal: str, reported_at: dt.datetime
+    *, request: TaxpayerStatusRequested, asker: str, purpose: str, refusal: str, reported_at: dt.datetime
 ) -> TaxpayerStatusReported:
     """``mx.gob.sat.TaxpayerStatusReported`` v2 that discloses nothing: standing REFUSED and the reason
-    (``purpose-missing``, ``purpose-not-allowed``, ``requester-not-allowed``), so the asker knows why."""
+    (``purpose-missing``, ``purpose-not-allowed``, ``requester-not-allowed``), so the asker knows why.
+
+    ``purpose`` is the question's purpose as the policy names it (an id of its purposes, or a fixed
+    text): never the asker's own text, which could carry anything onto a topic others read."""
     return TaxpayerStatusReported.from_avro(
         {
             "requestId": request.request_id,
@@ -85,7 +88,7 @@ def status_refused_record(
             "requestedBy": asker,
             "citizenCurp": request.citizen_curp,
             "standing": "REFUSED",
-            "purpose": request.purpose_id or "(none given)",
+            "purpose": purpose,
             "legalBasis": "none: not disclosed",
             "refusal": refusal,
             "reportedAt": reported_at,

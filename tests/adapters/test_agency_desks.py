@@ -264,3 +264,17 @@ def test_an_allowed_answer_carries_the_policys_purpose_and_legal_basis(bus):
     assert (report.purpose, report.legal_basis) == (purpose.text, purpose.basis)
     (logged,) = bus.of(DataAccessLogged)
     assert (logged.purpose, logged.legal_basis) == (purpose.text, purpose.basis)
+
+
+def test_a_refusal_never_repeats_the_askers_own_purpose_text(bus, caplog):
+    hostile = ACTIVE_CURP + " " + "x" * 10_000  # a sender may put anything in purposeId
+    caplog.set_level("WARNING")
+    bus.deliver(_status_question(hostile), sender="urn:mx:gob:crm", ce_id="ce-hostile")
+    bus.run()
+    (report,) = bus.of(TaxpayerStatusReported)
+    assert (report.standing, report.refusal, report.purpose) == (
+        "REFUSED",
+        "purpose-not-allowed",
+        "(not a policy purpose)",
+    )
+    assert ACTIVE_CURP not in caplog.text and "xxxx" not in caplog.text
