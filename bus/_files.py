@@ -37,8 +37,7 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     # with the default mode); mkdir applies the umask, and 0700 has no bits a umask could add.
     for each in reversed(missing):
         each.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
-    if not folder.is_dir():
-        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)  # a file in the way: mkdir says so
+    folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)  # a file in the way: FileExistsError says so
     return folder
 
 

@@ -574,7 +574,8 @@ class Topics:
                 admin.wait_for_topics(created)
             return created
 
-        return self._call(f"create topic {first} and {len(topics) - 1} more", create, topic=first)
+        what = f"create topic {first}" + (f" and {len(topics) - 1} more" if len(topics) > 1 else "")
+        return self._call(what, create, topic=first)
 
     def max_message_bytes(self, topic: str) -> int | None:
         """The topic's ``max.message.bytes`` (cached), or None when the topic does not exist yet."""

@@ -168,7 +168,6 @@ class Stack:
 
     def _kafka(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
         principals = [OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, *(principal_for(a.urn) for a in agencies())]
-        folder = private_dir(self.root / "kafka")
         if settings.bootstrap_servers or settings.kafka_config:
             config = KafkaClientConfig.from_settings(settings)
             say(f"kafka: using {config.bootstrap_servers} ({config.source})")
@@ -177,10 +176,7 @@ class Stack:
                 "settings' credentials (run each agency with its own ENLACE_KAFKA_CONFIG on a shared cluster)"
             )
             wait_for_brokers(config, 1, timeout=settings.kafka_start_timeout_s)
-            self.bootstrap_servers = config.bootstrap_servers
-            for principal in principals:
-                self.kafka_clients[principal] = str(config.write_properties(folder / f"{principal}.properties"))
-            self.save()
+            self._write_clients(config.bootstrap_servers, principals, lambda _principal: config)
             return
         background = BackgroundCluster()
         cluster = background.running()
@@ -191,13 +187,16 @@ class Stack:
             say(f"kafka: starting a local Apache Kafka node ({how})")
             cluster = background.up(settings, nodes=1)
             self.kafka_started = True
-        self.bootstrap_servers = cluster.bootstrap_servers
+        self._write_clients(cluster.bootstrap_servers, principals, cluster.client_config)
+
+    def _write_clients(
+        self, bootstrap: str, principals: list[str], config_of: Callable[[str], KafkaClientConfig]
+    ) -> None:
+        """Each principal's Kafka client properties file (0600, under ``kafka/``), and the state."""
+        folder = private_dir(self.root / "kafka")
+        self.bootstrap_servers = bootstrap
         for principal in principals:
-            path = folder / f"{principal}.properties"
-            if cluster.security is None:
-                cluster.client_config(principal).write_properties(path)
-            else:
-                cluster.write_client_properties(principal, path)
+            path = config_of(principal).write_properties(folder / f"{principal}.properties")
             self.kafka_clients[principal] = str(path)
         self.save()
 
