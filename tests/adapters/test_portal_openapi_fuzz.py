@@ -62,4 +62,7 @@ def test_generated_requests_never_get_a_server_error(served_portal, dev_sign_in)
     assert set(per_operation) == {operation.label for operation in operations}
     for label in ("POST /api/service-requests", "POST /api/information-requests", "POST /api/requests/status"):
         assert per_operation[label] >= EXAMPLES_PER_OPERATION, per_operation
-    assert {200, 202, 401, 422} <= set(calls)
+    # generated bodies reach past sign-in and validation; an accepted (202) submission needs a body that
+    # happens to pass every rule, which random generation does not promise: accepted submissions are
+    # tested with real bodies in test_portal_web and test_portal_security
+    assert {200, 401, 422} <= set(calls)
