@@ -36,7 +36,8 @@ class EncryptionKey:
         return self.private_key.public_key()
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Write ``<name>.<key id hex>.xkey`` (PKCS#8 PEM, 0600 from creation) into ``directory`` (0700).
+        """Write ``<name>.<key id hex>.xkey`` (PKCS#8 PEM, 0600 from creation) and its public half
+        ``.xpub`` (what the operator publishes) into ``directory`` (0700).
 
         Each key has a file of its own, so a rotated key stays beside the new one as long as the agency
         keeps it (records encrypted for it stay readable).
@@ -53,6 +54,10 @@ class EncryptionKey:
             write_private(path, pem, overwrite=False)
         except FileExistsError as exc:
             raise ConfigError(f"{path} already exists; refusing to overwrite a private key") from exc
+        public = self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        write_private(path.with_suffix(".xpub"), public)
         return path
 
 
