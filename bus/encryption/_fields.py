@@ -12,14 +12,17 @@ clear: rule ``encryption.key-field``).
 How (format version 1, after Confluent's field-level encryption: ciphertext in place of the value, so
 the Avro schema and every tool that reads it are unchanged):
 
-- a fresh 256-bit data key per record; each sealed value is
+- a 256-bit data key per batch of records: a sender makes a fresh one for each record type and topic
+  every 1,000 records or 60 seconds, and at once when a reader's published key changes (the wrapped
+  keys are then reused, so only the first record of a batch pays for wrapping, and a reader unwraps
+  each data key once); each sealed value is
   ``base64url(nonce (12 bytes) | AES-256-GCM(data key, nonce, UTF-8 value, aad))``, no padding, where
   ``aad = b"enlace-field-v1\\0" + ce_id + b"\\0" + ce_type + b"\\0" + topic + b"\\0" + JSON pointer``: a
   sealed value moved to another field, record or topic does not open;
 - the data key is wrapped for each reader the policy names with HPKE (RFC 9180, base mode,
   DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) to the encryption key the reader published
-  through the trust anchor, with ``info = b"enlace-dek-v1\\0" + ce_id + b"\\0" + ce_type + b"\\0" + topic
-  + b"\\0" + reader URN``;
+  through the trust anchor, with ``info = b"enlace-dek-v1\\0" + ce_type + b"\\0" + topic + b"\\0" +
+  reader URN``;
 - the header ``enlace_encryption`` (covered by the signature) holds UTF-8 JSON
   ``{"version": 1, "fields": [<JSON pointers sealed>], "keys": {<reader URN>: {"kid": "x25519:<hex>",
   "dek": "<base64url wrapped key>"}}}``.
@@ -34,6 +37,8 @@ import binascii
 import json
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +113,19 @@ class RecordIdentity:
         return _FIELD_DOMAIN + self._parts() + pointer.encode()
 
     def key_info(self, reader: str) -> bytes:
-        return _KEY_DOMAIN + self._parts() + reader.encode()
+        # Not the ce_id: one data key serves a batch of records of one type on one topic.
+        return _KEY_DOMAIN + self.ce_type.encode() + b"\x00" + self.topic.encode() + b"\x00" + reader.encode()
+
+
+@dataclass
+class _DataKey:
+    """A sender's data key for one record type and topic, and its keys wrapped for the readers."""
+
+    aead: AESGCM
+    wrapped: dict[str, dict[str, str]]
+    reader_keys: tuple[str, ...]  # the readers' key ids it was wrapped to
+    uses: int
+    until: float  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -288,6 +305,10 @@ class FieldEncryption:
             ``encryption_key_of``, bound to the current time); needed to send.
         agency: the receiving agency's URN; needed to receive.
         keyring: the receiving agency's private encryption keys (current and rotated ones kept).
+        batch_records, batch_seconds: how many records, and for how long, one data key serves (per
+            record type and topic); 1 record gives every record a data key of its own.
+        opened_keys: how many data keys a receiver keeps unwrapped (the senders' current batches);
+            0 unwraps each record's.
     """
 
     def __init__(
@@ -297,11 +318,19 @@ class FieldEncryption:
         reader_key: Callable[[str], X25519PublicKey | None] | None = None,
         agency: str | None = None,
         keyring: Keyring | None = None,
+        batch_records: int = 1000,
+        batch_seconds: float = 60.0,
+        opened_keys: int = 256,
     ) -> None:
         self._policy, self._reader_key = policy, reader_key
         self._agency, self._keyring = agency, keyring or Keyring()
+        self._batch_records, self._batch_seconds = batch_records, batch_seconds
         self._plans: dict[RecordType, FieldPlan] = {}
         self._readers: dict[str, tuple[str, ...]] = {}
+        self._batches: dict[tuple[str, str], _DataKey] = {}
+        self._opened: dict[tuple[str, str, str, str], AESGCM] = {}
+        self._opened_keys = opened_keys
+        self._lock = threading.Lock()
 
     def plan(self, record_type: RecordType) -> FieldPlan:
         """The record version's encrypted leaves (computed once per version).
@@ -327,11 +356,12 @@ class FieldEncryption:
                 to seal and the policy names no reader.
         """
         plan = self.plan(record_type)
-        if not plan.leaves:
+        first = next(plan.sealed_values(data), None) if plan.leaves else None
+        if first is None:
             return data, None
+        batch = self._data_key(record_type, identity, first[0])
+        aead = batch.aead
         sealed: list[str] = []
-        data_key = AESGCM.generate_key(bit_length=256)
-        aead = AESGCM(data_key)
 
         def seal_one(pointer: str, value: str) -> str:
             nonce = os.urandom(_NONCE_BYTES)
@@ -341,12 +371,38 @@ class FieldEncryption:
         out = data
         for leaf in plan.leaves:
             out = _replaced(out, leaf, "", seal_one)
-        if not sealed:
-            return data, None
-        readers = self._readers_of(record_type, sealed[0])
-        keys = {reader: self._wrap(record_type, reader, data_key, identity, sealed[0]) for reader in readers}
-        header = {"version": ENCRYPTION_FORMAT_VERSION, "fields": sealed, "keys": keys}
+        header = {"version": ENCRYPTION_FORMAT_VERSION, "fields": sealed, "keys": batch.wrapped}
         return out, json.dumps(header, separators=(",", ":")).encode()
+
+    def _data_key(self, record_type: RecordType, identity: RecordIdentity, pointer: str) -> _DataKey:
+        """The batch's data key for this record type and topic: the current one, or a new one wrapped
+        for every reader when it has served its records or time, or a reader's key changed."""
+        readers = self._readers_of(record_type, pointer)
+        publics = [(reader, self._public_key(record_type, reader, pointer)) for reader in readers]
+        reader_keys = tuple(encryption_key_id(public) for _, public in publics)
+        slot = (identity.ce_type, identity.topic)
+        now = time.monotonic()
+        with self._lock:
+            batch = self._batches.get(slot)
+            if (
+                batch is None
+                or batch.reader_keys != reader_keys
+                or batch.uses >= self._batch_records
+                or now >= batch.until
+            ):
+                data_key = AESGCM.generate_key(bit_length=256)
+                wrapped = {
+                    reader: {
+                        "kid": kid,
+                        "dek": _b64(_SUITE.encrypt(data_key, public, info=identity.key_info(reader))),
+                    }
+                    for (reader, public), kid in zip(publics, reader_keys, strict=True)
+                }
+                batch = self._batches[slot] = _DataKey(
+                    AESGCM(data_key), wrapped, reader_keys, 0, now + self._batch_seconds
+                )
+            batch.uses += 1
+            return batch
 
     def _readers_of(self, record_type: RecordType, pointer: str) -> tuple[str, ...]:
         readers = self._readers.get(record_type.full_name)
@@ -363,9 +419,7 @@ class FieldEncryption:
             )
         return readers
 
-    def _wrap(
-        self, record_type: RecordType, reader: str, data_key: bytes, identity: RecordIdentity, pointer: str
-    ) -> dict[str, str]:
+    def _public_key(self, record_type: RecordType, reader: str, pointer: str) -> X25519PublicKey:
         public = self._reader_key(reader) if self._reader_key is not None else None
         if public is None:
             raise PolicyViolation(
@@ -375,8 +429,7 @@ class FieldEncryption:
                 pointer=pointer,
                 subject=record_type.subject,
             )
-        wrapped = _SUITE.encrypt(data_key, public, info=identity.key_info(reader))
-        return {"kid": encryption_key_id(public), "dek": _b64(wrapped)}
+        return public
 
     # -- receiving ---------------------------------------------------------------------------------
     def open(
@@ -405,8 +458,15 @@ class FieldEncryption:
                 f"{record_type.full_name}'s encrypted fields are for {', '.join(sorted(keys)) or 'nobody'}, not for "
                 f"{self._agency}: the policy does not name it among the record's readers"
             )
-        data_key = self._unwrap(entry, identity)
-        aead = AESGCM(data_key)
+        slot = (entry["kid"], entry["dek"], identity.ce_type, identity.topic)
+        aead = self._opened.get(slot)
+        if aead is None:
+            aead = AESGCM(self._unwrap(entry, identity))
+            with self._lock:
+                if len(self._opened) >= self._opened_keys:
+                    self._opened.clear()
+                if self._opened_keys:
+                    self._opened[slot] = aead
         out = data
         for pointer in fields:
             out = _open_at(out, pointer, aead, identity)

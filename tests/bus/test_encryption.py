@@ -111,12 +111,39 @@ def test_a_named_reader_opens_what_was_sealed_for_it(submitted) -> None:
     assert reader.open(submitted, sealed, header, _identity()) == data
 
 
-def test_each_record_gets_a_fresh_data_key(submitted) -> None:
+def test_a_data_key_serves_a_batch_then_a_fresh_one_is_made(submitted) -> None:
+    crm = generate_encryption_key(CRM)
+    sender = FieldEncryption(catalog().policy, reader_key={CRM: crm.public_key}.get, batch_records=2)
+    headers = [json.loads(sender.seal(submitted, submitted.example(), _identity(f"r{i}"))[1] or b"") for i in range(3)]
+    assert headers[0]["keys"] == headers[1]["keys"] != headers[2]["keys"]
+    one, _ = sender.seal(submitted, submitted.example(), _identity("a"))
+    two, _ = sender.seal(submitted, submitted.example(), _identity("a"))
+    assert one != two  # a fresh nonce per value, even under one data key
+    every = FieldEncryption(catalog().policy, reader_key={CRM: crm.public_key}.get, batch_records=1)
+    assert len({every.seal(submitted, submitted.example(), _identity())[1] for _ in range(3)}) == 3
+
+
+def test_a_rotated_reader_key_gets_a_fresh_data_key_at_once(submitted) -> None:
+    old, new = generate_encryption_key(CRM), generate_encryption_key(CRM)
+    published = {CRM: old.public_key}
+    sender = FieldEncryption(catalog().policy, reader_key=published.get)
+    first = json.loads(sender.seal(submitted, submitted.example(), _identity())[1] or b"")
+    published[CRM] = new.public_key
+    sealed, header = sender.seal(submitted, submitted.example(), _identity("r2"))
+    assert json.loads(header or b"")["keys"][CRM]["kid"] == new.key_id != first["keys"][CRM]["kid"]
+    reader = FieldEncryption(catalog().policy, agency=CRM, keyring=Keyring([new]))
+    assert reader.open(submitted, sealed, header, _identity("r2")) == submitted.example()
+
+
+def test_a_batch_key_opens_each_record_of_the_batch_only_in_its_own_place(submitted) -> None:
     crm = generate_encryption_key(CRM)
     sender = _sender({CRM: crm.public_key})
-    one, first = sender.seal(submitted, submitted.example(), _identity("a"))
-    two, second = sender.seal(submitted, submitted.example(), _identity("a"))
-    assert one != two and json.loads(first or b"")["keys"] != json.loads(second or b"")["keys"]
+    reader = FieldEncryption(catalog().policy, agency=CRM, keyring=Keyring([crm]))
+    a, header_a = sender.seal(submitted, submitted.example(), _identity("a"))
+    b, header_b = sender.seal(submitted, submitted.example(), _identity("b"))
+    assert reader.open(submitted, a, header_a, _identity("a")) == reader.open(submitted, b, header_b, _identity("b"))
+    with pytest.raises(CannotDecrypt, match="/attachments/0/uri"):  # b's value in a's record
+        reader.open(submitted, b, header_a, _identity("a"))
 
 
 def test_nothing_to_seal_means_no_header_and_no_keys_needed(submitted) -> None:

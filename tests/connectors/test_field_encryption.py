@@ -138,3 +138,55 @@ def test_a_reader_without_a_published_encryption_key_stops_the_send(connector, b
     with pytest.raises(PolicyViolation, match="no encryption key") as caught:
         _submit(connector)
     assert caught.value.rule == "encryption.reader-key" and URI not in str(caught.value)
+
+
+def _resigned(bus, raw, *, value: bytes | None = None, change=lambda headers: headers):
+    """The record ``raw`` with its value and headers changed, signed again by its sender (the portal), under a
+    new ce_id (the same one would be skipped as a duplicate of the genuine record)."""
+    from bus.envelope import new_event_id
+    from bus.identity import KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER, sign_headers
+
+    signing = {KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER}
+    renamed = [(n, new_event_id().encode() if n == "ce_id" else v) for n, v in raw.headers if n not in signing]
+    headers = change(renamed)
+    value = raw.value if value is None else value
+    return raw.key, value, sign_headers(bus.keys[PORTAL], headers, raw.key, value, topic=raw.topic)
+
+
+def test_hostile_encryption_headers_are_dead_lettered_by_reason(connector, bus, unique_name, tmp_path):
+    from bus.codec import Codec
+    from bus.registry import RegistryClient
+    from bus.transport import Producer
+
+    _publish_keys(bus, CRM, tmp_path / "crm")
+    offset, _ = _submit(connector)
+    raw = _raw(bus, offset)
+    with RegistryClient(bus.registry_url) as registry:
+        clear = Codec(registry).encode(SUBMITTED, SUBMITTED.example())
+
+    def without(headers):
+        return [(n, v) for n, v in headers if n != ENCRYPTION_HEADER]
+
+    def malformed(headers):
+        return [*without(headers), (ENCRYPTION_HEADER, b'{"version": 1}')]
+
+    tampered_header = [(n, v.replace(b"/uri", b"/sha256") if n == ENCRYPTION_HEADER else v) for n, v in raw.headers]
+    cases = {
+        "not-encrypted": _resigned(bus, raw, value=clear, change=without),  # the sender left the URI in clear
+        "cannot-decrypt": _resigned(bus, raw, change=malformed),
+        "duplicate-header": (raw.key, raw.value, [*raw.headers, (ENCRYPTION_HEADER, b"{}")]),  # added after signing
+        "bad-signature": (raw.key, raw.value, tampered_header),  # the header is signed
+    }
+    producer = Producer(bus.kafka)
+    try:
+        sent = {reason: producer.send(raw.topic, key=k, value=v, headers=h) for reason, (k, v, h) in cases.items()}
+        offsets = {reason: future.get(timeout=30).offset for reason, future in sent.items()}
+    finally:
+        producer.close()
+
+    got = _receive(connector, CRM, unique_name("crm"), encryption_keys=str(tmp_path / "crm"))
+    assert [r.offset for _, r in got] == [offset]  # only the genuine record reaches the handler
+    letters = {d.offset: d for d in list_dead_letters(bus.kafka, bus.topic(SUBMITTED))}
+    assert {reason: letters[at].reason for reason, at in offsets.items()} == {r: r for r in offsets}
+    for at in offsets.values():
+        assert URI not in letters[at].error_message
