@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from bus._errors import ConfigError
 from bus._files import private_dir, write_private
+from bus.identity import check_agency_urn
 
 __all__ = ["EncryptionKey", "Keyring", "encryption_key_id", "generate_encryption_key", "load_encryption_key"]
 
@@ -62,9 +63,13 @@ class EncryptionKey:
 
 
 def generate_encryption_key(agency: str) -> EncryptionKey:
-    """A new X25519 key pair for ``agency``."""
+    """A new X25519 key pair for ``agency``.
+
+    Raises:
+        ConfigError: the agency URN is malformed.
+    """
     private_key = X25519PrivateKey.generate()
-    return EncryptionKey(agency, private_key, encryption_key_id(private_key.public_key()))
+    return EncryptionKey(check_agency_urn(agency), private_key, encryption_key_id(private_key.public_key()))
 
 
 def load_encryption_key(agency: str, path: str | os.PathLike[str]) -> EncryptionKey:
