@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from bus import ConfigError, EnlaceSettings, TransportError, check_record_age, load_settings
 from bus.codec import Codec, SchemaSource
-from bus.encryption import FieldEncryption, Keyring
+from bus.encryption import FieldEncryption, Keyring, encryption_problems
 from bus.identity import AgencyKey, TrustAnchor, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
 from bus.tracing import SendSpan, Telemetry, configure_from_env
@@ -103,8 +103,9 @@ class AgencyConnector:
             here: an unknown key, or a connection setting, is a ConfigError naming it).
 
     Raises:
-        ConfigError: the URN is malformed, the key file unusable, an override unknown, or no Kafka is
-            configured (``ENLACE_BOOTSTRAP_SERVERS`` or ``ENLACE_KAFKA_CONFIG``).
+        ConfigError: the URN is malformed, the key file unusable, an override unknown, no Kafka is
+            configured (``ENLACE_BOOTSTRAP_SERVERS`` or ``ENLACE_KAFKA_CONFIG``), or the policy encrypts a
+            field that cannot carry ciphertext (``bus.encryption.plan_for``).
     """
 
     def __init__(
@@ -140,6 +141,12 @@ class AgencyConnector:
         if tracer_provider is None or meter_provider is None:
             configure_from_env(agency)
         self.catalog = records or catalog()
+        problems = encryption_problems(self.catalog.records(), self.catalog.policy)
+        if problems:  # found at start, not on the first record that carries such a field
+            raise ConfigError(
+                f"the policy {self.catalog.policy.source} encrypts fields that cannot be: "
+                + "; ".join(str(p) for p in problems)
+            )
         public_keys = frozenset(
             self.settings.topic_prefix + rt.topic for rt in self.catalog.records() if rt.topic and rt.key_is_public
         )

@@ -17,6 +17,7 @@ from bus.encryption._fields import (
     NotAReader,
     NotEncrypted,
     RecordIdentity,
+    encryption_problems,
     plan_for,
 )
 from bus.encryption._keys import (
@@ -39,6 +40,7 @@ __all__ = [
     "NotEncrypted",
     "RecordIdentity",
     "encryption_key_id",
+    "encryption_problems",
     "generate_encryption_key",
     "load_encryption_key",
     "plan_for",

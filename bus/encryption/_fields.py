@@ -62,6 +62,7 @@ __all__ = [
     "NotAReader",
     "NotEncrypted",
     "RecordIdentity",
+    "encryption_problems",
     "plan_for",
 ]
 
@@ -167,6 +168,17 @@ def plan_for(record_type: RecordType, policy: Policy) -> FieldPlan:
             subject=record_type.subject,
         )
     return FieldPlan(record_type.full_name, tuple(leaves))
+
+
+def encryption_problems(records: Iterable[RecordType], policy: Policy) -> list[PolicyViolation]:
+    """Every record version whose fields the policy encrypts but cannot be (see :func:`plan_for`)."""
+    problems = []
+    for record_type in records:
+        try:
+            plan_for(record_type, policy)
+        except PolicyViolation as exc:
+            problems.append(exc)
+    return problems
 
 
 def _walk(

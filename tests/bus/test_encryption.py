@@ -303,3 +303,24 @@ def test_key_files_are_private_and_checked(tmp_path) -> None:
         load_encryption_key(CRM, signing)
     with pytest.raises(ConfigError, match="cannot read"):
         load_encryption_key(CRM, tmp_path / "missing.xkey")
+
+
+def test_a_connector_refuses_to_start_on_a_policy_that_encrypts_what_cannot_be(tmp_path) -> None:
+    import shutil
+
+    from bus import load_settings
+    from bus.records import default_schemas_dir, load_catalog
+    from connectors import AgencyConnector
+
+    shutil.copytree(default_schemas_dir(), tmp_path / "schemas")
+    policy = tmp_path / "schemas" / "policy.yaml"
+    policy.write_text(
+        policy.read_text().replace("  personal: []", "  personal: [mx.gob.sat.TaxpayerStatusReported]"),
+        encoding="utf-8",
+    )
+    records = load_catalog(tmp_path / "schemas")
+    settings = load_settings({}).model_copy(
+        update={"bootstrap_servers": "127.0.0.1:9", "registry_url": "http://127.0.0.1:9"}
+    )
+    with pytest.raises(ConfigError, match=r"encryption\.field-type.*/standing"):
+        AgencyConnector(CRM, settings=settings, records=records)
