@@ -404,10 +404,7 @@ class FieldEncryption:
             ):
                 data_key = AESGCM.generate_key(bit_length=256)
                 wrapped = {
-                    reader: {
-                        "kid": kid,
-                        "dek": _b64(_SUITE.encrypt(data_key, public, info=identity.key_info(reader))),
-                    }
+                    reader: {"kid": kid, "dek": _wrapped(record_type, reader, kid, public, data_key, identity, pointer)}
                     for (reader, public), kid in zip(publics, reader_keys, strict=True)
                 }
                 batch = self._batches[slot] = _DataKey(
@@ -502,6 +499,27 @@ class FieldEncryption:
         if len(data_key) != 32:
             raise CannotDecrypt(f"the data key wrapped for {entry['kid']} is not 256 bits", key_id=entry["kid"])
         return data_key
+
+
+def _wrapped(
+    record_type: RecordType,
+    reader: str,
+    kid: str,
+    public: X25519PublicKey,
+    data_key: bytes,
+    identity: RecordIdentity,
+    pointer: str,
+) -> str:
+    try:
+        return _b64(_SUITE.encrypt(data_key, public, info=identity.key_info(reader)))
+    except ValueError as exc:  # a low-order point: no shared secret can come of it
+        raise PolicyViolation(
+            f"cannot encrypt {pointer} of {record_type.full_name} for {reader}: its published encryption key "
+            f"{kid} is unusable (not a key an X25519 exchange can use)",
+            rule="encryption.reader-key",
+            pointer=pointer,
+            subject=record_type.subject,
+        ) from exc
 
 
 def _parse_header(header: bytes) -> tuple[list[str], dict[str, dict[str, str]]]:

@@ -324,3 +324,39 @@ def test_a_connector_refuses_to_start_on_a_policy_that_encrypts_what_cannot_be(t
     )
     with pytest.raises(ConfigError, match=r"encryption\.field-type.*/standing"):
         AgencyConnector(CRM, settings=settings, records=records)
+
+
+@pytest.mark.parametrize("value", [7, "", "!!!", "AAAA", "A" * 44, None, ["x"]])
+def test_a_signed_registration_with_a_malformed_encryption_key_changes_nothing(value) -> None:
+    import base64
+
+    from bus.identity import UntrustedRecord
+
+    authority, signing = generate_key(AUTHORITY), generate_key(CRM)
+    statement = TrustedKey.for_key(signing, encryption_key=generate_encryption_key(CRM).public_key).statement()
+    body = json.loads(statement._statement_json())
+    body["encryption_key"] = value
+    text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    signature = base64.urlsafe_b64encode(authority.private_key.sign(b"enlace-trust-record-v1\x00" + text.encode()))
+    envelope = {
+        "version": 1,
+        "statement": text,
+        "signer": authority.key_id,
+        "signature": signature.decode().rstrip("="),
+    }
+    raw = json.dumps(envelope).encode()
+    if value is None:  # no key: a registration without one
+        assert TrustStatement.read(raw, TrustAnchor.of(authority)).encryption_key is None
+        return
+    with pytest.raises(UntrustedRecord) as caught:
+        TrustStatement.read(raw, TrustAnchor.of(authority))
+    assert caught.value.reason == "malformed"
+
+
+def test_an_unusable_published_key_stops_the_send_by_name(submitted) -> None:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+    low_order = X25519PublicKey.from_public_bytes(bytes(32))
+    with pytest.raises(PolicyViolation, match="unusable") as caught:
+        _sender({CRM: low_order}).seal(submitted, submitted.example(), _identity())
+    assert caught.value.rule == "encryption.reader-key"
