@@ -55,6 +55,9 @@ class EnlaceSettings(BaseSettings):
             without it.
         authority_key: the interoperability authority's private key file, for the operator's acts
             (publishing and revoking agency keys); never needed by an agency.
+        encryption_keys: the agency's keyring: its X25519 private key files (``.xkey``, 0600) or
+            folders of them, comma-separated; the current key and every rotated one still kept, so
+            the encrypted fields of records sent for them stay readable.
         topic_prefix: put before every record topic (e.g. ``staging.``), for environments sharing a cluster.
         store_path: the agency store, the connector's SQLite file (processed ids, dead-lettered
             positions, the outbox, the agency's own tables); unset means
@@ -110,6 +113,7 @@ class EnlaceSettings(BaseSettings):
     trust_topic: str = "enlace.trust"
     trust_anchor: str | None = None
     authority_key: str | None = None
+    encryption_keys: str | None = None
     topic_prefix: str = ""
     store_path: str | None = None
     # 14 days: longer than Kafka's default topic retention (7 days, log.retention.hours=168), so a

@@ -9,11 +9,15 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
 from bus import ConfigError, EnlaceSettings, TransportError, check_record_age, load_settings
 from bus.codec import Codec, SchemaSource
+from bus.encryption import FieldEncryption, Keyring, encryption_problems
 from bus.identity import AgencyKey, TrustAnchor, TrustStore, TrustTopicReader, check_agency_urn, load_key
 from bus.records import Catalog, RecordType, catalog
 from bus.tracing import SendSpan, Telemetry, configure_from_env
@@ -89,14 +93,19 @@ class AgencyConnector:
         store_schema: the agency's own ``CREATE TABLE IF NOT EXISTS`` statements, run when the store
             opens.
         signatures: sign on publish and verify on receipt. Turn off only to measure their cost.
+        encryption_keys: the agency's keyring (its X25519 private keys, current and rotated), or the
+            key files or folders to read it from; ``settings.encryption_keys`` when omitted. Without
+            it the connector still sends encrypted fields (to its readers' published keys), but
+            cannot open the ones sent to it (``cannot-decrypt``).
         tracer_provider, meter_provider: OpenTelemetry providers; the global ones (configured from
             ``OTEL_*``) by default.
         producer_config, consumer_config: kafka-python settings overriding Enlace's defaults (checked
             here: an unknown key, or a connection setting, is a ConfigError naming it).
 
     Raises:
-        ConfigError: the URN is malformed, the key file unusable, an override unknown, or no Kafka is
-            configured (``ENLACE_BOOTSTRAP_SERVERS`` or ``ENLACE_KAFKA_CONFIG``).
+        ConfigError: the URN is malformed, the key file unusable, an override unknown, no Kafka is
+            configured (``ENLACE_BOOTSTRAP_SERVERS`` or ``ENLACE_KAFKA_CONFIG``), or the policy encrypts a
+            field that cannot carry ciphertext (``bus.encryption.plan_for``).
     """
 
     def __init__(
@@ -110,6 +119,7 @@ class AgencyConnector:
         store_path: str | os.PathLike[str] | None = None,
         store_schema: str = "",
         signatures: bool = True,
+        encryption_keys: Keyring | str | os.PathLike[str] | None = None,
         tracer_provider: Any = None,
         meter_provider: Any = None,
         producer_config: dict[str, Any] | None = None,
@@ -126,9 +136,17 @@ class AgencyConnector:
         if self._key is not None and self._key.agency != agency:
             raise ConfigError(f"the key given is {self._key.agency}'s, not {agency}'s")
         self.signatures = signatures
+        keys = encryption_keys if encryption_keys is not None else self.settings.encryption_keys
+        self._keyring = keys if isinstance(keys, Keyring) else Keyring.load(agency, keys) if keys else Keyring()
         if tracer_provider is None or meter_provider is None:
             configure_from_env(agency)
         self.catalog = records or catalog()
+        problems = encryption_problems(self.catalog.records(), self.catalog.policy)
+        if problems:  # found at start, not on the first record that carries such a field
+            raise ConfigError(
+                f"the policy {self.catalog.policy.source} encrypts fields that cannot be: "
+                + "; ".join(str(p) for p in problems)
+            )
         public_keys = frozenset(
             self.settings.topic_prefix + rt.topic for rt in self.catalog.records() if rt.topic and rt.key_is_public
         )
@@ -220,8 +238,13 @@ class AgencyConnector:
                     telemetry=self.telemetry,
                     size_limit=self._size_limit,
                     topic_prefix=self.settings.topic_prefix,
+                    encryption=FieldEncryption(self.catalog.policy, reader_key=self._reader_key),
                 )
             return self._outbound
+
+    def _reader_key(self, reader: str) -> X25519PublicKey | None:
+        """The encryption key ``reader`` has in force in the trust topic (for sealing fields for it)."""
+        return self._trust_ready().encryption_key_of(reader, datetime.now(UTC))
 
     def _size_limit(self, topic: str) -> int:
         assert self._producer is not None
@@ -324,6 +347,7 @@ class AgencyConnector:
                     max_record_age_s=self.settings.max_record_age_s,
                 ),
                 topic_prefix=self.settings.topic_prefix,
+                encryption=FieldEncryption(self.catalog.policy, agency=self.agency, keyring=self._keyring),
             ),
             trust=trust,
             store=store.batch(),

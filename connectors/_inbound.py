@@ -1,5 +1,5 @@
 """From Kafka bytes back to a typed record: size, envelope, place, time, sender's rights, decoding,
-validation, subject.
+opening the encrypted fields, validation, subject.
 
 Each check that fails raises :class:`Refused` with the reason its dead letter carries; a failure
 outside the record (the registry unreachable) raises :class:`Transient`, so the record is tried again
@@ -15,6 +15,7 @@ from typing import Any
 
 from bus import EnlaceError, PolicyViolation, SchemaError, TransportError, ValidationError
 from bus.codec import Codec, UnknownSchemaId
+from bus.encryption import ENCRYPTION_HEADER, CannotDecrypt, FieldEncryption, RecordIdentity
 from bus.envelope import Envelope
 from bus.identity import TrustedKey
 from bus.records import Catalog, RecordType, check
@@ -90,6 +91,8 @@ class Inbound:
             records on a subscribed topic are read with the writer's version from the catalog.
         limits: the size and time window records must fit.
         topic_prefix: put before every record topic (``ENLACE_TOPIC_PREFIX``).
+        encryption: opens the fields the policy encrypts with the receiving agency's keyring; None
+            leaves them as they arrived (sealed).
     """
 
     def __init__(
@@ -100,8 +103,10 @@ class Inbound:
         readers: dict[str, RecordType],
         limits: Limits,
         topic_prefix: str = "",
+        encryption: FieldEncryption | None = None,
     ) -> None:
         self._codec, self._catalog, self._readers = codec, catalog, readers
+        self._encryption = encryption
         self._limits, self._topic_prefix = limits, topic_prefix
         self._skew = timedelta(seconds=limits.max_clock_skew_s)
         self._by_type: dict[str, RecordType] = {}
@@ -220,6 +225,7 @@ class Inbound:
             if is_transient(exc):
                 raise Transient(exc) from exc
             raise Refused("undecodable", exc) from exc
+        data = self._open(record_type, envelope, record, data)
         value: Any
         try:
             model = record_type.model
@@ -242,6 +248,19 @@ class Inbound:
                 ),
             )
         return value
+
+    def _open(self, record_type: RecordType, envelope: Envelope, record: Record, data: Any) -> Any:
+        """The decrypt-fields step: the fields ``enlace_encryption`` lists opened, before validation."""
+        if self._encryption is None:
+            return data
+        found = [value for name, value in record.headers or () if name == ENCRYPTION_HEADER]
+        try:
+            if len(found) > 1:
+                raise CannotDecrypt(f"the record carries {len(found)} {ENCRYPTION_HEADER} headers, not one")
+            identity = RecordIdentity(envelope.id, envelope.type, record.topic)
+            return self._encryption.open(record_type, data, found[0] if found else None, identity)
+        except CannotDecrypt as exc:
+            raise Refused(exc.reason, exc) from exc
 
     def _check_writer(self, envelope: Envelope, payload: bytes) -> None:
         """Refuse a payload whose schema id is not a version of ``ce_type``'s record (or, when this

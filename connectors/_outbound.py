@@ -1,4 +1,5 @@
-"""From a typed record to signed Kafka bytes: policy, validation, encoding, envelope, signature.
+"""From a typed record to signed Kafka bytes: policy, validation, encryption of the fields the policy
+encrypts, encoding, envelope, signature.
 
 Everything here happens before anything is sent, so a refused record never reaches Kafka.
 """
@@ -11,7 +12,8 @@ from typing import Any
 
 from bus import PolicyViolation, ValidationError
 from bus.codec import Codec
-from bus.envelope import new_envelope, new_event_id
+from bus.encryption import ENCRYPTION_HEADER, FieldEncryption, RecordIdentity
+from bus.envelope import event_type, new_envelope, new_event_id
 from bus.identity import AgencyKey, sign_headers
 from bus.records import Catalog, RecordType, check
 from bus.tracing import SendSpan, Telemetry
@@ -61,8 +63,10 @@ class Outbound:
         telemetry: Telemetry,
         size_limit: Callable[[str], int],
         topic_prefix: str = "",
+        encryption: FieldEncryption | None = None,
     ) -> None:
         self._agency, self._codec, self._catalog = agency, codec, catalog
+        self._encryption = encryption
         self._signing_key, self._telemetry, self._size_limit = signing_key, telemetry, size_limit
         self._topic_prefix = topic_prefix
         self._topics: dict[RecordType, str] = {}  # the policy is fixed for the process: checked once per type
@@ -72,19 +76,25 @@ class Outbound:
         return self._catalog.for_model(type(record))
 
     def prepare(self, record_type: RecordType, data: dict[str, Any], *, ce_id: str | None = None) -> Prepared:
-        """Check, encode, wrap, sign; ``ce_id`` is the caller's (an outbox resending a record) or new.
+        """Check, encrypt, encode, wrap, sign; ``ce_id`` is the caller's (an outbox resending a record) or new.
+
+        Validation runs on the clear values; the fields the policy encrypts are then sealed for the
+        record's readers (``bus.encryption``), their wrapped data keys in the signed header
+        ``enlace_encryption``.
 
         Raises:
-            PolicyViolation: this agency may not publish the record, or it has no topic.
+            PolicyViolation: this agency may not publish the record, or it has no topic, or a field the
+                policy encrypts cannot be (its type, or a reader without an encryption key).
             ValidationError: the record breaks a type or domain rule, or is too large for its topic.
             SchemaError: the registry does not know the record's schema.
         """
         topic = self._topic_of(record_type)
         _check(record_type, data)
-        value = self._codec.encode(record_type, data)
         subject = record_type.key_of(data)
         key = subject.encode()
         ce_id = ce_id or new_event_id()
+        data, sealed = self._seal(record_type, data, RecordIdentity(ce_id, event_type(record_type), topic))
+        value = self._codec.encode(record_type, data)
         span = self._telemetry.start_send(topic, key=key, message_id=ce_id)
         envelope = new_envelope(
             record_type,
@@ -95,10 +105,20 @@ class Outbound:
             tracestate=span.tracestate,
         )
         headers = envelope.to_headers()
+        if sealed is not None:
+            headers.append((ENCRYPTION_HEADER, sealed))
         if self._signing_key is not None:
             headers = sign_headers(self._signing_key, headers, key, value, topic=topic)
         self._check_size(record_type, topic, key, value, headers, span)
         return Prepared(topic, key, value, headers, envelope.id, span)
+
+    def _seal(
+        self, record_type: RecordType, data: dict[str, Any], identity: RecordIdentity
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """The encrypt-fields step: ``data`` with its encrypted fields sealed, and the header's value."""
+        if self._encryption is None:
+            return data, None
+        return self._encryption.seal(record_type, data, identity)
 
     def _topic_of(self, record_type: RecordType) -> str:
         topic = self._topics.get(record_type)

@@ -15,7 +15,10 @@ A trust topic value, byte by byte (UTF-8 JSON object with exactly these members)
 
 and the statement's JSON members: ``kind`` (``register`` or ``revoke``), ``issued_at`` (ISO-8601 UTC),
 ``agency``, ``key_id``, ``algorithm`` (``Ed25519``), ``public_key`` (base64 raw key), ``not_before``,
-``not_after``, ``revoked_at`` (revocations only) and ``reason``.
+``not_after``, ``revoked_at`` (revocations only), ``reason`` and, when the agency receives encrypted
+fields, ``encryption_key`` (base64 raw X25519 public key: data keys of fields the policy lets it read
+are wrapped for it, ``bus.encryption``). An agency rotates its encryption key by a newer registration
+carrying the new one.
 
 Rules (``TrustStore.apply``): an unsigned, malformed or wrongly signed record changes nothing and is
 reported; validity is at most :data:`MAX_VALIDITY` long; a registration older than the one known is
@@ -40,6 +43,7 @@ from typing import Literal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from bus._errors import ConfigError, SignatureError
 from bus.identity._keys import AgencyKey, key_id_for
@@ -177,6 +181,7 @@ class TrustStatement:
     issued_at: datetime
     revoked_at: datetime | None = None
     reason: str = ""
+    encryption_key: X25519PublicKey | None = None
 
     def __post_init__(self) -> None:
         if self.not_after <= self.not_before:
@@ -210,6 +215,9 @@ class TrustStatement:
         }
         if self.revoked_at is not None:
             body["revoked_at"] = _iso(self.revoked_at)
+        if self.encryption_key is not None:
+            encryption = self.encryption_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            body["encryption_key"] = base64.b64encode(encryption).decode()
         return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
     def signed(self, authority: AgencyKey) -> bytes:
@@ -292,6 +300,12 @@ class TrustStatement:
             public_key = Ed25519PublicKey.from_public_bytes(raw)
             agency = check_agency_urn(body["agency"])
             key_id = body["key_id"]
+            encryption = body.get("encryption_key")
+            encryption_key = (
+                X25519PublicKey.from_public_bytes(base64.b64decode(encryption, validate=True))
+                if encryption is not None
+                else None
+            )
         except (ValueError, KeyError, TypeError, RecursionError, binascii.Error, ConfigError) as exc:
             raise UntrustedRecord(f"malformed trust statement: {type(exc).__name__}", reason="malformed") from exc
         if kind not in ("register", "revoke") or body.get("algorithm") != "Ed25519":
@@ -309,4 +323,5 @@ class TrustStatement:
             issued_at=_time(body.get("issued_at"), "issued_at"),
             revoked_at=_time(revoked, "revoked_at") if revoked is not None else None,
             reason=str(body.get("reason") or ""),
+            encryption_key=encryption_key,
         )

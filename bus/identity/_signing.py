@@ -59,7 +59,7 @@ SIGNATURE_VERSION = "2"
 _MAGIC = b"ENLACE-SIG-2\n"
 _SIGNED_NAMES = frozenset(
     {"content-type", "traceparent", "tracestate", KEY_ID_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER}
-)
+) | {"enlace_encryption"}  # the wrapped data keys of encrypted fields (bus.encryption.ENCRYPTION_HEADER)
 _ADDED_BY_SIGNING = frozenset({KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER})
 _U32 = struct.Struct(">I")
 _SIGNATURE_BYTES = 64

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from bus.identity._anchor import TrustStatement, UntrustedRecord
 from bus.identity._errors import (
@@ -60,6 +61,8 @@ class TrustedKey:
         not_before, not_after: validity dates (UTC); outside them the key fails verification.
         revoked_at: when the key was revoked, or None.
         reason: why it was revoked, for people.
+        encryption_key: the agency's X25519 public key published beside this signing key, for the
+            data keys of fields it may read (``bus.encryption``); None when it published none.
     """
 
     agency: str
@@ -69,10 +72,19 @@ class TrustedKey:
     not_after: datetime
     revoked_at: datetime | None = None
     reason: str = ""
+    encryption_key: X25519PublicKey | None = None
 
     @classmethod
-    def for_key(cls, agency_key: AgencyKey, *, valid_days: int = 365, not_before: datetime | None = None) -> TrustedKey:
-        """The trust record for an agency's own key, valid ``valid_days`` from ``not_before`` (now)."""
+    def for_key(
+        cls,
+        agency_key: AgencyKey,
+        *,
+        valid_days: int = 365,
+        not_before: datetime | None = None,
+        encryption_key: X25519PublicKey | None = None,
+    ) -> TrustedKey:
+        """The trust record for an agency's own key, valid ``valid_days`` from ``not_before`` (now),
+        publishing ``encryption_key`` beside it when given."""
         start = (not_before or datetime.now(UTC)).replace(microsecond=0)
         return cls(
             agency_key.agency,
@@ -80,6 +92,7 @@ class TrustedKey:
             agency_key.public_key,
             start,
             start + timedelta(days=valid_days),
+            encryption_key=encryption_key,
         )
 
     def statement(self, *, issued_at: datetime | None = None) -> TrustStatement:
@@ -94,6 +107,7 @@ class TrustedKey:
             issued_at=(issued_at or datetime.now(UTC)).replace(microsecond=0),
             revoked_at=self.revoked_at,
             reason=self.reason,
+            encryption_key=self.encryption_key,
         )
 
     @classmethod
@@ -107,6 +121,7 @@ class TrustedKey:
             statement.not_after,
             statement.revoked_at,
             statement.reason,
+            statement.encryption_key,
         )
 
     def revoked(self, reason: str, *, at: datetime | None = None) -> TrustedKey:
@@ -215,6 +230,25 @@ class TrustStore:
     def get(self, key_id: str) -> TrustedKey | None:
         """The key with this id, if trusted (whatever its dates)."""
         return self._keys.get(key_id)
+
+    def encryption_key_of(self, agency: str, now: datetime) -> X25519PublicKey | None:
+        """The encryption key ``agency`` published with its newest usable signing key registration
+        (latest issued, then latest ``not_before``); None when it has none in force.
+
+        A revoked or expired signing key takes its encryption key with it.
+        """
+        best: tuple[datetime, datetime, X25519PublicKey] | None = None
+        for trusted in list(self._keys.values()):
+            if trusted.agency != agency or trusted.encryption_key is None:
+                continue
+            try:
+                trusted.check_usable(now)
+            except (RevokedKey, ExpiredKey):
+                continue
+            rank = (self._issued.get(trusted.key_id, trusted.not_before), trusted.not_before, trusted.encryption_key)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+        return best[2] if best is not None else None
 
     def set_refresh(self, refresh: Callable[[], object] | None) -> None:
         """Set the catch-up hook used for unknown key ids."""

@@ -63,6 +63,9 @@ class Policy:
         retention_days: how long Kafka keeps a record topic, by the record's classification (the
             highest of its fields'), in days.
         retention_records: per record full name, a retention in days that the law sets instead.
+        encrypted_classifications: classifications whose fields are always encrypted (``sensitive``).
+        encrypted_personal: records (full names) and namespaces whose ``personal`` fields are
+            encrypted too (``encryption.personal``).
         source: the file the policy came from.
     """
 
@@ -79,7 +82,22 @@ class Policy:
     topic_partitions: int = 1
     retention_days: Mapping[str, int] = field(default_factory=dict)
     retention_records: Mapping[str, int] = field(default_factory=dict)
+    encrypted_classifications: frozenset[str] = frozenset({"sensitive"})
+    encrypted_personal: frozenset[str] = frozenset()
     source: str = "<memory>"
+
+    def encrypts(self, record: str, classification: str) -> bool:
+        """Whether fields of ``classification`` in ``record`` (a full name) travel encrypted: every
+        ``sensitive`` one, and ``personal`` ones where ``encryption.personal`` names the record or
+        a namespace enclosing it."""
+        if classification in self.encrypted_classifications:
+            return True
+        if classification != "personal":
+            return False
+        namespace = record.rsplit(".", 1)[0]
+        return any(
+            key == record or namespace == key or namespace.startswith(key + ".") for key in self.encrypted_personal
+        )
 
     def retention_of(self, record: str, classification: str) -> int | None:
         """Days Kafka keeps the topic of ``record`` (a full name) of ``classification``; None: the
@@ -205,6 +223,7 @@ def parse_policy(data: Any, *, source: str = "<memory>") -> Policy:
         readers=_readers(where, data.get("readers") or {}, purposes),
         topic_partitions=_partitions(where, data.get("topics") or {}),
         **_retention(where, (data.get("topics") or {}).get("retention") or {}, frozenset(classifications)),
+        encrypted_personal=_encrypted_personal(where, data.get("encryption") or {}, owners),
         source=source,
     )
 
@@ -277,6 +296,24 @@ def _retention(policy: str, retention: Any, classifications: frozenset[str]) -> 
         "retention_days": {str(k): _days(f"{where}.classification.{k}", v) for k, v in by_class.items()},
         "retention_records": {str(k): _days(f"{where}.records.{k}", v) for k, v in records.items()},
     }
+
+
+def _encrypted_personal(policy: str, encryption: Any, owners: Mapping[str, str]) -> frozenset[str]:
+    where = f"{policy}: encryption"
+    if not isinstance(encryption, dict):
+        raise ConfigError(f"{where} must be a mapping with the key personal")
+    unknown = sorted(map(str, set(encryption) - {"personal"}))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown}; expected personal (sensitive fields are always encrypted)"
+        )
+    names = encryption.get("personal") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"{where}.personal must be a list of record full names or namespaces")
+    for name in names:
+        if not any(name == owned or name.startswith(owned + ".") for owned in owners):
+            raise ConfigError(f"{where}.personal: {name!r} is in no namespace the policy's owners name")
+    return frozenset(names)
 
 
 def _relaxations(policy: str, items: Any) -> dict[str, Relaxation]:

@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from bus import ConfigError, load_settings
+from bus.encryption import encryption_key_id, generate_encryption_key, load_encryption_key
 from bus.identity import (
     AUTHORITY,
     MAX_VALIDITY,
@@ -43,6 +45,39 @@ def keygen(
     typer.echo(f"key id: {key.key_id}")
     typer.echo(f"public key: {path.with_suffix('.pub')}")
     typer.echo(str(path))
+
+
+@agency_app.command("encryption-keygen")
+def encryption_keygen(
+    urn: Annotated[str, typer.Argument(help="The agency's URN, e.g. urn:mx:gob:crm.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="The agency's keyring folder (ENLACE_ENCRYPTION_KEYS): <name>.<id>.xkey")
+    ],
+) -> None:
+    """Create an X25519 encryption key pair beside the ones kept; the last line printed is its path.
+
+    Publish its ``.xpub`` with ``publish-key --encryption-key``; keep the older keys in the folder as
+    long as records encrypted for them must stay readable.
+    """
+    key = generate_encryption_key(urn)
+    path = key.save(out)
+    typer.echo(f"key id: {key.key_id}")
+    typer.echo(f"public key: {path.with_suffix('.xpub')}")
+    typer.echo(str(path))
+
+
+def _encryption_public_key(agency: str, key_file: Path) -> X25519PublicKey:
+    """The public half of an encryption key from its ``.xpub`` (PEM) or its ``.xkey``."""
+    data = key_file.read_bytes() if key_file.is_file() else b""
+    if b"PUBLIC KEY" in data:
+        try:
+            public = serialization.load_pem_public_key(data)
+        except ValueError as exc:
+            raise ConfigError(f"{key_file}: not a readable PEM public key ({exc})") from exc
+        if not isinstance(public, X25519PublicKey):
+            raise ConfigError(f"{key_file}: not an X25519 public key")
+        return public
+    return load_encryption_key(agency, key_file).public_key
 
 
 @agency_app.command("client-config")
@@ -122,16 +157,28 @@ def publish_key(
         int, typer.Option("--valid-days", min=1, max=MAX_VALIDITY.days, help="Validity from now, in days.")
     ] = 365,
     authority_key: AuthorityOption = None,
+    encryption_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--encryption-key",
+            help="The agency's encryption key (.xpub, or .xkey: only the public half is sent), published "
+            "beside the signing key; publishing again with a new one rotates it.",
+        ),
+    ] = None,
 ) -> None:
     """Register an agency key in the trust topic, signed by the interoperability authority."""
     settings = load_settings()
     authority = _authority(authority_key)
     public = _public_key(agency, key_file)
+    encryption = _encryption_public_key(agency, encryption_key) if encryption_key is not None else None
     start = datetime.now(UTC).replace(microsecond=0)
-    trusted = TrustedKey(agency, key_id_for(public), public, start, start + timedelta(days=valid_days))
+    trusted = TrustedKey(
+        agency, key_id_for(public), public, start, start + timedelta(days=valid_days), encryption_key=encryption
+    )
     offset = publish_trusted_key(client_config(settings), trusted, authority=authority, topic=settings.trust_topic)
+    beside = f" with encryption key {encryption_key_id(encryption)}" if encryption is not None else ""
     typer.echo(
-        f"published {trusted.key_id} of {agency} to {settings.trust_topic} at offset {offset}, "
+        f"published {trusted.key_id}{beside} of {agency} to {settings.trust_topic} at offset {offset}, "
         f"valid until {trusted.not_after.isoformat()}, signed by {authority.key_id}"
     )
 

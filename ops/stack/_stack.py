@@ -28,6 +28,7 @@ from typing import Any
 from adapters import Agency, agencies
 from bus import ConfigError, EnlaceSettings, TransportError, load_settings
 from bus._files import open_private_log, private_dir, write_private
+from bus.encryption import generate_encryption_key
 from bus.identity import AUTHORITY
 from bus.records import catalog, default_schemas_dir
 from bus.transport import AclAdmin, AuthorizerMissing, KafkaClientConfig, Topics, principal_for
@@ -282,9 +283,26 @@ class Stack:
             name, urn = each.name, each.urn
             out = self._run(f"{name} key", _cli("agency", "keygen", urn, "--out", str(self.root / "keys" / name)))
             keys[name] = Path(out.strip().splitlines()[-1])
-            self._run(f"{name} key", _cli("agency", "publish-key", "--agency", urn, "--key-file", str(keys[name])))
-        say(f"keys: {len(keys)} agency keys made and published")
+            # Its keyring (ENLACE_ENCRYPTION_KEYS): the encryption key published beside the signing key.
+            encryption = generate_encryption_key(urn).save(self._keyring(name))
+            self._run(
+                f"{name} key",
+                _cli(
+                    "agency",
+                    "publish-key",
+                    "--agency",
+                    urn,
+                    "--key-file",
+                    str(keys[name]),
+                    "--encryption-key",
+                    str(encryption.with_suffix(".xpub")),
+                ),
+            )
+        say(f"keys: {len(keys)} agency signing and encryption keys made and published")
         return keys
+
+    def _keyring(self, name: str) -> Path:
+        return self.root / "keys" / name / "encryption"
 
     def _agencies(self, keys: dict[str, Path], say: Callable[[str], None], demo_citizens: int) -> None:
         private_dir(self.root / "data")
@@ -310,7 +328,7 @@ class Stack:
                 str(port),
                 *self._demo_options(each, demo_citizens),
             ]
-            env = self._env(principal_for(each.urn)) | tracing
+            env = self._env(principal_for(each.urn)) | tracing | {"ENLACE_ENCRYPTION_KEYS": str(self._keyring(name))}
             if name == "portal":
                 env |= self._sign_in(port, say, demo_citizens)
             say(f"{name}: starting {each.urn}")

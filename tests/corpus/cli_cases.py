@@ -160,6 +160,13 @@ def cli_cases() -> list[CliCase]:
         CliCase("consume: --max 0", ("consume", "t", "--agency", CRM, "--max", "0"), None, 2, "--max"),
         CliCase("dlq replay: no trust anchor", ("dlq", "replay", "t"), None, 1, "ENLACE_TRUST_ANCHOR"),
         CliCase("agency keygen: a malformed URN", ("agency", "keygen", "sat", "--out", "{dir}"), None, 1, "malformed"),
+        CliCase(
+            "agency encryption-keygen: a malformed URN",
+            ("agency", "encryption-keygen", "crm", "--out", "{dir}"),
+            None,
+            1,
+            "malformed",
+        ),
         CliCase("publish: one line of spaces and a brace", PUBLISH, b"   {", 2, ":1: not JSON"),
         CliCase("validate: an empty file", VALIDATE, b"", 2, "cannot read"),
     ]

@@ -91,3 +91,16 @@ def test_register_the_catalog_references_first_idempotently_then_check_against_t
     assert again.returncode == 0 and all("already registered" in line for line in again.stdout.splitlines())
     checked = enlace("schemas", "check", "schemas", "--registry", registry.url)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_policy_that_encrypts_a_field_that_cannot_be_fails_the_check(tmp_path: Path) -> None:
+    shutil.copytree(SCHEMAS, tmp_path / "schemas")
+    policy = tmp_path / "schemas" / "policy.yaml"
+    policy.write_text(
+        policy.read_text().replace("  personal: []", "  personal: [mx.gob.sat.TaxpayerStatusReported]"),
+        encoding="utf-8",
+    )
+    result = enlace("schemas", "check", str(tmp_path / "schemas"))
+    assert result.returncode == 1
+    assert "TaxpayerStatusReported/v1.avsc:/standing: [encryption.field-type]" in result.stdout
+    assert "TaxpayerStatusReported/v2.avsc:/standing: [encryption.field-type]" in result.stdout

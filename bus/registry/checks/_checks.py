@@ -5,7 +5,8 @@ a problem per unreadable file instead of stopping.
 
 Offline (no Kafka, no registry) every ``.avsc`` under a folder is parsed with its references
 resolved inside the folder, checked against the policy, and each version against the earlier
-versions of the same record at the policy's compatibility level. With a registry, each file is
+versions of the same record at the policy's compatibility level, and every field the policy
+encrypts can carry ciphertext (``bus.encryption.plan_for``). With a registry, each file is
 checked against what the registry holds instead. Subjects follow RecordNameStrategy: a record's
 subject is its full name, and a named type a schema uses without defining is a reference to the
 subject of that name.
@@ -18,8 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bus._errors import EnlaceError
+from bus.encryption import encryption_problems
 from bus.policy import CompatibilityLevel, Policy
-from bus.records import CatalogProblem, SchemaFile, read_schema_files
+from bus.records import CatalogProblem, SchemaFile, load_catalog, read_schema_files
 from bus.registry._canonical import Reference, canonical_json
 from bus.registry._client import RegistryClient
 from bus.registry._errors import RegistryError
@@ -53,12 +56,29 @@ def check_catalog(
         for file in files:
             for violation in policy.check(file.schema, subject=file.full_name, shared_types=shared):
                 problems.append(CatalogProblem(str(file.path), violation.pointer, violation.rule, violation.message))
+        if not problems:
+            problems.extend(_encryption_problems(Path(root), policy))
     valid = [(file, parsed[file.path]) for file in files if file.path in parsed]
     if registry is None:
         problems.extend(_check_versions(valid, policy))
     else:
         problems.extend(_check_against_registry([file for file, _ in valid], registry))
     return problems
+
+
+def _encryption_problems(root: Path, policy: Policy) -> list[CatalogProblem]:
+    """Fields the policy encrypts that cannot carry ciphertext, in a catalog folder that loads."""
+    if not root.is_dir():
+        return []
+    try:
+        records = list(load_catalog(root).records())
+    except EnlaceError:
+        return []  # what keeps the folder from loading is reported by the other checks
+    found = []
+    for record_type in records:
+        for violation in encryption_problems([record_type], policy):
+            found.append(CatalogProblem(str(record_type.path), violation.pointer, violation.rule, violation.message))
+    return found
 
 
 def _parse(
