@@ -26,7 +26,7 @@ Schemas come from an in-memory source registered in the same order in both proce
 caches the registry's answers after the first record anyway); the HTTP layer and the sign-in are
 not part of the run.
 
-Run: ``python -m ops.bench.portal [--rate R] [--seconds S]``
+Run: ``python -m ops.bench.portal [--rate R] [--seconds S] [--consumer-config JSON]``
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def _connector(agency: str, *, setup: dict[str, str], key: Any, schema: str) -> 
         schema_source=_source(),
         store_path=Path(setup["workdir"]) / f"{agency.rsplit(':', 1)[-1]}.sqlite3",
         store_schema=schema,
+        consumer_config=json.loads(setup["consumer_config"]),
     )
 
 
@@ -238,9 +239,10 @@ def _paced(action: Any, count: int, rate: int) -> None:
         action(i)
 
 
-def _setup(kafka: KafkaClientConfig, workdir: Path) -> dict[str, str]:
+def _setup(kafka: KafkaClientConfig, workdir: Path, consumer_config: str) -> dict[str, str]:
     run_id = uuid.uuid4().hex[:8]
     setup = {
+        "consumer_config": consumer_config,
         "properties": str(kafka.write_properties(workdir / "kafka.properties")),
         "trust_topic": f"bench-trust-{run_id}",
         "prefix": f"bench-portal-{run_id}.",
@@ -258,8 +260,10 @@ def _setup(kafka: KafkaClientConfig, workdir: Path) -> dict[str, str]:
     return setup
 
 
-def _connector_run(kafka: KafkaClientConfig, workdir: Path, rate: int, seconds: float) -> dict[str, list[float]]:
-    setup = _setup(kafka, workdir)
+def _connector_run(
+    kafka: KafkaClientConfig, workdir: Path, rate: int, seconds: float, consumer_config: str
+) -> dict[str, list[float]]:
+    setup = _setup(kafka, workdir, consumer_config)
     crm = subprocess.Popen([*_SELF, "--crm", json.dumps(setup)], stdout=subprocess.PIPE, text=True)
     portal = None
     try:
@@ -364,6 +368,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=200, help="requests per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    parser.add_argument(
+        "--consumer-config",
+        default="{}",
+        help="both agencies' consumer settings over the defaults, as JSON (e.g. '{\"fetch_max_wait_ms\": 100}')",
+    )
     parser.add_argument("--crm", help=argparse.SUPPRESS)
     parser.add_argument("--echo", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -380,7 +389,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="enlace-bench-portal-") as workdir:
             kafka = cluster.client_config()
             raw = _raw_run(kafka, Path(workdir), args.rate, args.seconds)
-            legs = _connector_run(kafka, Path(workdir), args.rate, args.seconds)
+            legs = _connector_run(kafka, Path(workdir), args.rate, args.seconds, args.consumer_config)
     finally:
         cluster.stop()
     how = "secured (TLS + SASL/SCRAM-SHA-512)" if kafka.sasl_mechanism else "insecure"
