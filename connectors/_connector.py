@@ -290,6 +290,7 @@ class AgencyConnector:
                     self._send_prepared,
                     retention_s=self.settings.store_retention_s,
                     name=f"outbox-{self.agency.rsplit(':', 1)[-1]}",
+                    flush=self._producer.flush,
                 ).start()
             return self._store
 

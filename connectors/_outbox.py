@@ -3,7 +3,9 @@
 A background thread, woken after every commit that may have added rows (a consumer's batch, a
 ``connector.transaction()`` block) and every few seconds for rows another process left behind. Each
 round claims pending rows oldest first (per-row claims: processes sharing the file never send a row
-twice), sends their stored bytes, waits for the acknowledgements and marks them sent. A failure
+twice), sends their stored bytes, has the producer send them at once (a round is a batch already:
+waiting for the producer's linger would only delay it), waits for the acknowledgements and marks
+them sent. A failure
 gives the rows back and waits (bounded exponential backoff, cut short by :meth:`stop`); a row
 resent after a crash carries the ce_id fixed when it was emitted, so receivers apply it once. The
 same thread prunes the store at start and every ``prune_every_s``.
@@ -34,6 +36,8 @@ _FIRST_BACKOFF_S, _MAX_BACKOFF_S = 0.2, 10.0
 
 Send = Callable[[Outgoing], Any]
 """Sends one prepared record; returns a future whose ``get(timeout)`` waits for the acknowledgement."""
+Flush = Callable[[float], Any]
+"""Sends what the producer holds now, not after its linger, and waits (at most the given seconds)."""
 
 
 class OutboxPublisher:
@@ -45,6 +49,8 @@ class OutboxPublisher:
         retention_s: how long processed ids, dead-lettered positions and sent rows are kept.
         prune_every_s: how often the store is pruned (also once at start).
         name: the thread's name.
+        flush: makes the producer send a round's records at once (the producer's ``flush``); None
+            leaves them to the producer's linger.
         first_backoff_s, max_backoff_s: the wait after a first failure, doubled after each further
             one up to the maximum.
     """
@@ -57,10 +63,11 @@ class OutboxPublisher:
         retention_s: float,
         prune_every_s: float = 3600.0,
         name: str,
+        flush: Flush | None = None,
         first_backoff_s: float = _FIRST_BACKOFF_S,
         max_backoff_s: float = _MAX_BACKOFF_S,
     ) -> None:
-        self._store, self._send = store, send
+        self._store, self._send, self._flush = store, send, flush
         self._first_backoff_s, self._max_backoff_s = first_backoff_s, max_backoff_s
         self._retention_s, self._prune_every_s = retention_s, prune_every_s
         self._condition = threading.Condition()
@@ -163,6 +170,11 @@ class OutboxPublisher:
                 error = exc
             handed = {seq for seq, _ in futures}
             failed = [row.seq for row in rows if row.seq not in handed]
+            if futures and self._flush is not None:
+                try:
+                    self._flush(_ACK_TIMEOUT_S)
+                except Exception:  # pragma: no cover - each record's own future says what failed
+                    _log.debug("outbox flush failed; the records' answers say why", exc_info=True)
             for seq, future in futures:
                 try:
                     future.get(timeout=_ACK_TIMEOUT_S)

@@ -11,7 +11,8 @@ commit in one SQLite transaction, so a record redelivered after a crash is recog
 Connections: each consumer's :class:`Batch` has its own, :meth:`AgencyStore.transaction` (writes not
 caused by a received record) has one, the outbox publisher has one, and each reading thread has a
 read-only one. WAL lets readers go on while one writer writes; ``BEGIN IMMEDIATE`` makes writers
-(of this process or of other processes of the agency) wait for each other.
+of other processes of the agency wait for each other, and the writers of one process queue for
+their turn first (:class:`_WriteTurn`), so the next one starts the moment the last one commits.
 """
 
 from __future__ import annotations
@@ -189,12 +190,69 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+# How long a writer waits for another: SQLite's busy timeout (another process), or its turn (this one).
+_BUSY_TIMEOUT_S = 30.0
+
+
 def _connect(target: str) -> sqlite3.Connection:
     # Autocommit mode: transactions are begun and ended explicitly, never implicitly.
-    connection = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30)
+    connection = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")  # a committed batch survives power loss, not only a crash
     return connection
+
+
+class _WriteTurn:
+    """The turn to write the store among one process's writers: consumers' batches, web
+    transactions, the outbox publisher.
+
+    SQLite makes a writer that finds the file locked retry on a timer (its busy handler sleeps 1, 2,
+    5, 10 ... 100 ms between tries), so a writer queued behind a batch of a few milliseconds could
+    wait tens more after it ended. Queued on this lock instead, the next writer is woken as the last
+    one commits; SQLite's timer is left only between processes sharing the file. A turn is not
+    re-entrant, and may be given back by another thread than the one that took it (a consumer's
+    rebalance listener may commit its batch on the Kafka client's thread).
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        """Wait for the turn.
+
+        Raises:
+            sqlite3.OperationalError: another writer of this process kept it ``_BUSY_TIMEOUT_S``
+                (as SQLite itself says after its busy timeout).
+        """
+        if not self._lock.acquire(timeout=_BUSY_TIMEOUT_S):
+            raise sqlite3.OperationalError(
+                f"database is locked: another writer of this process held the agency store for {_BUSY_TIMEOUT_S:.0f}s"
+            )
+
+    def give_back(self) -> None:
+        """End the turn (after COMMIT or ROLLBACK): the next writer waiting goes now."""
+        self._lock.release()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """The turn for the ``with`` block."""
+        self.take()
+        try:
+            yield
+        finally:
+            self.give_back()
+
+
+class _NoTurn(_WriteTurn):
+    """An in-memory store's: one connection used by one thread, where a turn would only deadlock."""
+
+    def take(self) -> None:
+        pass
+
+    def give_back(self) -> None:
+        pass
 
 
 class AgencyStore:
@@ -230,6 +288,7 @@ class AgencyStore:
         _upgrade(self._writer)
         self._writer.executescript(_SCHEMA + schema)
         self._write_lock = threading.RLock()  # web threads share the write connection
+        self._turn: _WriteTurn = _NoTurn() if self.in_memory else _WriteTurn()
         self._readers = threading.local()
         self._opened: list[sqlite3.Connection] = [self._writer]
 
@@ -245,9 +304,9 @@ class AgencyStore:
         """A write transaction (``execute``, ``executemany``, ``emit``), committed on leaving the block
         and rolled back on any error; the outbox publisher is woken after the commit.
 
-        It waits (``BEGIN IMMEDIATE``) for a consumer's open batch, which has its own connection.
+        It waits for its turn (a consumer's open batch, which has its own connection, holds it).
         """
-        with self._write_lock:
+        with self._write_lock, self._turn.held():
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self._writer, emitter=self.emitter)
@@ -285,12 +344,13 @@ class AgencyStore:
         if connection.execute("SELECT 1 FROM enlace_outbox WHERE sent_at IS NULL LIMIT 1").fetchone() is None:
             return []
         now, token = time.time(), uuid.uuid4().hex
-        connection.execute(
-            "UPDATE enlace_outbox SET claimed_at = ?, claimed_by = ? WHERE seq IN ("
-            " SELECT seq FROM enlace_outbox WHERE sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)"
-            " ORDER BY seq LIMIT ?)",
-            (now, token, now - claim_ttl_s, limit),
-        )
+        with self._turn.held():
+            connection.execute(
+                "UPDATE enlace_outbox SET claimed_at = ?, claimed_by = ? WHERE seq IN ("
+                " SELECT seq FROM enlace_outbox WHERE sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)"
+                " ORDER BY seq LIMIT ?)",
+                (now, token, now - claim_ttl_s, limit),
+            )
         rows = connection.execute(
             "SELECT seq, ce_id, topic, key, value, headers FROM enlace_outbox"
             " WHERE claimed_by = ? AND sent_at IS NULL ORDER BY seq",
@@ -301,22 +361,24 @@ class AgencyStore:
             for seq, ce_id, topic, key, value, headers in rows
         ]
 
-    @staticmethod
-    def mark_sent(connection: sqlite3.Connection, seqs: list[int]) -> None:
+    def mark_sent(self, connection: sqlite3.Connection, seqs: list[int]) -> None:
         """Mark rows acknowledged by Kafka (one transaction: one fsync for the round)."""
         if seqs:
             now = time.time()
-            _in_transaction(connection, "UPDATE enlace_outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
+            with self._turn.held():
+                _in_transaction(
+                    connection, "UPDATE enlace_outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs]
+                )
 
-    @staticmethod
-    def release(connection: sqlite3.Connection, seqs: list[int]) -> None:
+    def release(self, connection: sqlite3.Connection, seqs: list[int]) -> None:
         """Give back rows that failed to send, so the next round (of any publisher) takes them."""
         if seqs:
-            _in_transaction(
-                connection,
-                "UPDATE enlace_outbox SET claimed_at = NULL, claimed_by = NULL WHERE seq = ? AND sent_at IS NULL",
-                [(s,) for s in seqs],
-            )
+            with self._turn.held():
+                _in_transaction(
+                    connection,
+                    "UPDATE enlace_outbox SET claimed_at = NULL, claimed_by = NULL WHERE seq = ? AND sent_at IS NULL",
+                    [(s,) for s in seqs],
+                )
 
     def outbox_counts(self) -> dict[str, int]:
         """Outbox rows published (and not pruned yet) and pending."""
@@ -334,7 +396,7 @@ class AgencyStore:
         """
         cutoff = time.time() - older_than_s
         db = connection or self._writer
-        with self._write_lock if connection is None else nullcontext():
+        with self._write_lock if connection is None else nullcontext(), self._turn.held():
             db.execute("BEGIN IMMEDIATE")
             try:
                 deleted = db.execute("DELETE FROM enlace_processed WHERE processed_at < ?", (cutoff,)).rowcount
@@ -404,9 +466,14 @@ class Batch:
 
     # -- batches -----------------------------------------------------------------------------------
     def begin_batch(self) -> None:
-        """Start the batch transaction (takes the write lock: concurrent writers of one file queue)."""
+        """Start the batch transaction (takes the store's write turn until it commits or rolls back)."""
         if not self._in_batch:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._store._turn.take()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._store._turn.give_back()
+                raise
             self._in_batch = True
 
     def commit_batch(self) -> None:
@@ -417,14 +484,18 @@ class Batch:
             )
             self._db.execute("COMMIT")
             self._in_batch = False
+            self._store._turn.give_back()
             self._store.committed()
         self._claimed.clear()
 
     def rollback_batch(self) -> None:
         """Drop the whole batch (its records are redelivered)."""
         if self._in_batch:
-            self._db.execute("ROLLBACK")
-            self._in_batch = False
+            try:
+                self._db.execute("ROLLBACK")
+            finally:
+                self._in_batch = False
+                self._store._turn.give_back()
         self._claimed.clear()
         self._in_hand, self._savepoint = None, False
 

@@ -39,6 +39,7 @@ Handler = Callable[[Any, Received], None]
 _T = TypeVar("_T")
 _log = logging.getLogger("connectors")
 _MAX_BACKOFF_S = 30.0
+_IDLE_POLL_MS = 500  # how long a poll waits for records when no batch is open (woken by a fetch, not a timer)
 
 
 class Subscription:
@@ -93,7 +94,11 @@ class Subscription:
         handled = 0
         try:
             while not self._stop.is_set():
-                records = self._consumer.poll(500, max_records=self._poll_limit(max_records, handled))
+                # With a batch open, only what is already fetched is taken: none means traffic paused,
+                # and the batch commits at once (its emitted records wait for that commit, its store
+                # lock blocks the agency's other writers), not after a poll that waits for more.
+                wait_ms = 0 if self._positions else _IDLE_POLL_MS
+                records = self._consumer.poll(wait_ms, max_records=self._poll_limit(max_records, handled))
                 if records:
                     handled += self._apply_records(records)
                     idle_since = time.monotonic()

@@ -32,7 +32,7 @@ import httpx
 from bus import load_settings
 from bus.registry.compatibility import CompatibilityCache, CompatibilityLevel, check_compatibility, parse_schema
 from ops.kafka import free_ports, start_cluster
-from ops.registry import RegistryProcess
+from ops.registry import SERVING, RegistryProcess
 
 _CLIENTS = 4
 _ROUNDS = 20  # short rounds, alternating: a burst from elsewhere on the machine hits both servers alike
@@ -57,7 +57,7 @@ def _serve_baseline(port: int, body_file: str) -> None:
     import uvicorn
 
     body = Path(body_file).read_bytes()
-    uvicorn.run(baseline_app(body), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(baseline_app(body), host="127.0.0.1", port=port, log_level="warning", access_log=False, **SERVING)
 
 
 def _version(n: int) -> dict:

@@ -16,6 +16,7 @@ from bus.registry import RegistryClient
 from bus.registry.checks import CatalogProblem, check_catalog, register_catalog
 from ops.cli._bus import client_config
 from ops.kafka import REGISTRY_PRINCIPAL
+from ops.registry import SERVING
 
 registry_app = typer.Typer(help="Run the schema registry and manage agency credentials.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Check and register the schema catalog (for integrators' CI).", no_args_is_help=True)
@@ -64,7 +65,7 @@ def serve(
     what = f"policy {chosen.source}" if chosen else "no policy"
     typer.echo(f"Enlace schema registry on http://{host}:{port} (topic {settings.registry_topic}, {what})", err=True)
     try:
-        uvicorn.run(create_app(registry), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(registry), host=host, port=port, log_level="warning", access_log=False, **SERVING)
     finally:
         registry.close()
 

@@ -159,3 +159,26 @@ def test_stop_cuts_a_retry_backoff_short(tmp_path):
     # The backoff is an hour: a stop that waited for it would not be done.
     assert stopped.wait(30), "stop() waited for the backoff"
     assert store.outbox_counts() == {"published": 0, "pending": 1}, "the row stays for the next start"
+
+
+def test_a_round_is_pushed_out_at_once_after_its_records_are_handed_to_the_producer(tmp_path):
+    store = _store(tmp_path / "agency.sqlite3")
+    with store.transaction() as tx:
+        tx.emit("a")
+        tx.emit("b")
+    events: list[str] = []
+    send = Recording()
+
+    def sending(outgoing: Outgoing) -> _Ack:
+        events.append(f"send {outgoing.ce_id}")
+        return send(outgoing)
+
+    def flush(timeout: float) -> None:
+        assert timeout > 0
+        events.append("flush")
+
+    publisher = OutboxPublisher(store, sending, retention_s=3600, name="test-outbox", flush=flush).start()
+    assert publisher.flush(10)
+    publisher.stop()
+    assert events == ["send ce-a", "send ce-b", "flush"], "one push for the round, after all of it is handed over"
+    assert store.outbox_counts() == {"published": 2, "pending": 0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 
 import pytest
 
@@ -213,3 +214,49 @@ def test_a_read_connection_cannot_write(tmp_path):
     store = AgencyStore(tmp_path / "agency.sqlite3", schema=SCHEMA)
     with pytest.raises(sqlite3.OperationalError):
         store.reader().execute("INSERT INTO effects VALUES ('x')")
+
+
+def _transaction_in_thread(agency: AgencyStore) -> tuple[threading.Thread, threading.Event]:
+    """A web-like write on another thread; the event is set once it committed."""
+    done = threading.Event()
+
+    def write() -> None:
+        with agency.transaction() as tx:
+            tx.execute("INSERT INTO effects VALUES ('web')")
+        done.set()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread, done
+
+
+def test_a_writer_queued_behind_an_open_batch_writes_once_the_batch_commits(tmp_path):
+    agency = AgencyStore(tmp_path / "p.sqlite3", schema=SCHEMA)
+    batch = agency.batch()
+    batch.begin_batch()
+    _apply(batch, "a")
+    thread, done = _transaction_in_thread(agency)
+    assert not done.wait(0.2), "a second writer may not write while the batch is open"
+    batch.commit_batch()
+    assert done.wait(10), "the queued writer goes as the batch commits"
+    thread.join(10)
+    assert _effects(agency.path) == ["a", "web"]
+
+
+def test_a_batch_rolled_back_or_committed_on_another_thread_lets_the_next_writer_in(tmp_path):
+    agency = AgencyStore(tmp_path / "p.sqlite3", schema=SCHEMA)
+    batch = agency.batch()
+    batch.begin_batch()
+    _apply(batch, "a")
+    batch.rollback_batch()
+    thread, done = _transaction_in_thread(agency)
+    assert done.wait(10), "a rolled-back batch gave its turn back"
+    thread.join(10)
+    batch.begin_batch()
+    _apply(batch, "b")
+    committer = threading.Thread(target=batch.commit_batch)  # as a rebalance listener may, on another thread
+    committer.start()
+    committer.join(10)
+    with agency.transaction() as tx:
+        tx.execute("INSERT INTO effects VALUES ('after')")
+    assert _effects(agency.path) == ["after", "b", "web"]
