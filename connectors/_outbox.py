@@ -34,6 +34,12 @@ _FIRST_BACKOFF_S, _MAX_BACKOFF_S = 0.2, 10.0
 
 Send = Callable[[Outgoing], Any]
 """Sends one prepared record; returns a future whose ``get(timeout)`` waits for the acknowledgement."""
+Sign = Callable[[list[Outgoing]], list[Outgoing]]
+"""Signs the records of one round together (a batch signature), in order."""
+
+
+def _unsigned(outgoing: list[Outgoing]) -> list[Outgoing]:
+    return outgoing
 
 
 class OutboxPublisher:
@@ -45,6 +51,8 @@ class OutboxPublisher:
         retention_s: how long processed ids, dead-lettered positions and sent rows are kept.
         prune_every_s: how often the store is pruned (also once at start).
         name: the thread's name.
+        sign: signs each round's records together before they are sent (rows are stored unsigned);
+            by default they are sent as stored.
         first_backoff_s, max_backoff_s: the wait after a first failure, doubled after each further
             one up to the maximum.
     """
@@ -57,10 +65,11 @@ class OutboxPublisher:
         retention_s: float,
         prune_every_s: float = 3600.0,
         name: str,
+        sign: Sign = _unsigned,
         first_backoff_s: float = _FIRST_BACKOFF_S,
         max_backoff_s: float = _MAX_BACKOFF_S,
     ) -> None:
-        self._store, self._send = store, send
+        self._store, self._send, self._sign = store, send, sign
         self._first_backoff_s, self._max_backoff_s = first_backoff_s, max_backoff_s
         self._retention_s, self._prune_every_s = retention_s, prune_every_s
         self._condition = threading.Condition()
@@ -157,8 +166,9 @@ class OutboxPublisher:
             sent: list[int] = []
             error: Exception | None = None
             try:
-                for row in rows:
-                    futures.append((row.seq, self._send(row.outgoing)))
+                signed = self._sign([row.outgoing for row in rows])
+                for row, outgoing in zip(rows, signed, strict=True):
+                    futures.append((row.seq, self._send(outgoing)))
             except Exception as exc:  # refused before sending (e.g. the producer is closed)
                 error = exc
             handed = {seq for seq, _ in futures}
