@@ -278,7 +278,8 @@ class VerifiedNodes:
         Returns:
             ``(known, root, nodes)``: whether the climb met a node remembered for ``batch`` with the same
             hash (the record is then in that verified batch), else the root it computed, and the
-            nodes it computed on the way (to remember once the root's signature is verified).
+            nodes it computed on the way, below the remembered one (to remember once the record is
+            known to be in a verified tree).
 
         Raises:
             ValueError: the climb met a node remembered for ``batch`` at the same place with another
@@ -300,6 +301,8 @@ class VerifiedNodes:
 
     def remember(self, batch: object, nodes: list[tuple[int, int, bytes]]) -> None:
         """Remember nodes of a verified tree."""
+        if not nodes:
+            return
         with self._lock:
             for lo, hi, node in nodes:
                 self._nodes[(batch, lo, hi)] = node

@@ -342,7 +342,8 @@ class TrustStore:
             if not known:
                 signature = decode_signature(signature_raw)
                 trusted.public_key.verify(signature, root_statement(trusted.key_id, place.size, root))
-                self._verified.remember(batch, nodes)
+            # The nodes climbed through lead to a verified root: the next records of the batch stop there.
+            self._verified.remember(batch, nodes)
         except (InvalidSignature, ValueError) as exc:
             raise BadSignature(
                 f"batch signature by {trusted.key_id} of {trusted.agency} does not cover this record at leaf "
