@@ -18,7 +18,15 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from bus import ConfigError, EnlaceSettings, TransportError, check_record_age, load_settings
 from bus.codec import Codec, SchemaSource
 from bus.encryption import FieldEncryption, Keyring, encryption_problems
-from bus.identity import AgencyKey, TrustAnchor, TrustStore, TrustTopicReader, check_agency_urn, load_key
+from bus.identity import (
+    MAX_BATCH_RECORDS,
+    AgencyKey,
+    TrustAnchor,
+    TrustStore,
+    TrustTopicReader,
+    check_agency_urn,
+    load_key,
+)
 from bus.records import Catalog, RecordType, catalog
 from bus.tracing import SendSpan, Telemetry, configure_from_env
 from bus.transport import (
@@ -30,6 +38,7 @@ from bus.transport import (
     check_consumer_config,
     check_producer_config,
 )
+from connectors._batches import SigningBatcher, sign_outgoing
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound, Limits
 from connectors._outbound import Outbound
@@ -44,6 +53,9 @@ __all__ = ["AgencyConnector"]
 _BROKER_DEFAULT_MAX_BYTES = 1_048_588
 # How long run() and close() wait for the outbox to be sent; what is left is sent on the next start.
 _FLUSH_TIMEOUT_S = 10.0
+# The most records one batch signature covers: a burst of publish_async calls (or an outbox round)
+# costs one Ed25519 signature per this many records; each record's audit path is then 9 hashes.
+_BATCH_RECORDS = 500
 
 
 def _default_store_path(agency: str) -> Path:
@@ -97,6 +109,9 @@ class AgencyConnector:
             key files or folders to read it from; ``settings.encryption_keys`` when omitted. Without
             it the connector still sends encrypted fields (to its readers' published keys), but
             cannot open the ones sent to it (``cannot-decrypt``).
+        batch_records: the most records one batch signature covers (records published together, or
+            sent together by the outbox, are signed together; they wait at most the producer's
+            ``linger_ms`` for it). 1 signs every record alone (signed form 2).
         tracer_provider, meter_provider: OpenTelemetry providers; the global ones (configured from
             ``OTEL_*``) by default.
         producer_config, consumer_config: kafka-python settings overriding Enlace's defaults (checked
@@ -120,6 +135,7 @@ class AgencyConnector:
         store_schema: str = "",
         signatures: bool = True,
         encryption_keys: Keyring | str | os.PathLike[str] | None = None,
+        batch_records: int = _BATCH_RECORDS,
         tracer_provider: Any = None,
         meter_provider: Any = None,
         producer_config: dict[str, Any] | None = None,
@@ -138,6 +154,12 @@ class AgencyConnector:
         self.signatures = signatures
         keys = encryption_keys if encryption_keys is not None else self.settings.encryption_keys
         self._keyring = keys if isinstance(keys, Keyring) else Keyring.load(agency, keys) if keys else Keyring()
+        if not 1 <= batch_records <= MAX_BATCH_RECORDS:
+            raise ConfigError(
+                f"batch_records is {batch_records}: a batch signature covers 1 to {MAX_BATCH_RECORDS} records"
+            )
+        self._batch_records = batch_records
+        self._batcher: SigningBatcher | None = None
         if tracer_provider is None or meter_provider is None:
             configure_from_env(agency)
         self.catalog = records or catalog()
@@ -194,6 +216,8 @@ class AgencyConnector:
             TransportError: Kafka did not acknowledge it in time.
         """
         future = self.publish_async(record, ce_id=ce_id)
+        if self._batcher is not None:
+            self._batcher.flush()  # a lone record waits for no batch-mates
         try:
             return future.result(timeout=timeout)
         except FutureTimeout as exc:
@@ -203,12 +227,18 @@ class AgencyConnector:
         """Like :meth:`publish`, but return at once with a future of the :class:`Delivery`.
 
         Refusals (policy, validation, size, schema) are raised here, before anything is sent; the
-        future fails only with a :class:`TransportError`. Records keep their order per key.
+        future fails only with a :class:`TransportError`. Records keep their order per key. Records
+        published in a burst are signed together (one batch signature, at most ``batch_records``),
+        each waiting at most the producer's linger for its batch.
         """
         outbound = self._outbound_ready()
         record_type = outbound.record_type(record)
         prepared = outbound.prepare(record_type, record.to_avro(), ce_id=ce_id)
         assert self._producer is not None
+        if self._batcher is not None:
+            waiting = _Outcome(prepared.topic, prepared.ce_id, prepared.span)
+            self._batcher.add(prepared, waiting)
+            return waiting.delivery
         try:
             sent = self._producer.send(prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers)
         except TransportError as exc:
@@ -221,6 +251,8 @@ class AgencyConnector:
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every record published asynchronously is acknowledged or failed."""
+        if self._batcher is not None:
+            self._batcher.flush()
         if self._producer is not None:
             self._producer.flush(timeout)
 
@@ -230,16 +262,25 @@ class AgencyConnector:
                 if self.signatures and self._key is None:
                     raise ConfigError(f"{self.agency} has no signing key: pass key= to publish")
                 self._producer = self._producer or Producer(self.kafka, **self._producer_config)
+                signing_key = self._key if self.signatures else None
                 self._outbound = Outbound(
                     agency=self.agency,
                     codec=self._codec,
                     catalog=self.catalog,
-                    signing_key=self._key if self.signatures else None,
+                    signing_key=signing_key,
                     telemetry=self.telemetry,
                     size_limit=self._size_limit,
                     topic_prefix=self.settings.topic_prefix,
                     encryption=FieldEncryption(self.catalog.policy, reader_key=self._reader_key),
+                    batch_records=self._batch_records,
                 )
+                if signing_key is not None:
+                    self._batcher = SigningBatcher(
+                        signing_key,
+                        self._producer.send,
+                        max_records=self._batch_records,
+                        max_wait_s=self._producer.linger_ms / 1000,
+                    )
             return self._outbound
 
     def _reader_key(self, reader: str) -> X25519PublicKey | None:
@@ -288,6 +329,7 @@ class AgencyConnector:
                 self._publisher = OutboxPublisher(
                     self._store,
                     self._send_prepared,
+                    sign=self._sign_outgoing,
                     retention_s=self.settings.store_retention_s,
                     name=f"outbox-{self.agency.rsplit(':', 1)[-1]}",
                     flush=self._producer.flush,
@@ -295,13 +337,20 @@ class AgencyConnector:
             return self._store
 
     def _prepare_for_outbox(self, record: Any) -> Outgoing:
-        """Model → signed bytes, once, at emit time, in the caller's trace context."""
+        """Model → bytes, once, at emit time, in the caller's trace context (signed when sent)."""
         outbound = self._outbound_ready()
         prepared = outbound.prepare(outbound.record_type(record), record.to_avro())
         # The span ends when the record is stored: the send may happen in another process after a
         # crash, and the consumer span of the receiver is a child of this one either way.
         prepared.span.finish()
         return Outgoing(prepared.topic, prepared.key, prepared.value, prepared.headers, prepared.ce_id)
+
+    def _sign_outgoing(self, rows: list[Outgoing]) -> list[Outgoing]:
+        """One outbox round's records, signed together (batches of at most ``batch_records``)."""
+        if not self.signatures or self._key is None:
+            return rows
+        signed = sign_outgoing(self._key, rows, max_records=self._batch_records)
+        return [Outgoing(r.topic, r.key, r.value, headers, r.ce_id) for r, headers in zip(rows, signed, strict=True)]
 
     def _send_prepared(self, outgoing: Outgoing) -> Any:
         assert self._producer is not None
@@ -450,6 +499,8 @@ class AgencyConnector:
         """Stop, send what the outbox holds (waiting a bounded time), flush what was published, and
         release every connection."""
         self.stop()
+        if self._batcher is not None:
+            self._batcher.close()
         if self._publisher is not None:
             self._publisher.stop(flush_timeout=_FLUSH_TIMEOUT_S)
         if self._store is not None:

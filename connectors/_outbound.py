@@ -1,7 +1,9 @@
-"""From a typed record to signed Kafka bytes: policy, validation, encryption of the fields the policy
-encrypts, encoding, envelope, signature.
+"""From a typed record to Kafka bytes: policy, validation, encryption of the fields the policy
+encrypts, encoding, envelope.
 
-Everything here happens before anything is sent, so a refused record never reaches Kafka.
+Everything here happens before anything is sent, so a refused record never reaches Kafka. The
+signature comes after, when the records sent together are known (``connectors/_batches.py``): the
+size check leaves room for the signature headers of a batch of ``batch_records``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from bus import PolicyViolation, ValidationError
 from bus.codec import Codec
 from bus.encryption import ENCRYPTION_HEADER, FieldEncryption, RecordIdentity
 from bus.envelope import event_type, new_envelope, new_event_id
-from bus.identity import AgencyKey, sign_headers
+from bus.identity import AgencyKey, signing_overhead
 from bus.records import Catalog, RecordType, check
 from bus.tracing import SendSpan, Telemetry
 
@@ -64,10 +66,12 @@ class Outbound:
         size_limit: Callable[[str], int],
         topic_prefix: str = "",
         encryption: FieldEncryption | None = None,
+        batch_records: int = 1,
     ) -> None:
         self._agency, self._codec, self._catalog = agency, codec, catalog
         self._encryption = encryption
         self._signing_key, self._telemetry, self._size_limit = signing_key, telemetry, size_limit
+        self._batch_records = batch_records
         self._topic_prefix = topic_prefix
         self._topics: dict[RecordType, str] = {}  # the policy is fixed for the process: checked once per type
 
@@ -76,11 +80,12 @@ class Outbound:
         return self._catalog.for_model(type(record))
 
     def prepare(self, record_type: RecordType, data: dict[str, Any], *, ce_id: str | None = None) -> Prepared:
-        """Check, encrypt, encode, wrap, sign; ``ce_id`` is the caller's (an outbox resending a record) or new.
+        """Check, encrypt, encode, wrap; ``ce_id`` is the caller's (an outbox resending a record) or new.
 
         Validation runs on the clear values; the fields the policy encrypts are then sealed for the
         record's readers (``bus.encryption``), their wrapped data keys in the signed header
-        ``enlace_encryption``.
+        ``enlace_encryption``. The record is not signed yet: it is signed with the records sent with
+        it (``sign_batch``).
 
         Raises:
             PolicyViolation: this agency may not publish the record, or it has no topic, or a field the
@@ -107,8 +112,6 @@ class Outbound:
         headers = envelope.to_headers()
         if sealed is not None:
             headers.append((ENCRYPTION_HEADER, sealed))
-        if self._signing_key is not None:
-            headers = sign_headers(self._signing_key, headers, key, value, topic=topic)
         self._check_size(record_type, topic, key, value, headers, span)
         return Prepared(topic, key, value, headers, envelope.id, span)
 
@@ -152,6 +155,8 @@ class Outbound:
         span: SendSpan,
     ) -> None:
         size = len(value) + len(key or b"") + sum(len(n) + len(v) for n, v in headers) + _FRAMING_BYTES
+        if self._signing_key is not None:
+            size += signing_overhead(topic, batch_records=self._batch_records)
         limit = self._size_limit(topic)
         if size > limit:
             error = ValidationError(

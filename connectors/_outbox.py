@@ -38,6 +38,12 @@ Send = Callable[[Outgoing], Any]
 """Sends one prepared record; returns a future whose ``get(timeout)`` waits for the acknowledgement."""
 Flush = Callable[[float], Any]
 """Sends what the producer holds now, not after its linger, and waits (at most the given seconds)."""
+Sign = Callable[[list[Outgoing]], list[Outgoing]]
+"""Signs the records of one round together (a batch signature), in order."""
+
+
+def _unsigned(outgoing: list[Outgoing]) -> list[Outgoing]:
+    return outgoing
 
 
 class OutboxPublisher:
@@ -51,6 +57,8 @@ class OutboxPublisher:
         name: the thread's name.
         flush: makes the producer send a round's records at once (the producer's ``flush``); None
             leaves them to the producer's linger.
+        sign: signs each round's records together before they are sent (rows are stored unsigned);
+            by default they are sent as stored.
         first_backoff_s, max_backoff_s: the wait after a first failure, doubled after each further
             one up to the maximum.
     """
@@ -64,10 +72,11 @@ class OutboxPublisher:
         prune_every_s: float = 3600.0,
         name: str,
         flush: Flush | None = None,
+        sign: Sign = _unsigned,
         first_backoff_s: float = _FIRST_BACKOFF_S,
         max_backoff_s: float = _MAX_BACKOFF_S,
     ) -> None:
-        self._store, self._send, self._flush = store, send, flush
+        self._store, self._send, self._flush, self._sign = store, send, flush, sign
         self._first_backoff_s, self._max_backoff_s = first_backoff_s, max_backoff_s
         self._retention_s, self._prune_every_s = retention_s, prune_every_s
         self._condition = threading.Condition()
@@ -164,8 +173,9 @@ class OutboxPublisher:
             sent: list[int] = []
             error: Exception | None = None
             try:
-                for row in rows:
-                    futures.append((row.seq, self._send(row.outgoing)))
+                signed = self._sign([row.outgoing for row in rows])
+                for row, outgoing in zip(rows, signed, strict=True):
+                    futures.append((row.seq, self._send(outgoing)))
             except Exception as exc:  # refused before sending (e.g. the producer is closed)
                 error = exc
             handed = {seq for seq, _ in futures}

@@ -77,7 +77,8 @@ class Position:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A record prepared for Kafka (validated, encoded, wrapped and signed), as the outbox keeps it."""
+    """A record prepared for Kafka (validated, encoded, wrapped), as the outbox keeps it; the outbox
+    publisher signs the records it sends together (one batch signature) just before sending them."""
 
     topic: str
     key: bytes | None
@@ -152,9 +153,10 @@ class Transaction:
     def emit(self, record: Any) -> str:
         """Prepare a record for sending now and keep it in the outbox; it is sent after the commit.
 
-        The record is checked, encoded, wrapped in its envelope (carrying the current trace context,
-        so it continues the trace of the record being handled) and signed here, once; a resend after
-        a crash sends the same bytes, so receivers deduplicate it by its ce_id.
+        The record is checked, encoded and wrapped in its envelope (carrying the current trace context,
+        so it continues the trace of the record being handled) here, once; it is signed with the
+        records sent with it. A resend after a crash sends the same record with the same ce_id (its
+        signature may differ: another batch), so receivers deduplicate it by its ce_id.
 
         Args:
             record: a generated record model instance (e.g. ``CaseOpened(...)``).

@@ -6,11 +6,16 @@ Kafka headers (``enlace_signature``, ``enlace_keyid``, ``enlace_sigv``, ``enlace
 canonical form is documented in ``bus/identity/_signing.py``). Receivers learn public keys from a compacted trust topic
 (``enlace.trust``), believing only records the interoperability authority signed (the pinned trust
 anchor, ``bus.identity._anchor``), and refuse records whose key is unknown, revoked or expired, whose sender is not
-the key's agency, or whose bytes were altered.
+the key's agency, or whose bytes were altered. Records sent together may be signed together
+(signed form 3, ``enlace_sigv`` = ``3``: one signature over a Merkle tree of their digests, each
+record carrying its leaf index and audit path in ``enlace_batch`` and ``enlace_proof``; documented
+byte by byte in ``bus/identity/_batch.py``), and each still verifies alone.
 """
 
 from bus.identity._anchor import AUTHORITY, MAX_VALIDITY, TrustAnchor, TrustStatement, UntrustedRecord
+from bus.identity._batch import MAX_BATCH_RECORDS, sign_batch, signing_overhead
 from bus.identity._errors import (
+    BadBatchProof,
     BadSignature,
     DuplicateHeader,
     ExpiredKey,
@@ -23,7 +28,10 @@ from bus.identity._errors import (
 )
 from bus.identity._keys import AgencyKey, check_agency_urn, generate_key, key_id_for, load_key
 from bus.identity._signing import (
+    BATCH_HEADER,
+    BATCH_SIGNATURE_VERSION,
     KEY_ID_HEADER,
+    PROOF_HEADER,
     SIGNATURE_HEADER,
     SIGNATURE_VERSION,
     SIGNATURE_VERSION_HEADER,
@@ -38,14 +46,19 @@ from bus.identity._trust_topic import DEFAULT_TRUST_TOPIC, TrustTopicReader, pub
 
 __all__ = [
     "AUTHORITY",
+    "BATCH_HEADER",
+    "BATCH_SIGNATURE_VERSION",
     "DEFAULT_TRUST_TOPIC",
     "KEY_ID_HEADER",
+    "MAX_BATCH_RECORDS",
     "MAX_VALIDITY",
+    "PROOF_HEADER",
     "SIGNATURE_HEADER",
     "SIGNATURE_VERSION",
     "SIGNATURE_VERSION_HEADER",
     "TOPIC_HEADER",
     "AgencyKey",
+    "BadBatchProof",
     "BadSignature",
     "DuplicateHeader",
     "ExpiredKey",
@@ -69,5 +82,7 @@ __all__ = [
     "load_key",
     "publish_trusted_key",
     "record_digest",
+    "sign_batch",
     "sign_headers",
+    "signing_overhead",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bus._errors import SignatureError
 
 __all__ = [
+    "BadBatchProof",
     "BadSignature",
     "DuplicateHeader",
     "ExpiredKey",
@@ -71,3 +72,10 @@ class WrongTopic(SignatureError):
     it was copied, or sent, where its sender did not mean it to go."""
 
     reason = "wrong-topic"
+
+
+class BadBatchProof(SignatureError):
+    """A batch-signed record's place in its batch (``enlace_batch``) or audit path (``enlace_proof``)
+    is missing or malformed: no leaf index below the batch size, or a path of the wrong length."""
+
+    reason = "bad-batch-proof"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from bus.identity._anchor import TrustStatement, UntrustedRecord
+from bus.identity._batch import VerifiedNodes, leaf_hash, parse_batch_place, root_statement
 from bus.identity._errors import (
+    BadBatchProof,
     BadSignature,
     DuplicateHeader,
     ExpiredKey,
@@ -27,19 +29,28 @@ from bus.identity._errors import (
 )
 from bus.identity._keys import AgencyKey
 from bus.identity._signing import (
+    BATCH_HEADER,
+    BATCH_SIGNATURE_VERSION,
     KEY_ID_HEADER,
+    PROOF_HEADER,
     SIGNATURE_HEADER,
     SIGNATURE_VERSION,
     SIGNATURE_VERSION_HEADER,
     TOPIC_HEADER,
+    HeaderLayout,
     decode_signature,
+    header_layout,
     record_digest,
 )
 
 __all__ = ["TrustStore", "TrustedKey"]
 
 _SOURCE_HEADER = "ce_source"
-_VERIFY_HEADERS = frozenset({KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER, _SOURCE_HEADER})
+_VERIFY_HEADERS = frozenset(
+    {KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER, _SOURCE_HEADER}
+    | {BATCH_HEADER, PROOF_HEADER}
+)
+_FORMS = (SIGNATURE_VERSION.encode(), BATCH_SIGNATURE_VERSION.encode())
 _KEY_ID = re.compile(rb"ed25519:[0-9a-f]{32}")
 # After an unknown key id, how long before asking the trust topic again for that same id: bounds the
 # work a flood of records with made-up key ids can cause.
@@ -176,15 +187,26 @@ class TrustStore:
     Thread-safe for one writer (the trust topic reader) and many verifiers. When a record names a key
     id the store does not hold, ``refresh`` (if given) is asked to catch up with the trust topic once
     before the record is refused: a key published just before a record is then always found.
+
+    Batch-signed records (form 3) are verified one by one like any other; the store remembers the
+    trees whose root signature it verified (at most ``max_verified_nodes`` inner nodes), so the other
+    records of a batch cost a few hashes, not a signature check.
     """
 
-    def __init__(self, keys: Iterable[TrustedKey] = (), *, refresh: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self,
+        keys: Iterable[TrustedKey] = (),
+        *,
+        refresh: Callable[[], object] | None = None,
+        max_verified_nodes: int = 65_536,
+    ) -> None:
         self._keys: dict[str, TrustedKey] = {k.key_id: k for k in keys}
         self._issued: dict[str, datetime] = {}  # when the registration in force was issued
         self._revocations: dict[str, tuple[datetime, str]] = {}  # final: never cleared
         self._refresh = refresh
         self._last_refresh: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._verified = VerifiedNodes(max_verified_nodes)
 
     def add(self, trusted: TrustedKey) -> None:
         """Trust ``trusted`` (replacing an earlier record for the same key id, e.g. a revocation)."""
@@ -266,7 +288,7 @@ class TrustStore:
         topic: str,
         now: datetime | None = None,
     ) -> TrustedKey:
-        """Check a record's signature (signed form version 2) and the topic it names; return the key.
+        """Check a record's signature (signed form 2, or 3 for a batch) and the topic it names; return the key.
 
         Any header value is accepted as input (NULL, empty, not UTF-8, repeated): each is a refusal
         with its reason, never another exception.
@@ -283,19 +305,21 @@ class TrustStore:
 
         Raises:
             MissingSignature, UnsupportedSignatureVersion, DuplicateHeader, UnknownKey, RevokedKey,
-                ExpiredKey, SenderMismatch, BadSignature, WrongTopic: each a SignatureError whose
-                ``reason`` names the failure.
+                ExpiredKey, SenderMismatch, BadBatchProof, BadSignature, WrongTopic: each a
+                SignatureError whose ``reason`` names the failure.
         """
-        headers = list(headers)
-        found = _signature_headers(headers)
+        if not isinstance(headers, (list, tuple)):
+            headers = list(headers)
+        layout = header_layout(headers)
+        found = _signature_headers(headers, layout)
         key_id_raw, signature_raw = found.get(KEY_ID_HEADER), found.get(SIGNATURE_HEADER)
         version = found.get(SIGNATURE_VERSION_HEADER)
         if not key_id_raw and not signature_raw and version is None:
             raise MissingSignature(f"record has no {KEY_ID_HEADER}/{SIGNATURE_HEADER} header: it is unsigned")
-        if version != SIGNATURE_VERSION.encode():
+        if version not in _FORMS:
             raise UnsupportedSignatureVersion(
-                f"record is signed in form {_shown_version(version)}; receivers accept only form {SIGNATURE_VERSION} "
-                f"({SIGNATURE_VERSION_HEADER}={SIGNATURE_VERSION}), which binds a record to its topic"
+                f"record is signed in form {_shown_version(version)}; receivers accept forms {SIGNATURE_VERSION} "
+                f"and {BATCH_SIGNATURE_VERSION} (a batch) in {SIGNATURE_VERSION_HEADER}, binding records to topics"
             )
         if not key_id_raw or not signature_raw:
             missing = KEY_ID_HEADER if not key_id_raw else SIGNATURE_HEADER
@@ -310,16 +334,19 @@ class TrustStore:
                 key_id=key_id,
                 agency=trusted.agency,
             )
-        try:
-            signature = decode_signature(signature_raw)
-            trusted.public_key.verify(signature, record_digest(headers, key, value))
-        except (InvalidSignature, ValueError) as exc:
-            raise BadSignature(
-                f"signature by {key_id} of {trusted.agency} does not match the record's "
-                "topic, headers, key and payload: it was altered after signing",
-                key_id=key_id,
-                agency=trusted.agency,
-            ) from exc
+        if version == _FORMS[0]:
+            try:
+                signature = decode_signature(signature_raw)
+                trusted.public_key.verify(signature, record_digest(headers, key, value, layout=layout))
+            except (InvalidSignature, ValueError) as exc:
+                raise BadSignature(
+                    f"signature by {key_id} of {trusted.agency} does not match the record's "
+                    "topic, headers, key and payload: it was altered after signing",
+                    key_id=key_id,
+                    agency=trusted.agency,
+                ) from exc
+        else:
+            self._verify_in_batch(trusted, found, signature_raw, record_digest(headers, key, value, layout=layout))
         if found.get(TOPIC_HEADER) != topic.encode():
             raise WrongTopic(
                 f"record signed by {trusted.agency} for another topic than {topic} (its {TOPIC_HEADER}): "
@@ -328,6 +355,37 @@ class TrustStore:
                 agency=trusted.agency,
             )
         return trusted
+
+    def _verify_in_batch(
+        self, trusted: TrustedKey, found: dict[str, bytes | None], signature_raw: bytes, digest: bytes
+    ) -> None:
+        """Check a form-3 record: its digest, place and audit path lead to a root its key signed."""
+        try:
+            place = parse_batch_place(found.get(BATCH_HEADER), found.get(PROOF_HEADER))
+        except ValueError as exc:
+            raise BadBatchProof(
+                f"record signed by {trusted.key_id} of {trusted.agency} in a batch: {exc}",
+                key_id=trusted.key_id,
+                agency=trusted.agency,
+            ) from exc
+        try:
+            # The batch is known by its signature's header bytes: a record of a verified batch needs
+            # them neither decoded nor checked again.
+            batch = (trusted.key_id, place.size, bytes(signature_raw))
+            known, root, nodes = self._verified.climb(batch, leaf_hash(digest), place)
+            if not known:
+                signature = decode_signature(signature_raw)
+                trusted.public_key.verify(signature, root_statement(trusted.key_id, place.size, root))
+            # The nodes climbed through lead to a verified root: the next records of the batch stop there.
+            self._verified.remember(batch, nodes)
+        except (InvalidSignature, ValueError) as exc:
+            raise BadSignature(
+                f"batch signature by {trusted.key_id} of {trusted.agency} does not cover this record at leaf "
+                f"{place.index} of {place.size}: the record's topic, headers, key or payload was altered, its "
+                "leaf index or audit path changed, or it was joined to another batch's signature",
+                key_id=trusted.key_id,
+                agency=trusted.agency,
+            ) from exc
 
     def _lookup(self, key_id: str) -> TrustedKey:
         trusted = self._keys.get(key_id)
@@ -349,19 +407,17 @@ class TrustStore:
             return True
 
 
-def _signature_headers(headers: list[tuple[str, bytes | None]]) -> dict[str, bytes | None]:
+def _signature_headers(headers: Sequence[tuple[str, bytes | None]], layout: HeaderLayout) -> dict[str, bytes | None]:
     """The headers verification reads, each at most once.
 
     Raises:
         DuplicateHeader: one of them occurs twice (which one would count?).
     """
-    found: dict[str, bytes | None] = {}
-    for name, value in headers:
-        if name in _VERIFY_HEADERS:
-            if name in found:
-                raise DuplicateHeader(f"header {name!r} occurs twice; a signed header must be unique", header=name)
-            found[name] = value
-    return found
+    if layout.repeated:
+        for name in sorted(layout.repeated & _VERIFY_HEADERS):
+            raise DuplicateHeader(f"header {name!r} occurs twice; a signed header must be unique", header=name)
+    positions = layout.positions
+    return {name: headers[positions[name]][1] for name in _VERIFY_HEADERS if name in positions}
 
 
 def _key_id(raw: bytes) -> str:

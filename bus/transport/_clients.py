@@ -187,6 +187,7 @@ class Producer:
         )
         self._principal = _principal(client)
         self.max_request_size: int = config.get("max_request_size", 1_048_576)
+        self.linger_ms: float = float(config.get("linger_ms", 0))
 
     def send(
         self, topic: str, *, key: bytes | None, value: bytes | None, headers: _SentHeaders, partition: int | None = None

@@ -289,7 +289,10 @@ def _key_cases() -> list[Case]:
         Case("the owner's key id, another agency's signature", "bad-signature", lambda f: _swapped_signature(f)),
         Case("the signature of another record", "bad-signature", lambda f: _borrowed_signature(f)),
         Case("enlace_sigv 1 on a form-2 signature", "unsupported-signature-version", lambda f: _version(f, b"1")),
-        Case("enlace_sigv 3", "unsupported-signature-version", lambda f: _version(f, b"3")),
+        Case(
+            "enlace_sigv 3 on a form-2 signature (no place in a batch)", "bad-batch-proof", lambda f: _version(f, b"3")
+        ),
+        Case("enlace_sigv 4", "unsupported-signature-version", lambda f: _version(f, b"4")),
         Case("a signed header added after signing", "bad-signature", lambda f: f.tampered(_add("ce_partitionkey"))),
     ]
 
