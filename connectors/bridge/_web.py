@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -346,6 +347,22 @@ def create_app(bridge: Bridge) -> FastAPI:
         agency(request)
         return JSONResponse({"keys": [jwk_of(bridge.signer.key_id, bridge.signer.public_key)]})
 
+    records = [n for n in bridge.catalog.names() if bridge.catalog.get(n).topic is not None]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["name"] == "cluster_id":  # the one cluster this bridge serves
+                            parameter["schema"]["enum"] = [bridge.cluster_id]
+                        elif parameter["name"] == "record_name":  # the catalog's records with a topic
+                            parameter["schema"]["enum"] = records
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
