@@ -204,6 +204,8 @@ class Bridge:
         ack_deadline_s: how long a fetched record stays leased before it is offered again.
         signer: the callbacks' signer (a new key when omitted).
         webhook_timeout_s: how long one callback may take.
+        schema_source: the connectors' schema source (a registry client on each agency's
+            ``registry_url`` by default; benchmarks pass an in-memory one).
     """
 
     def __init__(
@@ -216,6 +218,7 @@ class Bridge:
         ack_deadline_s: float = 30.0,
         signer: CallbackSigner | None = None,
         webhook_timeout_s: float = 10.0,
+        schema_source: Any = None,
     ) -> None:
         self.agencies = agencies
         self.cluster_id = cluster_id
@@ -228,6 +231,7 @@ class Bridge:
         self._running: dict[tuple[str, str], _Running] = {}
         self._lock = threading.Lock()
         self._http = httpx.Client(timeout=webhook_timeout_s, follow_redirects=False)
+        self._schema_source = schema_source
 
     # -- agencies ----------------------------------------------------------------------------------
     def connector(self, agency: str) -> AgencyConnector:
@@ -242,6 +246,7 @@ class Bridge:
                     settings=setup.settings,
                     store_path=self._store_dir / f"bridge-{name}.sqlite3",
                     records=self.catalog,
+                    schema_source=self._schema_source,
                 )
             return self._connectors[agency]
 

@@ -77,8 +77,7 @@ def demo(
     )
     typer.echo(f"answers: {sum(1 for v in infos if v['status'] == 'answered')} of {len(infos)} information requests")
     if "bridge" in stack.urls:
-        from ops.stack._demo import archive_through_bridge
-        from ops.stack._stack import BRIDGE_AGENCIES, bridge_client_context
+        from ops.stack import BRIDGE_AGENCIES, archive_through_bridge, bridge_client_context
 
         answered = sum(1 for v in infos if v["status"] == "answered")
         context = bridge_client_context(stack.bridge_dir, BRIDGE_AGENCIES[0])
