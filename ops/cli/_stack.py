@@ -17,8 +17,8 @@ def _say(line: str) -> None:
 def up() -> None:
     """Start Kafka, the registry, the schemas, the agencies' keys, the four agencies and Zipkin.
 
-    Then prints `kafka: BOOTSTRAP` and, as the last three lines, the URLs: `portal: URL`,
-    `registry: URL`, `dashboard: URL`. Each agency's Kafka client properties file:
+    Then prints `kafka: BOOTSTRAP`, `bridge: URL` (the HTTP bridge, mutual TLS) and, as the last three
+    lines, the URLs: `portal: URL`, `registry: URL`, `dashboard: URL`. Each agency's Kafka client properties file:
     `enlace agency client-config URN`.
     """
     settings = load_settings()

@@ -222,3 +222,51 @@ def test_a_webhook_that_fails_three_times_then_succeeds_receives_the_record_once
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_curl_publishes_and_fetches_as_the_readme_shows(served_bridge, tmp_path) -> None:
+    served = served_bridge({CRM: None, PORTAL: None})
+    tls = {}
+    for agency in (CRM, PORTAL):
+        cert, key = served.certificates.issue(agency, served.directory / "clients")
+        tls[agency] = ["--cert", str(cert), "--key", str(key), "--cacert", str(served.certificates.ca_file)]
+    body = tmp_path / "case.json"
+    body.write_text(json.dumps(_produce(case_json(40))))
+
+    def curl(agency: str, *args: str) -> dict:
+        done = subprocess.run(
+            ["curl", "-sS", "--fail-with-body", *tls[agency], *args], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    produced = curl(
+        CRM,
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        'Idempotency-Key: "case-40"',
+        "--data-binary",
+        f"@{body}",
+        f"{served.url}{served.records_url}",
+    )
+    subscriptions = f"{served.url}/v3/clusters/enlace/subscriptions"
+    curl(
+        PORTAL,
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        '{"name": "curl", "records": ["CaseOpened"]}',
+        subscriptions,
+    )
+    fetched = curl(PORTAL, f"{subscriptions}/curl/records?max_wait_ms=30000")
+    assert [r["ce_id"] for r in fetched["records"]] == [produced["ce_id"]]
+    acked = curl(
+        PORTAL,
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        json.dumps({"ce_ids": [produced["ce_id"]]}),
+        f"{subscriptions}/curl/acknowledgements",
+    )
+    assert acked == {"acknowledged": 1}
