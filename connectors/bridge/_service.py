@@ -152,7 +152,8 @@ class PullQueue:
                     return [offered.item]
                 if now >= deadline or self._stopping:
                     return []
-                self._cond.wait(min(deadline - now, offered.leased_until - now if offered else 0.5, 0.5))
+                lease_left = offered.leased_until - now if offered is not None else 0.5
+                self._cond.wait(max(0.01, min(deadline - now, lease_left, 0.5)))
 
     def acknowledge(self, ce_ids: set[str]) -> int:
         with self._cond:

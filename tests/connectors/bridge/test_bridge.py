@@ -270,3 +270,29 @@ def test_curl_publishes_and_fetches_as_the_readme_shows(served_bridge, tmp_path)
         f"{subscriptions}/curl/acknowledgements",
     )
     assert acked == {"acknowledged": 1}
+
+
+def test_the_worst_bodies_and_headers_get_a_4xx_naming_the_problem(served_bridge) -> None:
+    served = served_bridge({CRM: None})
+    url = served.records_url
+    with served.client(CRM) as crm:
+        huge = crm.post(
+            url, content=b"{" + b" " * (5 * 1024 * 1024) + b"}", headers={"content-type": "application/json"}
+        )
+        assert huge.status_code == 413
+        deep = crm.post(url, content=b"[" * 200_000, headers={"content-type": "application/json"})
+        assert deep.status_code == 400 and deep.json()["problems"][0]["rule"] == "json"
+        not_utf8 = crm.post(url, content=b"\xff\xfe{}", headers={"content-type": "application/x-ndjson"})
+        assert not_utf8.status_code == 400 and not_utf8.json()["problems"][0]["rule"] == "utf-8"
+        wrong_type = crm.post(url, content=b"caseId=1", headers={"content-type": "application/x-www-form-urlencoded"})
+        assert wrong_type.status_code == 415
+        extra = crm.post(url, json={"value": {"data": case_json(50)}, "key": "x"})
+        assert extra.status_code == 422 and extra.json()["problems"][0]["path"] == "/key"
+        unknown = crm.post("/v3/clusters/enlace/catalog/mx.gob.crm.NoSuchThing/records", json=_produce(case_json(51)))
+        assert unknown.status_code == 404 and unknown.json()["error_code"] == 404
+        too_long = crm.post(url, json=_produce(case_json(52)), headers={"Idempotency-Key": "k" * 300})
+        assert too_long.status_code == 400
+        bad_wait = crm.get("/v3/clusters/enlace/subscriptions/none/records", params={"max_wait_ms": "soon"})
+        assert bad_wait.status_code == 422 and bad_wait.json()["problems"]
+        bad_name = crm.post("/v3/clusters/enlace/subscriptions", json={"name": "../../etc", "records": ["CaseOpened"]})
+        assert bad_name.status_code == 422 and bad_name.json()["problems"][0]["rule"] == "subscription.name"
