@@ -9,6 +9,7 @@ import typer
 from bus import EnlaceError
 from ops.cli._acl import acl_app
 from ops.cli._agency import agency_app
+from ops.cli._bridge import bridge_app
 from ops.cli._dlq import dlq_app
 from ops.cli._exchange import exchange_app
 from ops.cli._kafka import kafka_app
@@ -33,6 +34,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(agency_app, name="agency")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(acl_app, name="acl")
+app.add_typer(bridge_app, name="bridge")
 app.add_typer(exchange_app)  # enlace publish, enlace consume
 
 

@@ -17,8 +17,8 @@ def _say(line: str) -> None:
 def up() -> None:
     """Start Kafka, the registry, the schemas, the agencies' keys, the four agencies and Zipkin.
 
-    Then prints `kafka: BOOTSTRAP` and, as the last three lines, the URLs: `portal: URL`,
-    `registry: URL`, `dashboard: URL`. Each agency's Kafka client properties file:
+    Then prints `kafka: BOOTSTRAP`, `bridge: URL` (the HTTP bridge, mutual TLS) and, as the last three
+    lines, the URLs: `portal: URL`, `registry: URL`, `dashboard: URL`. Each agency's Kafka client properties file:
     `enlace agency client-config URN`.
     """
     settings = load_settings()
@@ -33,6 +33,8 @@ def up() -> None:
         running = stack
         _say(f"Up. Logs and data in {stack_dir()}. Try: enlace demo; stop with: enlace down")
     typer.echo(f"kafka: {running.bootstrap_servers}")
+    if "bridge" in running.urls:
+        typer.echo(f"bridge: {running.urls['bridge']}")
     for name in ("portal", "registry", "dashboard"):
         typer.echo(f"{name}: {running.urls[name]}")
 
@@ -74,6 +76,13 @@ def demo(
         f"{counts['waiting for you']} waiting for the citizen, {counts['case opened']} with a caseworker"
     )
     typer.echo(f"answers: {sum(1 for v in infos if v['status'] == 'answered')} of {len(infos)} information requests")
+    if "bridge" in stack.urls:
+        from ops.stack import BRIDGE_AGENCIES, archive_through_bridge, bridge_client_context
+
+        answered = sum(1 for v in infos if v["status"] == "answered")
+        context = bridge_client_context(stack.bridge_dir, BRIDGE_AGENCIES[0])
+        archived = archive_through_bridge(stack.urls["bridge"], context, expected=answered, timeout_s=60, say=_say)
+        typer.echo(f"archive (bridge only): {archived} answers received through the bridge, {answered} expected")
     typer.echo(f"dead letters: {dead}")
     if result.unsettled:
         typer.echo(f"unsettled after {timeout:.0f}s: {len(result.unsettled)} (see enlace status)")

@@ -20,7 +20,7 @@ from ops.signin import DevAccount, sign_in
 from ops.stack._population import Citizen, citizens
 from ops.stack._stack import DEMO_CITIZENS
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "archive_through_bridge", "run_demo"]
 
 _SERVICE_CODES = list(SERVICES)
 _QUESTIONS = [
@@ -168,3 +168,35 @@ def _wait(client: httpx.Client, base: str, result: DemoResult, timeout_s: float,
         result.final[request_id] = _status(client, base, result, request_id)
     result.unsettled = sorted(pending)
     say(f"demo: {len(result.final) - len(pending)} of {len(result.final)} requests settled")
+
+
+def archive_through_bridge(
+    bridge_url: str, context: Any, *, expected: int, timeout_s: float, say: Callable[[str], None] = print
+) -> int:
+    """The national archive's part of the demo, over HTTPS only: subscribe to the transparency answers
+    through the bridge, long-poll and acknowledge each, until ``expected`` were archived (or the time is up).
+
+    Args:
+        bridge_url: the bridge's URL.
+        context: the archive's TLS context (``bridge_client_context``).
+        expected: how many answers the demo saw.
+        timeout_s: how long to keep fetching.
+
+    Returns:
+        How many answers the archive received and acknowledged.
+    """
+    archived: set[str] = set()
+    base = f"{bridge_url}/v3/clusters/enlace/subscriptions"
+    with httpx.Client(verify=context, timeout=40) as archive:
+        made = archive.post(base, json={"name": "answers", "records": ["InformationRequestAnswered"]})
+        if made.status_code not in (200, 201):
+            say(f"demo: the archive could not subscribe through the bridge: {made.text[:200]}")
+            return 0
+        deadline = time.monotonic() + timeout_s
+        while len(archived) < expected and time.monotonic() < deadline:
+            fetched = archive.get(f"{base}/answers/records", params={"max_wait_ms": 2000}).json()["records"]
+            if fetched:
+                archive.post(f"{base}/answers/acknowledgements", json={"ce_ids": [r["ce_id"] for r in fetched]})
+                archived.update(r["ce_id"] for r in fetched)
+    say(f"demo: the archive (bridge only) archived {len(archived)} answers")
+    return len(archived)

@@ -20,6 +20,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,8 @@ from ops.zipkin import ZipkinServer
 __all__ = ["DEMO_CITIZENS", "Stack", "stack_dir"]
 
 DEMO_CITIZENS = 40
+# Agencies that join only through the HTTP bridge (no process of their own; see schemas/policy.yaml).
+BRIDGE_AGENCIES = ("urn:mx:gob:archivo",)
 
 
 def _owners() -> list[str]:
@@ -161,6 +165,7 @@ class Stack:
             self._schemas(say)
             keys = self._keys(say)
             self._agencies(keys, say, demo_citizens)
+            self._bridge(say)
         except BaseException:
             say("start-up failed: stopping what was started")
             self.down(say=lambda _: None)
@@ -169,6 +174,7 @@ class Stack:
 
     def _kafka(self, settings: EnlaceSettings, say: Callable[[str], None]) -> None:
         principals = [OPERATOR_PRINCIPAL, REGISTRY_PRINCIPAL, *(principal_for(a.urn) for a in agencies())]
+        principals += [principal_for(urn) for urn in BRIDGE_AGENCIES]
         if settings.bootstrap_servers or settings.kafka_config:
             config = KafkaClientConfig.from_settings(settings)
             say(f"kafka: using {config.bootstrap_servers} ({config.source})")
@@ -346,6 +352,68 @@ class Stack:
             self.save()
         self.urls["portal"] = self.urls["portal"] + "/"
 
+    @property
+    def bridge_dir(self) -> Path:
+        """The bridge's folder: its configuration, TLS folder (``tls/``) and agencies' certificates (``clients/``)."""
+        return self.root / "bridge"
+
+    def _bridge(self, say: Callable[[str], None]) -> None:
+        """Start the HTTP bridge for the agencies that join only through it: each gets a signing key
+        (published), its own Kafka principal's properties and a client certificate naming its URN."""
+        import httpx
+
+        folder = private_dir(self.bridge_dir)
+        tls = folder / "tls"
+        self._run("bridge certificates", _cli("bridge", "certificates", str(tls)))
+        served: dict[str, dict[str, str]] = {}
+        for urn in BRIDGE_AGENCIES:
+            name = urn.rsplit(":", 1)[-1]
+            out = self._run(f"{name} key", _cli("agency", "keygen", urn, "--out", str(self.root / "keys" / name)))
+            key = out.strip().splitlines()[-1]
+            self._run(f"{name} key", _cli("agency", "publish-key", "--agency", urn, "--key-file", key))
+            self._run(
+                f"{name} certificate",
+                _cli("bridge", "issue", urn, "--tls-dir", str(tls), "--out", str(folder / "clients")),
+            )
+            served[urn] = {"key_file": key, "kafka_config": self.kafka_clients[principal_for(urn)]}
+        port = free_port()
+        config = {
+            "host": "127.0.0.1",
+            "port": port,
+            "tls_dir": str(tls),
+            "store": str(folder / "bridge.sqlite3"),
+            "callback_key": str(folder / "callbacks.key"),
+            "agencies": served,
+        }
+        write_private(folder / "bridge.json", json.dumps(config, indent=2))
+        say(f"bridge: starting the HTTP bridge for {', '.join(BRIDGE_AGENCIES)}")
+        process = ManagedProcess(
+            name="bridge",
+            argv=_cli("bridge", "serve", str(folder / "bridge.json")),
+            log=self.root / "logs" / "bridge.log",
+            env=self._env(principal_for(BRIDGE_AGENCIES[0])),
+            tied_to_parent=False,
+        )
+        process.start(timeout=60, progress=True)
+        self.processes.append(process)
+        url = f"https://127.0.0.1:{port}"
+        name = BRIDGE_AGENCIES[0].rsplit(":", 1)[-1]
+        context = bridge_client_context(self.bridge_dir, BRIDGE_AGENCIES[0])
+        ready = threading.Event()
+        deadline = time.monotonic() + 60
+        while not ready.is_set():  # no plain-HTTP health URL: the bridge answers only mutual TLS
+            try:
+                with httpx.Client(verify=context, timeout=5) as client:
+                    if client.get(f"{url}/openapi.json").status_code == 200:
+                        break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or not process.alive():
+                raise StartError(name, "the bridge did not answer", log=process.log, tail=process.log_tail())
+            ready.wait(0.3)
+        self.urls["bridge"] = url
+        self.save()
+
     def _sign_in(self, portal_port: int, say: Callable[[str], None], demo_citizens: int) -> dict[str, str]:
         """Start the development sign-in for the portal on ``portal_port``; returns the portal's settings."""
         say("sign-in: starting the development OpenID provider (oidc-provider; demo citizens only)")
@@ -423,6 +491,16 @@ class Stack:
             healthy = process.alive() and (process.health_url is None or http_ok(process.health_url, timeout=5))
             report[process.name] = {"pid": process.pid, "alive": process.alive(), "healthy": healthy, "detail": body}
         return report
+
+
+def bridge_client_context(bridge_dir: Path, agency: str) -> Any:
+    """The TLS context of an agency's bridge client: the bridge's CA, the agency's certificate."""
+    import ssl
+
+    name = agency.rsplit(":", 1)[-1]
+    context = ssl.create_default_context(cafile=str(bridge_dir / "tls" / "ca.pem"))
+    context.load_cert_chain(str(bridge_dir / "clients" / f"{name}.pem"), str(bridge_dir / "clients" / f"{name}.key"))
+    return context
 
 
 def _json(url: str) -> Any:

@@ -442,3 +442,15 @@ def test_no_curp_or_rfc_of_the_demo_is_in_a_log_or_an_exported_span(stack, scena
         if value in text
     )
     assert found == [], found
+
+
+def test_the_archive_receives_every_answer_through_the_bridge_only(stack, scenario):
+    from ops.stack import BRIDGE_AGENCIES, archive_through_bridge, bridge_client_context
+
+    answered = sum(1 for v in scenario.final.values() if v["kind"] == "information" and v["status"] == "answered")
+    assert answered > 0
+    context = bridge_client_context(stack.bridge_dir, BRIDGE_AGENCIES[0])
+    with httpx.Client(verify=context, timeout=10) as archive:
+        document = archive.get(f"{stack.urls['bridge']}/openapi.json").json()
+    assert "/v3/clusters/{cluster_id}/catalog/{record_name}/records" in document["paths"]
+    assert archive_through_bridge(stack.urls["bridge"], context, expected=answered, timeout_s=90) == answered
