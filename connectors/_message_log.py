@@ -751,7 +751,12 @@ class MessageLog:
                 _log.warning("message log of %s not written yet: %s", self.agency, exc)
 
     def close(self, *, publish_timeout_s: float = 5.0) -> None:
-        """Write what is queued, make a last checkpoint and publish it (waiting a bounded time), close."""
+        """Write what is queued, make a last checkpoint and publish it (waiting a bounded time), close.
+
+        Closing again does nothing.
+        """
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._wake.set()
         self._thread.join(timeout=30)
