@@ -64,6 +64,14 @@ class EnlaceSettings(BaseSettings):
             ``$XDG_DATA_HOME/enlace/<agency>.sqlite3``.
         store_retention_s: how long the store keeps processed ids, dead-lettered positions and sent
             outbox rows before pruning them.
+        message_log: keep the agency's tamper-evident message log (every record sent and received,
+            hash-chained; ``connectors/_message_log.py``). On by default; off only to measure its cost.
+        message_log_path: the log's SQLite file; unset means beside the store
+            (``<store name>.log.sqlite3``).
+        checkpoint_topic: the shared topic where every agency publishes its log's signed checkpoints
+            and reads the others' (witnessing them).
+        checkpoint_every: a checkpoint after this many new log entries...
+        checkpoint_interval_s: ...or after this many seconds with new entries, whichever comes first.
         max_record_bytes: the largest record a consumer handles (key, value and headers); a larger
             one is a dead letter ``too-large``. Default: a broker's default ``max.message.bytes``.
         max_clock_skew_s: how far a record's ``ce_time`` may be ahead of the receiver's clock
@@ -120,6 +128,11 @@ class EnlaceSettings(BaseSettings):
     # record is forgotten only after Kafka itself can no longer redeliver it (a consumer group reset
     # to the earliest offset replays at most 7 days; every id from then is still known).
     store_retention_s: float = Field(default=14 * 24 * 3600.0, gt=0)
+    message_log: bool = True
+    message_log_path: str | None = None
+    checkpoint_topic: str = Field(default="enlace.checkpoints", min_length=1)
+    checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
+    checkpoint_interval_s: float = Field(default=60.0, gt=0, le=24 * 3600.0)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
     max_clock_skew_s: float = Field(default=300.0, ge=0, le=24 * 3600.0)
     max_record_age_s: float = Field(default=14 * 24 * 3600.0, gt=0)

@@ -20,7 +20,9 @@ envelope, signature) → Kafka → ``_subscriber.Subscription`` (verification, d
 decoding, handler with retries, commit) → your handler; refusals go to ``_dead_letters`` (a handler
 refuses a record for good by raising ``RecordRefused(reason, message)``). What a
 handler (or ``connector.transaction()``) emits is prepared the same way, kept in the agency store's
-outbox (``_store``) and sent after the commit by ``_outbox``. Unit-test handlers with
+outbox (``_store``) and sent after the commit by ``_outbox``. Every record sent and received is
+appended to the agency's hash-chained message log (``_message_log``: checkpoints, witnessing,
+``verify_log``); ``_evidence`` builds and checks offline proofs of one record. Unit-test handlers with
 ``connectors.testing``.
 """
 
@@ -35,19 +37,44 @@ from connectors._dead_letters import (
     replay_dead_letters,
     replay_progress,
 )
+from connectors._evidence import PROOF_FORMAT, ProofError, ProofSummary, build_proof, check_proof
+from connectors._message_log import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointWitness,
+    LogEntry,
+    LogProblem,
+    LogVerification,
+    MessageLog,
+    WitnessedCheckpoint,
+    log_path_for,
+    read_checkpoint,
+    verify_log,
+    witnessed_in,
+)
 from connectors._received import Delivery, Received, RecordRefused
 from connectors._store import AgencyStore, Batch, Position, Transaction
 from connectors._subscriber import Handler, Subscription
 
 __all__ = [
     "DLQ_SUFFIX",
+    "PROOF_FORMAT",
     "AgencyConnector",
     "AgencyStore",
     "Batch",
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointWitness",
     "DeadLetter",
     "Delivery",
     "Handler",
+    "LogEntry",
+    "LogProblem",
+    "LogVerification",
+    "MessageLog",
     "Position",
+    "ProofError",
+    "ProofSummary",
     "Received",
     "RecordRefused",
     "RefusedReplay",
@@ -55,7 +82,14 @@ __all__ = [
     "ReplayProgress",
     "Subscription",
     "Transaction",
+    "WitnessedCheckpoint",
+    "build_proof",
+    "check_proof",
     "list_dead_letters",
+    "log_path_for",
+    "read_checkpoint",
     "replay_dead_letters",
     "replay_progress",
+    "verify_log",
+    "witnessed_in",
 ]

@@ -35,6 +35,8 @@ class _Unsigned(Protocol):
 
 
 class _Waiting(Protocol):
+    def signed(self, headers: list[tuple[str, bytes]]) -> None: ...
+
     def acknowledged(self, meta: Any) -> None: ...
 
     def failed(self, exc: TransportError) -> None: ...
@@ -127,6 +129,7 @@ class SigningBatcher:
                 waiting.failed(TransportError(f"records not signed: {exc}"))
             return
         for (record, waiting), headers in zip(pending, signed, strict=True):
+            waiting.signed(headers)
             try:
                 sent = self._send(record.topic, key=record.key, value=record.value, headers=headers)
             except TransportError as exc:

@@ -34,6 +34,7 @@ from bus.transport import (
     Consumer,
     KafkaClientConfig,
     Producer,
+    SendFuture,
     Topics,
     check_consumer_config,
     check_producer_config,
@@ -41,6 +42,7 @@ from bus.transport import (
 from connectors._batches import SigningBatcher, sign_outgoing
 from connectors._dead_letters import DeadLetterWriter
 from connectors._inbound import Inbound, Limits
+from connectors._message_log import CheckpointWitness, MessageLog, log_path_for
 from connectors._outbound import Outbound
 from connectors._outbox import OutboxPublisher
 from connectors._received import Delivery
@@ -70,23 +72,47 @@ class _Outcome:
     for their answer at once.
     """
 
-    __slots__ = ("ce_id", "delivery", "span", "topic")
+    __slots__ = ("ce_id", "delivery", "logged", "span", "topic")
 
-    def __init__(self, topic: str, ce_id: str, span: SendSpan) -> None:
-        self.topic, self.ce_id, self.span = topic, ce_id, span
+    def __init__(self, topic: str, ce_id: str, span: SendSpan, logged: tuple[MessageLog, Outgoing] | None) -> None:
+        self.topic, self.ce_id, self.span, self.logged = topic, ce_id, span, logged
         self.delivery: Future[Delivery] = Future()
+
+    def signed(self, headers: list[tuple[str, bytes]]) -> None:
+        """The record's headers as signed in its batch: what the message log keeps of it."""
+        if self.logged is not None:
+            log, unsigned = self.logged
+            self.logged = (log, Outgoing(unsigned.topic, unsigned.key, unsigned.value, headers, unsigned.ce_id))
 
     def acknowledged(self, meta: Acknowledged) -> None:
         self.span.finish(partition=meta.partition, offset=meta.offset)
+        if self.logged is not None:
+            _log_sent(*self.logged, meta)
         self.delivery.set_result(Delivery(meta.topic, meta.partition, meta.offset, self.ce_id))
 
     def failed(self, exc: TransportError) -> None:
         self.span.finish(error=exc)
+        if self.logged is not None:
+            _log_sent(*self.logged, None)
         self.delivery.set_exception(
             TransportError(
                 f"{self.topic} did not acknowledge {self.ce_id}: {exc}", retriable=exc.retriable, topic=self.topic
             )
         )
+
+
+def _log_sent(log: MessageLog, outgoing: Outgoing, meta: Acknowledged | None) -> None:
+    """Log a sent record once Kafka answered: where it was stored, or that it failed."""
+    log.sent(
+        outgoing.topic,
+        meta.partition if meta is not None else -1,
+        meta.offset if meta is not None else -1,
+        ce_id=outgoing.ce_id,
+        key=outgoing.key,
+        value=outgoing.value,
+        headers=list(outgoing.headers),
+        outcome="acknowledged" if meta is not None else "failed",
+    )
 
 
 class AgencyConnector:
@@ -187,6 +213,10 @@ class AgencyConnector:
         self._trust_reader: TrustTopicReader | None = None
         self._subscriptions: list[Subscription] = []
         self._lock = threading.Lock()
+        self._message_log: MessageLog | None = None
+        self._witness: CheckpointWitness | None = None
+        self._log_lock = threading.Lock()
+        self._checkpoint_topic_found = False
 
     def _registry_client(self) -> SchemaSource:
         if not self.settings.registry_url:
@@ -232,19 +262,22 @@ class AgencyConnector:
         each waiting at most the producer's linger for its batch.
         """
         outbound = self._outbound_ready()
+        log = self._log_ready()
         record_type = outbound.record_type(record)
         prepared = outbound.prepare(record_type, record.to_avro(), ce_id=ce_id)
         assert self._producer is not None
+        logged = None
+        if log is not None:
+            logged = (log, Outgoing(prepared.topic, prepared.key, prepared.value, prepared.headers, prepared.ce_id))
+        outcome = _Outcome(prepared.topic, prepared.ce_id, prepared.span, logged)
         if self._batcher is not None:
-            waiting = _Outcome(prepared.topic, prepared.ce_id, prepared.span)
-            self._batcher.add(prepared, waiting)
-            return waiting.delivery
+            self._batcher.add(prepared, outcome)  # signed with the records sent with it: outcome.signed
+            return outcome.delivery
         try:
             sent = self._producer.send(prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers)
         except TransportError as exc:
             prepared.span.finish(error=exc)
             raise
-        outcome = _Outcome(prepared.topic, prepared.ce_id, prepared.span)
         sent.add_callback(outcome.acknowledged)
         sent.add_errback(outcome.failed)
         return outcome.delivery
@@ -287,6 +320,65 @@ class AgencyConnector:
         """The encryption key ``reader`` has in force in the trust topic (for sealing fields for it)."""
         return self._trust_ready().encryption_key_of(reader, datetime.now(UTC))
 
+    # -- the message log --------------------------------------------------------------------------
+    @property
+    def message_log(self) -> MessageLog | None:
+        """The agency's message log (opened on first use), or None when ``settings.message_log`` is off."""
+        return self._log_ready()
+
+    def _log_ready(self) -> MessageLog | None:
+        if not self.settings.message_log:
+            return None
+        with self._log_lock:
+            if self._message_log is None:
+                with self._lock:
+                    self._producer = self._producer or Producer(self.kafka, **self._producer_config)
+                path = self.settings.message_log_path or log_path_for(self._store_path)
+                self._message_log = MessageLog(
+                    path,
+                    agency=self.agency,
+                    signing_key=self._key,
+                    publish=self._publish_checkpoint,
+                    checkpoint_topic=self.settings.checkpoint_topic,
+                    checkpoint_every=self.settings.checkpoint_every,
+                    checkpoint_interval_s=self.settings.checkpoint_interval_s,
+                    retention=self._retention_of,
+                )
+            return self._message_log
+
+    def _publish_checkpoint(self, value: bytes) -> SendFuture:
+        topic = self.settings.checkpoint_topic
+        if not self._checkpoint_topic_found:
+            # A producer would wait a minute for a topic that does not exist: ask once, cheaply.
+            if not self._topics.partitions(topic):
+                raise TransportError(
+                    f"the checkpoints topic {topic} does not exist (enlace acl sync makes it)", topic=topic
+                )
+            self._checkpoint_topic_found = True
+        assert self._producer is not None
+        return self._producer.send(topic, key=self.agency.encode(), value=value, headers=[])
+
+    def _retention_of(self, topic: str) -> float | None:
+        """How long the policy keeps a topic's records (a .dlq as long as its record), in seconds."""
+        name = topic.removesuffix(".dlq").removeprefix(self.settings.topic_prefix)
+        for record_type in self.catalog.records():
+            if record_type.topic == name:
+                days = self.catalog.policy.retention_of(record_type.full_name, record_type.classification)
+                return None if days is None else days * 86400.0
+        return None
+
+    def witness_checkpoints(self) -> CheckpointWitness | None:
+        """Follow the checkpoints topic, keeping every other agency's verified checkpoint in this
+        agency's log (started by :meth:`run`; needs the trust anchor)."""
+        log = self._log_ready()
+        if log is None or not self.signatures:
+            return None
+        trust = self._trust_ready()
+        with self._log_lock:
+            if self._witness is None:
+                self._witness = CheckpointWitness(self.kafka, log, trust, topic=self.settings.checkpoint_topic).start()
+            return self._witness
+
     def _size_limit(self, topic: str) -> int:
         assert self._producer is not None
         topic_limit = self._topics.max_message_bytes(topic) or _BROKER_DEFAULT_MAX_BYTES
@@ -317,6 +409,7 @@ class AgencyConnector:
         return self._store_ready().outbox_counts()
 
     def _store_ready(self) -> AgencyStore:
+        self._log_ready()  # before the outbox publisher may send anything
         with self._lock:
             if self._store is None:
                 self._producer = self._producer or Producer(self.kafka, **self._producer_config)
@@ -354,7 +447,11 @@ class AgencyConnector:
 
     def _send_prepared(self, outgoing: Outgoing) -> Any:
         assert self._producer is not None
-        return self._producer.send(outgoing.topic, key=outgoing.key, value=outgoing.value, headers=outgoing.headers)
+        sent = self._producer.send(outgoing.topic, key=outgoing.key, value=outgoing.value, headers=outgoing.headers)
+        if (log := self._message_log) is not None:
+            sent.add_callback(lambda meta: _log_sent(log, outgoing, meta))
+            sent.add_errback(lambda _: _log_sent(log, outgoing, None))
+        return sent
 
     def _wake_publisher(self) -> None:
         if self._publisher is not None:
@@ -406,6 +503,7 @@ class AgencyConnector:
             attempts=self.settings.handler_attempts,
             backoff_s=self.settings.retry_backoff_s,
             commit_interval_s=commit_interval_s,
+            message_log=self._log_ready(),
         )
         self._subscriptions.append(subscription)
         return subscription
@@ -459,6 +557,7 @@ class AgencyConnector:
         """
         if not self._subscriptions:
             raise ConfigError("nothing to run: call subscribe() first")
+        self.witness_checkpoints()
         with self._stop_on_signals():
             threads = [
                 threading.Thread(
@@ -503,6 +602,12 @@ class AgencyConnector:
             self._batcher.close()
         if self._publisher is not None:
             self._publisher.stop(flush_timeout=_FLUSH_TIMEOUT_S)
+        if self._witness is not None:
+            self._witness.stop()
+        if self._message_log is not None:
+            if self._producer is not None:
+                self._producer.flush(_FLUSH_TIMEOUT_S)  # what was published is acknowledged, so logged
+            self._message_log.close()
         if self._store is not None:
             self._store.close()
         if self._trust_reader is not None:

@@ -30,6 +30,7 @@ from bus.tracing import Telemetry
 from bus.transport import Consumer, Partition, Record, SendFuture, UnreadableRecord
 from connectors._dead_letters import DeadLetterWriter, describe, fingerprint
 from connectors._inbound import Inbound, Refused, Transient, is_transient
+from connectors._message_log import MessageLog
 from connectors._received import Received, RecordRefused
 from connectors._store import Batch, Position
 
@@ -60,6 +61,7 @@ class Subscription:
         attempts: int,
         backoff_s: float,
         commit_interval_s: float,
+        message_log: MessageLog | None = None,
     ) -> None:
         self.topics, self.group = topics, group
         self._consumer, self._handler, self._inbound = consumer, handler, inbound
@@ -71,6 +73,9 @@ class Subscription:
         self._pending_dead: list[SendFuture] = []
         self._positions: dict[Partition, int] = {}  # next offsets of the open batch's records
         self._batch_started: float | None = None
+        self._log = message_log
+        # The record in hand's verification outcome and verified sender, for its message log entry.
+        self._verification, self._sender = "unchecked", ""
         self.applied = self.duplicates = self.dead_lettered = 0
 
     def stop(self) -> None:
@@ -150,6 +155,8 @@ class Subscription:
         for future in self._pending_dead:  # a dead letter must be stored before its record is let go
             future.get(timeout=60)
         self._pending_dead.clear()
+        if self._log is not None:
+            self._log.flush()  # what was received is in the message log before Kafka lets it go
         self._store.commit_batch()
         positions, self._positions, self._batch_started = self._positions, {}, None
         try:
@@ -185,6 +192,7 @@ class Subscription:
 
     def _settle(self, record: Record) -> bool:
         at = Position(*self._consumer.identity(record.topic), record.topic, record.partition, record.offset)
+        self._verification, self._sender = ("unchecked" if self._trust is not None else "off"), ""
         if isinstance(record, UnreadableRecord):
             return self._dead_letter(record, at, "unreadable-record", RecordUnreadable(record.problem), 0)
         try:
@@ -193,6 +201,7 @@ class Subscription:
             return self._dead_letter(record, at, exc.reason, exc.error, 0)
         if not self._store.claim(self.group, sender, envelope.id, at=at):
             self.duplicates += 1  # applied before a crash or a rebalance: its effects are already there
+            self._logged(record, "duplicate", envelope.id)
             return True
         with self._telemetry.process(
             record.topic,
@@ -226,8 +235,10 @@ class Subscription:
             try:
                 trusted = self._trust.verify(record.headers, record.key, record.value, topic=record.topic)
             except SignatureError as exc:
-                raise Refused(getattr(exc, "reason", "bad-signature"), exc) from exc
+                self._verification = getattr(exc, "reason", "bad-signature")
+                raise Refused(self._verification, exc) from exc
             sender = trusted.agency
+            self._verification, self._sender = "verified", sender
         inbound.check_place(envelope, record)
         try:
             inbound.check_time(envelope, trusted, datetime.now(UTC))
@@ -285,10 +296,12 @@ class Subscription:
                 raise
             store.end_record()
             self.applied += 1
+            self._logged(record, "applied", envelope.id)
             return True
         return True
 
     def _dead_letter(self, record: Record, at: Position, reason: str, error: BaseException, attempts: int) -> bool:
+        self._logged(record, f"dead-lettered:{reason}")
         digest = fingerprint(record)
         if self._store.dead_lettered(self.group, at, digest):
             return True  # dead-lettered before a crash: its dead letter is already stored
@@ -307,6 +320,20 @@ class Subscription:
             describe(error),
         )
         return True
+
+    def _logged(self, record: Record, outcome: str, ce_id: str | None = None) -> None:
+        if self._log is not None:
+            if ce_id is None:  # a refused record: its ce_id as it came, if it has one
+                raw = next((v for n, v in record.headers if n == "ce_id"), None) if record.headers else None
+                ce_id = raw.decode("utf-8", "replace") if raw else ""
+            self._log.received(
+                record,
+                ce_id=ce_id,
+                sender=self._sender,
+                group=self.group,
+                verification=self._verification,
+                outcome=outcome,
+            )
 
 
 class RecordUnreadable(EnlaceError):

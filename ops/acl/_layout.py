@@ -45,6 +45,7 @@ def bus_layout(catalog: Catalog, policy: Policy, settings: EnlaceSettings, *, re
         registry_transactional_id=settings.registry_writer_id(),
         dlq_suffix=DLQ_SUFFIX,
         classifications={rt.full_name: rt.classification for rt in catalog.records() if rt.topic is not None},
+        checkpoint_topic=settings.checkpoint_topic,
     )
 
 
@@ -59,7 +60,8 @@ class TopicSpec:
 
 
 def topic_specs(layout: BusLayout, policy: Policy, *, brokers: int) -> list[TopicSpec]:
-    """Every topic the bus needs: each record's, each read record's dead letters, the trust topic.
+    """Every topic the bus needs: each record's, each read record's dead letters, the trust topic, the
+    checkpoints topic.
 
     The registry's storage topic is the registry's own to make (it knows its settings best).
     """
@@ -78,4 +80,8 @@ def topic_specs(layout: BusLayout, policy: Policy, *, brokers: int) -> list[Topi
         if name in layout.topics
     ]
     specs.append(TopicSpec(layout.trust_topic, 1, replication, {**durable, "cleanup.policy": "compact"}))
+    if layout.checkpoint_topic:  # evidence for every log entry: kept as long as the longest-kept record
+        longest = max([*policy.retention_days.values(), *policy.retention_records.values()], default=0)
+        kept = {"retention.ms": str(longest * _DAY_MS)} if longest else {"retention.ms": "-1"}
+        specs.append(TopicSpec(layout.checkpoint_topic, 1, replication, durable | kept))
     return sorted(specs)

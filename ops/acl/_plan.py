@@ -11,6 +11,9 @@ is the whole of what each principal may do (the operator and the brokers are sup
   cannot apply), and READ/DESCRIBE on consumer groups named with its prefix (its URN's last part:
   ``crm``, ``crm-cases``, ...);
 - every agency: READ and DESCRIBE on the trust topic; only the operator (a super user) writes it;
+- every agency: WRITE, READ and DESCRIBE on the checkpoints topic (its message log's signed
+  checkpoints, and witnessing the others'); Kafka cannot bind a record to its writer, so readers
+  check that a checkpoint's signing key belongs to the agency it names;
 - the registry principal alone: everything on the registry's storage topic and WRITE/DESCRIBE on
   its transactional id, so that no agency can write schemas into its log or fence its writer.
 """
@@ -46,6 +49,7 @@ class BusLayout:
             storage topic and transactional id.
         classifications: record full name -> its classification (the highest of its fields'),
             which decides how long its topic keeps it.
+        checkpoint_topic: the shared topic of message-log checkpoints ("" for none).
     """
 
     topics: Mapping[str, str]
@@ -58,6 +62,7 @@ class BusLayout:
     registry_transactional_id: str
     dlq_suffix: str = ".dlq"
     classifications: Mapping[str, str] = field(default_factory=dict)
+    checkpoint_topic: str = ""
 
 
 def group_prefix(agency: str) -> str:
@@ -93,6 +98,10 @@ def desired_bindings(layout: BusLayout) -> set[Binding]:
             grant(who, "GROUP", group_prefix(reader), ("READ", "DESCRIBE"), "its consumer groups", "PREFIXED")
     for agency in sorted(layout.agencies):
         grant(principal_for(agency), "TOPIC", layout.trust_topic, ("READ", "DESCRIBE"), "follows the trust anchor")
+        if layout.checkpoint_topic:
+            why = "publishes its log's checkpoints, witnesses the others'"
+            grant(principal_for(agency), "TOPIC", layout.checkpoint_topic, ("WRITE", "READ", "DESCRIBE"), why)
+            grant(principal_for(agency), "CLUSTER", "kafka-cluster", ("IDEMPOTENT_WRITE",), why)
     registry = layout.registry_principal
     grant(registry, "TOPIC", layout.registry_topic, ("ALL",), "the registry's log")
     writer = "the registry's writer"

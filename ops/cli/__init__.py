@@ -13,6 +13,7 @@ from ops.cli._bridge import bridge_app
 from ops.cli._dlq import dlq_app
 from ops.cli._exchange import exchange_app
 from ops.cli._kafka import kafka_app
+from ops.cli._log import log_app
 from ops.cli._records import records_app
 from ops.cli._registry import registry_app, schemas_app
 from ops.cli._stack import register_stack_commands
@@ -35,6 +36,7 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(acl_app, name="acl")
 app.add_typer(bridge_app, name="bridge")
+app.add_typer(log_app, name="log")
 app.add_typer(exchange_app)  # enlace publish, enlace consume
 
 

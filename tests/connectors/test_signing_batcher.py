@@ -42,6 +42,11 @@ class _Recorder:
 
 
 class _Waiting:
+    signed_headers = None
+
+    def signed(self, headers):
+        self.signed_headers = headers
+
     def acknowledged(self, meta):
         pass
 

@@ -32,14 +32,22 @@ def test_owner_writes_its_topics_and_nothing_it_does_not_own(access: Access) -> 
     assert ("TOPIC", "mx.gob.crm.case-opened", "WRITE") in rights
     assert ("CLUSTER", "kafka-cluster", "IDEMPOTENT_WRITE") in rights
     written = {name for kind, name, op in rights if kind == "TOPIC" and op == "WRITE"}
-    assert all(name.startswith("mx.gob.crm.") or name.endswith(".dlq") for name in written)
+    # Its own topics, dead letters and its message log's checkpoints (signed: readers check the signer).
+    assert all(
+        name.startswith("mx.gob.crm.") or name.endswith(".dlq") or name == "enlace.checkpoints" for name in written
+    )
     assert not any(name.startswith("mx.gob.sat.") and not name.endswith(".dlq") for name in written)
 
 
 def test_readers_read_only_what_the_policy_names(access: Access) -> None:
     rights = _rights(access.bindings(), "urn:mx:gob:crm")
     read = {name for kind, name, op in rights if kind == "TOPIC" and op == "READ"}
-    assert read == {"mx.gob.portal.service-request-submitted", "mx.gob.sat.taxpayer-status-reported", "enlace.trust"}
+    assert read == {
+        "mx.gob.portal.service-request-submitted",
+        "mx.gob.sat.taxpayer-status-reported",
+        "enlace.trust",
+        "enlace.checkpoints",  # witnessing the other agencies' message logs
+    }
     assert ("GROUP", "mx.gob.crm.", "READ") in rights  # its own consumer-group prefix, nobody else's
 
 
