@@ -9,6 +9,7 @@ Zipkin, a registry and four agency processes; the whole module costs one start-u
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -454,3 +455,45 @@ def test_the_archive_receives_every_answer_through_the_bridge_only(stack, scenar
         document = archive.get(f"{stack.urls['bridge']}/openapi.json").json()
     assert "/v3/clusters/{cluster_id}/catalog/{record_name}/records" in document["paths"]
     assert archive_through_bridge(stack.urls["bridge"], context, expected=answered, timeout_s=90) == answered
+
+
+def test_a_demo_record_has_a_proof_that_checks_offline_and_an_altered_one_does_not(stack, scenario, tmp_path):
+    """The CRM's message log: a record it sent in the demo is proven by a bundle that `enlace log check`
+    verifies with nothing but the pinned authority key (no Kafka settings at all); a bundle whose record
+    was altered fails, naming why."""
+    from connectors import build_proof
+    from ops.cli._log import read_topic
+
+    log = stack.root / "data" / "crm.log.sqlite3"
+    db = sqlite3.connect(log)
+    seq, ce_id = db.execute(
+        "SELECT seq, ce_id FROM enlace_log WHERE direction = 'sent' AND outcome = 'acknowledged' ORDER BY seq LIMIT 1"
+    ).fetchone()
+
+    def covered() -> bool:
+        (count,) = db.execute('SELECT max(count) FROM enlace_log_checkpoints WHERE "offset" IS NOT NULL').fetchone()
+        return count is not None and count >= seq
+
+    _wait_for("a published checkpoint covering the CRM's first sent record", covered, timeout_s=120)
+    db.close()
+    trust = [r.value for r in read_topic(stack.client_config(), load_settings({}).trust_topic) if r.value is not None]
+    bundle = build_proof(str(log), ce_id=ce_id, trust_records=trust)
+    anchor = stack.root / "keys" / "interop" / "interop.pub"
+    offline = {k: v for k, v in os.environ.items() if not k.startswith(("ENLACE_", "XDG_STATE"))}
+
+    def check(document: dict) -> subprocess.CompletedProcess:
+        path = tmp_path / f"proof-{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps(document))
+        command = [sys.executable, "-m", "ops.cli", "log", "check", str(path), "--anchor", str(anchor)]
+        return subprocess.run(command, env=offline, capture_output=True, text=True, timeout=60)
+
+    held = check(bundle)
+    assert held.returncode == 0, held.stderr
+    assert ce_id in held.stdout
+    altered = json.loads(json.dumps(bundle))
+    value = bytearray(base64.b64decode(altered["entry"]["value"]))
+    value[-1] ^= 1
+    altered["entry"]["value"] = base64.b64encode(bytes(value)).decode()
+    refused = check(altered)
+    assert refused.returncode == 1
+    assert "does not hold" in refused.stderr
