@@ -41,6 +41,21 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def create_private_file(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` empty with mode 0600 in one step (``O_EXCL``: no window where another user could
+    open it), its folder 0700; an existing file is left as it is. For files another library then opens
+    (a SQLite database: its WAL and SHM files take the database file's mode).
+
+    Returns:
+        The file's path.
+    """
+    target = Path(path)
+    private_dir(target.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    return target
+
+
 def write_private(path: str | os.PathLike[str], data: bytes | str, *, overwrite: bool = True) -> Path:
     """Write ``data`` to ``path`` as a 0600 file, atomically.
 

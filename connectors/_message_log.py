@@ -62,7 +62,6 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +70,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from bus import EnlaceError, SignatureError
+from bus._files import create_private_file
 from bus.identity import AgencyKey, TrustStore
 from bus.transport import Consumer, KafkaClientConfig, Record, SendFuture
 
@@ -441,13 +441,6 @@ def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     return connection
 
 
-def _create_private(path: Path) -> None:
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 _Pending = tuple[int, str, str, int, int, str, str, str, str, str, bytes | None, bytes | None, Headers]
 
 
@@ -488,7 +481,7 @@ class MessageLog:
         retention: RetentionOf | None = None,
     ) -> None:
         self.path, self.agency = Path(path), agency
-        _create_private(self.path)
+        create_private_file(self.path)
         self._key, self._publish, self.checkpoint_topic = signing_key, publish, checkpoint_topic
         self._every, self._interval_s, self._retention = checkpoint_every, checkpoint_interval_s, retention
         self._db = _connect(self.path)

@@ -24,10 +24,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bus._files import create_private_file
 
 __all__ = ["AgencyStore", "Batch", "Outgoing", "Position", "Transaction"]
 
@@ -184,14 +186,6 @@ class Transaction:
         return outgoing.ce_id
 
 
-def _create_private(path: Path) -> None:
-    """Create the file 0600 in one step (no window where another user could open it), its folder 0700."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 # How long a writer waits for another: SQLite's busy timeout (another process), or its turn (this one).
 _BUSY_TIMEOUT_S = 30.0
 
@@ -283,7 +277,7 @@ class AgencyStore:
         self.in_memory = str(path) == _MEMORY
         self.path = Path(path)
         if not self.in_memory:
-            _create_private(self.path)
+            create_private_file(self.path)
         self.emitter, self.committed = emitter, committed
         self._shared = _connect(_MEMORY) if self.in_memory else None
         self._writer = self.connect()

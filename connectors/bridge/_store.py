@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bus._files import private_dir, write_private
+from bus._files import create_private_file
 
 __all__ = ["BridgeStore", "Claim", "SavedSubscription"]
 
@@ -57,9 +57,7 @@ class BridgeStore:
 
     def __init__(self, path: str | Path, *, retention_s: float = 24 * 3600) -> None:
         path = Path(path)
-        private_dir(path.parent)
-        if not path.exists():
-            write_private(path, b"", overwrite=False)  # 0600 before SQLite writes anything to it
+        create_private_file(path)  # 0600 before SQLite writes anything to it
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
