@@ -179,8 +179,11 @@ def test_a_rebalance_listener_hears_partitions_assigned_and_revoked_as_partition
     finally:
         topics.close()
     first_heard, second_heard = _Heard(), _Heard()
-    first = Consumer(kafka.client_config(), group=group, session_timeout_ms=6000, heartbeat_interval_ms=500)
-    second = Consumer(kafka.client_config(), group=group, session_timeout_ms=6000, heartbeat_interval_ms=500)
+    # A consumer whose first metadata lacked the new topic learns of it only at its next metadata
+    # refresh (5 minutes by default): refresh each second, so the assignment with partitions follows.
+    tuned = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500, "metadata_max_age_ms": 1000}
+    first = Consumer(kafka.client_config(), group=group, **tuned)
+    second = Consumer(kafka.client_config(), group=group, **tuned)
     try:
         first.subscribe([topic], listener=first_heard)
         deadline = time.monotonic() + 60
