@@ -371,6 +371,10 @@ class Consumer:
         )
         self._principal, self._group = _principal(client), group
         self.max_poll_records: int = config["max_poll_records"]
+        # commit_soon's offsets not sent yet, and its last commit sent (kafka-python's future).
+        self._commit_lock = threading.Lock()
+        self._commits_waiting: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._commit_in_flight: Any = None
 
     def subscribe(self, topics: Iterable[str], listener: RebalanceListener | None = None) -> None:
         """Join the group for ``topics``; ``listener`` hears of partitions revoked and assigned."""
@@ -435,6 +439,7 @@ class Consumer:
         Raises:
             TransportError: Kafka refused the fetch (e.g. not authorized).
         """
+        self._send_waiting_commit()
         try:
             batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         except (CorruptRecordError, UnsupportedCodecError) as exc:
@@ -498,8 +503,9 @@ class Consumer:
         """
         if not next_offsets:
             return
-        notes = notes or {}
-        offsets = {_tp(p): OffsetAndMetadata(off, notes.get(p, ""), -1) for p, off in next_offsets.items()}
+        offsets = _commit_offsets(next_offsets, notes)
+        with self._commit_lock:  # what commit_soon holds back goes first, overridden by these
+            offsets, self._commits_waiting = {**self._commits_waiting, **offsets}, {}
         try:
             if wait:
                 self._consumer.commit(offsets)
@@ -510,9 +516,51 @@ class Consumer:
         except KafkaError as exc:
             raise TransportError(f"offset commit failed: {exc}", retriable=True) from exc
 
+    def commit_soon(self, next_offsets: dict[Partition, int], *, notes: dict[Partition, str] | None = None) -> None:
+        """Commit without waiting, at most one such commit unanswered at a time.
+
+        While the last one is unanswered, these offsets wait (merged with later ones) and go with the
+        next call, :meth:`poll` or :meth:`close`. Sent as they come, commits after each batch piled
+        up on the coordinator's connection, past its ``max_in_flight_requests_per_connection``: the
+        broker's client then refused them (``NodeNotReadyError``) and the consumer's fetches with them.
+        A failure is logged; its records will be redelivered.
+        """
+        if not next_offsets:
+            return
+        offsets = _commit_offsets(next_offsets, notes)
+        with self._commit_lock:
+            self._commits_waiting.update(offsets)
+        self._send_waiting_commit()
+
+    def _send_waiting_commit(self) -> None:
+        with self._commit_lock:
+            if not self._commits_waiting:
+                return
+            if self._commit_in_flight is not None and not self._commit_in_flight.is_done:
+                return
+            offsets, self._commits_waiting = self._commits_waiting, {}
+            try:
+                self._commit_in_flight = self._consumer.commit_async(offsets, callback=_log_failed_commit)
+            except KafkaError as exc:
+                _log.warning("offset commit of %s failed, its records will be redelivered: %s", sorted(offsets), exc)
+
     def close(self) -> None:
-        """Leave the group (without committing) and close."""
+        """Commit what :meth:`commit_soon` still holds (waiting), leave the group and close."""
+        with self._commit_lock:
+            waiting, self._commits_waiting = self._commits_waiting, {}
+        if waiting:
+            try:
+                self._consumer.commit(waiting)
+            except KafkaError as exc:
+                _log.warning("offset commit of %s failed, its records will be redelivered: %s", sorted(waiting), exc)
         self._consumer.close(autocommit=False)
+
+
+def _commit_offsets(
+    next_offsets: dict[Partition, int], notes: dict[Partition, str] | None
+) -> dict[TopicPartition, OffsetAndMetadata]:
+    notes = notes or {}
+    return {_tp(p): OffsetAndMetadata(off, notes.get(p, ""), -1) for p, off in next_offsets.items()}
 
 
 def _unreadable_problem(exc: KafkaError) -> str:

@@ -91,6 +91,31 @@ def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name, new_topic
 
 
 @integration
+def test_commits_made_soon_one_after_another_all_land_without_piling_up(kafka, unique_name, new_topic, caplog):
+    """Sent as they came, 60 unwaited commits in a row went past the coordinator connection's five
+    requests in flight, and kafka-python refused the rest (NodeNotReadyError, logged as failed)."""
+    topic, group = new_topic("soon"), unique_name("g")
+    producer = Producer(kafka.client_config())
+    for i in range(60):
+        producer.send(topic, key=None, value=str(i).encode(), headers=[])
+    producer.close()
+    consumer = Consumer(kafka.client_config(), group=group)
+    consumer.subscribe([topic])
+    records: list[Record] = []
+    deadline = time.monotonic() + 60
+    while len(records) < 60 and time.monotonic() < deadline:
+        records += consumer.poll(500)
+    assert len(records) == 60
+    with caplog.at_level("WARNING", logger="bus.transport._clients"):
+        for record in records:
+            consumer.commit_soon({Partition(topic, 0): record.offset + 1})
+        consumer.close()  # what is still held back is committed here
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+    with Topics(kafka.client_config()) as topics:
+        assert topics.committed(group) == {Partition(topic, 0): 60}
+
+
+@integration
 def test_records_that_come_while_a_partition_has_records_buffered_are_not_held_back(kafka, new_topic):
     """A fetch made while one partition's records wait in the buffer would leave that partition out,
     and the broker would hold it (only the idle partition in it) for ``fetch_max_wait_ms``: here 20 s,
