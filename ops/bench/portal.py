@@ -26,7 +26,7 @@ Schemas come from an in-memory source registered in the same order in both proce
 caches the registry's answers after the first record anyway); the HTTP layer and the sign-in are
 not part of the run.
 
-Run: ``python -m ops.bench.portal [--rate R] [--seconds S] [--consumer-config JSON]``
+Run: ``python -m ops.bench.portal [--rate R] [--seconds S] [--consumer-config JSON] [--commit-interval S]``
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -126,7 +127,12 @@ def _crm_process(setup: dict[str, str]) -> None:
     """The CRM as an agency process: its desk's handlers on its connector until SIGTERM."""
     connector = _connector(CRM, setup=setup, key=setup["crm_key"], schema=CRM_SCHEMA)
     desk = CrmDesk(connector.store)
-    connector.subscribe(list(desk.handlers()), group=agency_group(CRM, "crm"), handler=_dispatch(desk.handlers()))
+    connector.subscribe(
+        list(desk.handlers()),
+        group=agency_group(CRM, "crm"),
+        handler=_dispatch(desk.handlers()),
+        commit_interval_s=float(setup["commit_interval_s"]),
+    )
     print("ready", flush=True)
     try:
         connector.run()
@@ -162,7 +168,12 @@ class _PortalRun:
             after_commit()
 
         store.committed = committed
-        self.connector.subscribe(list(handlers), group=agency_group(PORTAL, "portal"), handler=_dispatch(handlers))
+        self.connector.subscribe(
+            list(handlers),
+            group=agency_group(PORTAL, "portal"),
+            handler=_dispatch(handlers),
+            commit_interval_s=float(setup["commit_interval_s"]),
+        )
         self._thread = threading.Thread(target=self.connector.run, name="portal-consumer", daemon=True)
         self.people = [(c.curp, c) for c in citizens(40)]
 
@@ -239,10 +250,11 @@ def _paced(action: Any, count: int, rate: int) -> None:
         action(i)
 
 
-def _setup(kafka: KafkaClientConfig, workdir: Path, consumer_config: str) -> dict[str, str]:
+def _setup(kafka: KafkaClientConfig, workdir: Path, consumer_config: str, commit_interval_s: float) -> dict[str, str]:
     run_id = uuid.uuid4().hex[:8]
     setup = {
         "consumer_config": consumer_config,
+        "commit_interval_s": str(commit_interval_s),
         "properties": str(kafka.write_properties(workdir / "kafka.properties")),
         "trust_topic": f"bench-trust-{run_id}",
         "prefix": f"bench-portal-{run_id}.",
@@ -261,9 +273,9 @@ def _setup(kafka: KafkaClientConfig, workdir: Path, consumer_config: str) -> dic
 
 
 def _connector_run(
-    kafka: KafkaClientConfig, workdir: Path, rate: int, seconds: float, consumer_config: str
+    kafka: KafkaClientConfig, workdir: Path, rate: int, seconds: float, consumer_config: str, commit_interval_s: float
 ) -> dict[str, list[float]]:
-    setup = _setup(kafka, workdir, consumer_config)
+    setup = _setup(kafka, workdir, consumer_config, commit_interval_s)
     crm = subprocess.Popen([*_SELF, "--crm", json.dumps(setup)], stdout=subprocess.PIPE, text=True)
     portal = None
     try:
@@ -290,17 +302,19 @@ def _echo_process(properties: str, inbound: str, outbound: str) -> None:
     kafka = KafkaClientConfig(**read_client_properties(properties))
     consumer = KafkaConsumer(inbound, **kafka.client_settings(), group_id="bench-echo", **CONSUMER_DEFAULTS)
     producer = KafkaProducer(**kafka.client_settings(), **PRODUCER_DEFAULTS)
+    # SIGTERM ends the loop at its next poll: a KeyboardInterrupt raised inside kafka-python's wait
+    # could be lost there, and the echo then outlived the benchmark (seen once: the run failed).
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     print("ready", flush=True)
     try:
-        while True:
+        while not stopping.is_set():
             batches = consumer.poll(timeout_ms=500)
             for batch in batches.values():
                 for message in batch:
                     producer.send(outbound, key=message.key, value=message.value, headers=message.headers)
             if batches:
                 consumer.commit_async()
-    except KeyboardInterrupt:
-        pass
     finally:
         producer.close()
         consumer.close()
@@ -354,8 +368,12 @@ def _raw_run(kafka: KafkaClientConfig, workdir: Path, rate: int, seconds: float)
         receiver.join(timeout=10)
         producer.close()
         consumer.close()
-        echo.send_signal(2)  # SIGINT: the echo closes its clients
-        echo.wait(timeout=30)
+        echo.terminate()  # the echo closes its clients
+        try:
+            echo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            echo.kill()
+            echo.wait(timeout=30)
 
 
 def _p(values: list[float], q: float) -> float:
@@ -373,6 +391,12 @@ def main() -> None:
         default="{}",
         help="both agencies' consumer settings over the defaults, as JSON (e.g. '{\"fetch_max_wait_ms\": 100}')",
     )
+    parser.add_argument(
+        "--commit-interval",
+        type=float,
+        default=1.0,
+        help="both agencies' commit_interval_s (seconds a batch may stay open; the connector's default 1)",
+    )
     parser.add_argument("--crm", help=argparse.SUPPRESS)
     parser.add_argument("--echo", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -389,7 +413,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="enlace-bench-portal-") as workdir:
             kafka = cluster.client_config()
             raw = _raw_run(kafka, Path(workdir), args.rate, args.seconds)
-            legs = _connector_run(kafka, Path(workdir), args.rate, args.seconds, args.consumer_config)
+            legs = _connector_run(
+                kafka, Path(workdir), args.rate, args.seconds, args.consumer_config, args.commit_interval
+            )
     finally:
         cluster.stop()
     how = "secured (TLS + SASL/SCRAM-SHA-512)" if kafka.sasl_mechanism else "insecure"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +88,78 @@ def test_the_consumer_commits_only_what_it_is_told(kafka, unique_name, new_topic
             break
     again.close()
     assert [int(r.value) for r in rest] == [4, 5, 6, 7, 8, 9]
+
+
+@integration
+def test_commits_made_soon_one_after_another_all_land_without_piling_up(kafka, unique_name, new_topic, caplog):
+    """Sent as they came, 60 unwaited commits in a row went past the coordinator connection's five
+    requests in flight, and kafka-python refused the rest (NodeNotReadyError, logged as failed)."""
+    topic, group = new_topic("soon"), unique_name("g")
+    producer = Producer(kafka.client_config())
+    for i in range(60):
+        producer.send(topic, key=None, value=str(i).encode(), headers=[])
+    producer.close()
+    consumer = Consumer(kafka.client_config(), group=group)
+    consumer.subscribe([topic])
+    records: list[Record] = []
+    deadline = time.monotonic() + 60
+    while len(records) < 60 and time.monotonic() < deadline:
+        records += consumer.poll(500)
+    assert len(records) == 60
+    with caplog.at_level("WARNING", logger="bus.transport._clients"):
+        for record in records:
+            consumer.commit_soon({Partition(topic, 0): record.offset + 1})
+        consumer.close()  # what is still held back is committed here
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+    with Topics(kafka.client_config()) as topics:
+        assert topics.committed(group) == {Partition(topic, 0): 60}
+
+
+@integration
+def test_records_that_come_while_a_partition_has_records_buffered_are_not_held_back(kafka, new_topic):
+    """A fetch made while one partition's records wait in the buffer would leave that partition out,
+    and the broker would hold it (only the idle partition in it) for ``fetch_max_wait_ms``: here 20 s,
+    so the record sent next would miss the 10 s deadline. The fetch that the poll's drain and a
+    response crossing each other make is forced here: kafka-python's fetcher is driven by hand."""
+    busy, idle = new_topic("busy"), new_topic("idle")
+    producer = Producer(kafka.client_config())
+    consumer = Consumer(kafka.client_config(), group=None, fetch_max_wait_ms=20_000)
+    fetcher = consumer._consumer._fetcher
+    try:
+        consumer.assign([Partition(busy, 0), Partition(idle, 0)])
+        consumer.seek_to_beginning()
+        received: list[bytes] = []
+
+        def poll_until(count: int, deadline_s: float) -> None:
+            deadline = time.monotonic() + deadline_s
+            while len(received) < count and time.monotonic() < deadline:
+                received.extend(r.value for r in consumer.poll(200) if r.value is not None)
+
+        consumer.poll(0)  # positions known, the first fetch (both partitions) waits at the broker
+        producer.send(busy, key=None, value=b"first", headers=[]).get(timeout=30)
+        poll_until(1, 30)
+        assert received == [b"first"]
+
+        def waiting() -> list[Any]:
+            return [future for future in list(fetcher._fetch_futures) if not future.is_done]
+
+        deadline = time.monotonic() + 30
+        while not waiting() and time.monotonic() < deadline:  # until a fetch (both partitions) waits at the broker
+            assert consumer.poll(100) == []
+        assert len(waiting()) == 1, "one fetch waits at the broker"
+        answered = threading.Event()
+        waiting()[0].add_both(lambda _: answered.set())
+        producer.send(busy, key=None, value=b"second", headers=[]).get(timeout=30)
+        assert answered.wait(30), "the fetch waiting at the broker is answered by the record"
+        assert fetcher._completed_fetches, "the record waits in the buffer, not polled yet"
+
+        fetcher.send_fetches()  # what a poll does when the response lands just after its drain
+        producer.send(busy, key=None, value=b"third", headers=[]).get(timeout=30)
+        poll_until(3, 10)
+        assert received == [b"first", b"second", b"third"], "a fetch without the busy partition held it back"
+    finally:
+        producer.close()
+        consumer.close()
 
 
 @integration
