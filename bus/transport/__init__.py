@@ -5,7 +5,9 @@ Code above this package sees Enlace's own types — :class:`Record`, :class:`Par
 kafka-python's, and Kafka's errors as :class:`bus.TransportError`. Every client (producer,
 transactional producer, consumer, admin) is made from a :class:`KafkaClientConfig`, built from
 ``ENLACE_BOOTSTRAP_SERVERS``, ``ENLACE_KAFKA_*`` and a Kafka client properties file
-(``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only.
+(``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only. Producers and consumers
+are made with kafka-python, or with confluent-kafka (librdkafka) when ``ENLACE_KAFKA_CLIENT=confluent``
+(the configuration's ``client``): the same classes, settings, guarantees and errors either way.
 """
 
 from bus.transport._acls import AclAdmin, AclBinding, AuthorizerMissing
@@ -19,6 +21,7 @@ from bus.transport._clients import (
     TransactionalProducer,
 )
 from bus.transport._config import (
+    KAFKA_CLIENTS,
     SASL_MECHANISMS,
     SECURITY_PROTOCOLS,
     KafkaClientConfig,
@@ -40,6 +43,7 @@ from bus.transport._types import (
 
 __all__ = [
     "CONSUMER_DEFAULTS",
+    "KAFKA_CLIENTS",
     "PRODUCER_DEFAULTS",
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
