@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import threading
 import time
 import uuid
@@ -459,6 +460,10 @@ class ConfluentProducer(Producer):
             self._producer.close()
 
 
+# confluent-kafka's Message.headers() meets a header name that is not UTF-8 by returning with the
+# UnicodeDecodeError still set, which a direct call lets surface at some later call. Called through
+# methodcaller, the interpreter checks the result at once (a SystemError from the decode error).
+_headers_of = operator.methodcaller("headers")
 _NO_GROUP_PREFIX = "enlace-assigned-only-"
 # Errors a consumer waits through, as kafka-python does: the topic may yet be created or its leader elected.
 _WAITED_FOR = {
@@ -659,8 +664,8 @@ class ConfluentConsumer(Consumer):
                     append(unreadable)
                 continue
             try:
-                headers = message.headers() or []
-            except UnicodeDecodeError:
+                headers = _headers_of(message) or []
+            except (UnicodeDecodeError, SystemError):
                 append(
                     UnreadableRecord(
                         message.topic(),
