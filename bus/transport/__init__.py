@@ -28,6 +28,7 @@ from bus.transport._config import (
     check_consumer_config,
     check_producer_config,
 )
+from bus.transport._librdkafka import connection_properties, consumer_properties, producer_properties
 from bus.transport._principals import agency_group, principal_for
 from bus.transport._properties import SUPPORTED_PROPERTIES, read_client_properties
 from bus.transport._types import (
@@ -68,6 +69,9 @@ __all__ = [
     "agency_group",
     "check_consumer_config",
     "check_producer_config",
+    "connection_properties",
+    "consumer_properties",
     "principal_for",
+    "producer_properties",
     "read_client_properties",
 ]

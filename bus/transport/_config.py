@@ -14,6 +14,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from bus._errors import ConfigError
 from bus._files import write_private
+from bus.transport._librdkafka import consumer_properties, producer_properties
 from bus.transport._properties import client_properties, read_client_properties, render_properties
 
 if TYPE_CHECKING:
@@ -302,8 +303,6 @@ def check_producer_config(overrides: Mapping[str, Any], *, client: str = "kafka-
     """
     checked = _check("producer", overrides, _PRODUCER_KEYS)
     if client == "confluent":
-        from bus.transport._confluent import producer_properties
-
         producer_properties(checked)
     return checked
 
@@ -323,7 +322,5 @@ def check_consumer_config(overrides: Mapping[str, Any], *, client: str = "kafka-
     """
     checked = _check("consumer", overrides, _CONSUMER_KEYS)
     if client == "confluent":
-        from bus.transport._confluent import consumer_properties
-
         consumer_properties(checked)
     return checked

@@ -22,16 +22,13 @@ from bus.transport import (
     Producer,
     Topics,
     check_producer_config,
-    principal_for,
-)
-from bus.transport._clients import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS
-from bus.transport._confluent import (
-    ConfluentConsumer,
-    ConfluentProducer,
     connection_properties,
     consumer_properties,
+    principal_for,
     producer_properties,
 )
+from bus.transport._clients import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS
+from bus.transport._confluent import ConfluentConsumer, ConfluentProducer
 from tests.bus.test_transport import (  # noqa: F401 - collected again here, on librdkafka
     test_a_rebalance_listener_hears_partitions_assigned_and_revoked_as_partition_objects,
     test_a_record_the_broker_refuses_reaches_the_errback_as_a_transport_error,
