@@ -21,6 +21,7 @@ from bus.transport import (
     Partition,
     Producer,
     Topics,
+    TransactionalProducer,
     check_producer_config,
     connection_properties,
     consumer_properties,
@@ -214,6 +215,32 @@ def test_a_null_header_value_arrives_as_null_and_a_large_header_whole(kafka, new
         consumer.close()
     (record,) = records
     assert record.headers == [("empty", None), ("large", large)]
+
+
+@integration
+def test_a_reader_of_a_transactional_topic_reaches_its_end_past_the_commit_marker(kafka, new_topic, unique_name):
+    # The registry's log reader waits until its position reaches the end offset: a position left at
+    # the last record, before the transaction's commit marker, would never get there.
+    topic = new_topic("tx-end")
+    writer = TransactionalProducer(kafka.client_config(), transactional_id=unique_name("tx"), timeout_s=30)
+    try:
+        writer.commit(topic, [(b"a", b"1"), (b"b", b"2")], partition=0)
+    finally:
+        writer.close()
+    consumer = Consumer(kafka.client_config(), group=None)
+    partition = Partition(topic, 0)
+    try:
+        consumer.assign([partition])
+        consumer.seek_to_beginning()
+        (end,) = consumer.end_offsets([partition]).values()
+        assert end == 3, "two records and the commit marker"
+        read: list[bytes | None] = []
+        deadline = time.monotonic() + 30
+        while consumer.position(partition) < end and time.monotonic() < deadline:
+            read += [r.value for r in consumer.poll(200)]
+        assert consumer.position(partition) == end and read == [b"1", b"2"]
+    finally:
+        consumer.close()
 
 
 # -- the translation of settings (pure logic) -------------------------------------------------------
