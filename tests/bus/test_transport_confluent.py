@@ -232,12 +232,15 @@ def test_a_reader_of_a_transactional_topic_reaches_its_end_past_the_commit_marke
     try:
         consumer.assign([partition])
         consumer.seek_to_beginning()
-        (end,) = consumer.end_offsets([partition]).values()
-        assert end == 3, "two records and the commit marker"
+        # The commit's markers are written after the commit returns: the end moves to 3 soon after.
         read: list[bytes | None] = []
         deadline = time.monotonic() + 30
-        while consumer.position(partition) < end and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             read += [r.value for r in consumer.poll(200)]
+            end = consumer.end_offsets([partition])[partition]
+            if end == 3 and consumer.position(partition) >= end:
+                break
+        assert end == 3, "two records and the commit marker"
         assert consumer.position(partition) == end and read == [b"1", b"2"]
     finally:
         consumer.close()
@@ -337,3 +340,47 @@ def test_the_connector_refuses_an_override_librdkafka_lacks_when_it_is_made(tmp_
             store_path=tmp_path / "s.sqlite3",
             consumer_config={"consumer_timeout_ms": 100},
         )
+
+
+class _ErrorMessage:
+    """What librdkafka's consume() hands for an error: a message holding only the error and where."""
+
+    def __init__(self, code: int, topic: str | None = "t", offset: int | None = 7) -> None:
+        import confluent_kafka
+
+        self._error, self._topic, self._offset = confluent_kafka.KafkaError(code), topic, offset
+
+    def error(self):
+        return self._error
+
+    def topic(self):
+        return self._topic
+
+    def partition(self):
+        return 0
+
+    def offset(self):
+        return self._offset
+
+
+def test_librdkafkas_errors_become_unreadable_records_refusals_or_waiting():
+    from confluent_kafka import KafkaError
+
+    from bus.transport import UnreadableRecord
+
+    consumer = Consumer(KafkaClientConfig(bootstrap_servers="127.0.0.1:1", client="confluent"), group="g")
+    try:
+        unreadable = consumer._unreadable(_ErrorMessage(KafkaError._BAD_MSG), KafkaError(KafkaError._BAD_MSG))
+        assert isinstance(unreadable, UnreadableRecord) and (unreadable.topic, unreadable.offset) == ("t", 7)
+        assert "corrupt" in unreadable.problem
+        for waited in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._PARTITION_EOF, KafkaError._TRANSPORT):
+            assert consumer._unreadable(_ErrorMessage(waited), KafkaError(waited)) is None
+        refused = KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED)
+        with pytest.raises(AccessDenied) as denied:
+            consumer._unreadable(_ErrorMessage(KafkaError.TOPIC_AUTHORIZATION_FAILED), refused)
+        assert (denied.value.resource, denied.value.right) == ("topic t", "READ")
+        group = KafkaError(KafkaError.GROUP_AUTHORIZATION_FAILED)
+        with pytest.raises(AccessDenied, match="consumer group g"):
+            consumer._unreadable(_ErrorMessage(KafkaError.GROUP_AUTHORIZATION_FAILED, topic=None), group)
+    finally:
+        consumer.close()

@@ -2,8 +2,8 @@
 
 A few of the connector's own tests run again here on a bus whose clients choose librdkafka (the ones
 whose outcome depends on the engine; within the suite's time budget): a signed record published,
-verified and traced; a group rebalancing under load without loss or double; effects and emitted
-records exactly once; hostile records dead-lettered. Then what differs by engine: a header name that
+verified and traced; a group rebalancing under load without loss or double; hostile records
+dead-lettered. Then what differs by engine: a header name that
 is not UTF-8 costs only its own record.
 """
 
@@ -21,9 +21,6 @@ from tests.connectors.conftest import Bus, make_bus
 from tests.connectors.test_agency_connector import (  # noqa: F401 - collected again here, on librdkafka
     test_a_record_published_by_one_agency_is_received_verified_and_traced_by_another,
     test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double,
-)
-from tests.connectors.test_exactly_once import (  # noqa: F401
-    test_a_record_a_handler_emits_is_published_after_its_batch_commits_and_continues_the_trace,
 )
 from tests.connectors.test_hostile_input import (  # noqa: F401
     _forge,
