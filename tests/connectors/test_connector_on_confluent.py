@@ -3,8 +3,7 @@
 A few of the connector's own tests run again here on a bus whose clients choose librdkafka (the ones
 whose outcome depends on the engine; within the suite's time budget): a signed record published,
 verified and traced; a group rebalancing under load without loss or double; hostile records
-dead-lettered. Then what differs by engine: a header name that
-is not UTF-8 costs only its own record.
+dead-lettered. Then what differs by engine: a header name that is not UTF-8 costs only its own record.
 """
 
 from __future__ import annotations
