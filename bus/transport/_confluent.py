@@ -70,7 +70,13 @@ _librdkafka_log = logging.getLogger("bus.transport.librdkafka")
 
 
 def _base(client: KafkaClientConfig) -> dict[str, Any]:
-    return {**connection_properties(client), "logger": _librdkafka_log, "error_cb": _log_error}
+    # TCP_NODELAY, as kafka-python and the Java client set it: a lone small request is not held back.
+    return {
+        **connection_properties(client),
+        "socket.nagle.disable": True,
+        "logger": _librdkafka_log,
+        "error_cb": _log_error,
+    }
 
 
 def _log_error(error: KafkaError) -> None:
@@ -131,6 +137,8 @@ class ConfluentSendFuture(SendFuture):
         if error is None:
             self._meta = Acknowledged(message.topic(), message.partition(), message.offset())
         else:
+            if error.code() == KafkaError._FATAL and self._producer._fatal_error is not None:
+                error = self._producer._fatal_error  # the cause, not "a fatal error happened"
             self._error = _failure(
                 f"{self.topic} refused the record",
                 _as_kafka_python(error),
@@ -212,6 +220,7 @@ class ConfluentProducer(Producer):
         self._max_block_s = float(config.get("max_block_ms", 60_000)) / 1000
         self._idempotence = bool(config.get("enable_idempotence"))
         self._pending = 0
+        self._fatal_error: KafkaError | None = None
         self._idle = threading.Condition()
         self._closed = threading.Event()
         self._server = threading.Thread(target=self._serve, name="librdkafka-deliveries", daemon=True)
@@ -219,7 +228,18 @@ class ConfluentProducer(Producer):
 
     def _serve(self) -> None:
         while not self._closed.is_set():
-            self._producer.poll(0.1)
+            try:
+                self._producer.poll(0.1)
+            except KafkaException as exc:
+                # A fatal error (e.g. no producer id granted: the principal may write nowhere) is raised
+                # by the poll that serves it; librdkafka then fails every queued record, whose reports
+                # this thread must go on serving. Later sends fail at once with it.
+                error = _error_of(exc)
+                if error is not None and error.fatal():
+                    self._fatal_error = error
+                _log.warning("librdkafka producer: %s", exc)
+            except Exception:  # a report's own failure must not stop the others being served
+                _log.exception("serving librdkafka delivery reports failed")
 
     def _delivered(self) -> None:
         with self._idle:
@@ -237,6 +257,13 @@ class ConfluentProducer(Producer):
         Raises:
             TransportError: the record is too large for the producer, or the send queue stayed full.
         """
+        if self._fatal_error is not None:
+            raise _failure(
+                f"cannot send to {topic}",
+                _as_kafka_python(self._fatal_error),
+                principal=self._principal,
+                topic=topic,
+            )
         future = ConfluentSendFuture(topic, self._principal, self)
         sent_headers = headers if isinstance(headers, list) else list(headers)
         with self._idle:
@@ -289,16 +316,7 @@ class ConfluentProducer(Producer):
     def idempotent(self) -> bool:
         """Whether idempotence is in effect: asked for, and librdkafka has no fatal error (a refused
         producer id is one)."""
-        return self._idempotence and not self._fatal()
-
-    def _fatal(self) -> bool:
-        # librdkafka keeps a fatal error (e.g. no producer id granted) until the producer is closed.
-        try:
-            self._producer.list_topics(timeout=5)
-        except KafkaException as exc:
-            error = _error_of(exc)
-            return error is not None and error.fatal()
-        return False
+        return self._idempotence and self._fatal_error is None
 
     def close(self, timeout: float | None = 10) -> None:
         """Flush (waiting at most ``timeout``) and close."""
@@ -311,7 +329,10 @@ class ConfluentProducer(Producer):
         finally:
             self._closed.set()
             self._server.join()
-            self._producer.close()
+            try:
+                self._producer.close()
+            except KafkaException as exc:  # its fatal error again (served last): known, and it is closed
+                _log.debug("closing a librdkafka producer: %s", exc)
 
 
 # confluent-kafka's Message.headers() meets a header name that is not UTF-8 by returning with the
@@ -500,10 +521,17 @@ class ConfluentConsumer(Consumer):
         Raises:
             TransportError: Kafka refused the fetch (e.g. not authorized).
         """
+        limit = max_records or self.max_poll_records
+        consume = self._consumer.consume
         try:
-            messages = self._consumer.consume(
-                num_messages=max_records or self.max_poll_records, timeout=timeout_ms / 1000
-            )
+            # librdkafka's consume waits until it has ``num_messages`` or the timeout passed; a poll
+            # returns as soon as any record is there (as kafka-python's does): what is fetched already,
+            # else a wait for the first record, then what came with it.
+            messages = consume(num_messages=limit, timeout=0)
+            if not messages and timeout_ms > 0:
+                messages = consume(num_messages=1, timeout=timeout_ms / 1000)
+                if messages and limit > 1:
+                    messages += consume(num_messages=limit - 1, timeout=0)
         except KafkaException as exc:
             raise self._failed("poll failed", exc, right="READ") from exc
         if not messages and self._unchecked:

@@ -27,7 +27,15 @@ The node is secured as ``enlace up``'s is (TLS, SASL/SCRAM-SHA-512, ACLs; every 
 operator); unless ``--no-compare-insecure``, (a) and (c) also run on an insecure node, interleaved
 with runs on the secured one, and the ratio is the cost of TLS + SCRAM.
 
-Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S] [--no-compare-insecure]``
+With ``--clients kafka-python,confluent`` (the default when confluent-kafka is installed) it also
+compares the client libraries (``ENLACE_KAFKA_CLIENT``): (a') bare confluent-kafka sending and
+receiving (a)'s bytes with the same settings in librdkafka's names (``bus.transport.producer_properties``
+and ``consumer_properties``) and the same commits, and (b), (c) on each library, interleaved
+``--rounds`` times (medians), printing the confluent / kafka-python ratios; and the latency of (c) on
+confluent. ``--throughput-only`` stops after the throughput runs.
+
+Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S] [--no-compare-insecure]
+[--clients kafka-python,confluent] [--rounds R] [--throughput-only]``
 """
 
 from __future__ import annotations
@@ -305,6 +313,7 @@ def _latency_consumer(properties: str, trust_topic: str, prefix: str, total: int
             "trust_topic": trust_topic,
             "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # set by the publishing process for this one
             "topic_prefix": prefix,
+            "kafka_client": os.environ.get("ENLACE_KAFKA_CLIENT", "kafka-python"),  # the publisher's choice
         }
     )
     receiver = AgencyConnector(
@@ -348,15 +357,17 @@ def _paced(send: Any, records: list[Any], rate: int) -> None:
         send(record)
 
 
-def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> list[float]:
-    prefix = bench.prefix("raw-latency" if raw else "latency")
+def _latency(
+    bench: _Bench, rate: int, seconds: float, *, raw: bool = False, client: str = "kafka-python"
+) -> list[float]:
+    prefix = bench.prefix("raw-latency" if raw else f"latency-{client}")
     total = int(rate * seconds)
     if raw:
         args = ["--raw-latency-consumer", bench.properties, prefix + CASES_TOPIC, str(total)]
     else:
         args = ["--latency-consumer", bench.properties, bench.trust_topic, prefix, str(total), str(bench.workdir)]
     # The receiving process pins the same authority (its settings are read from this variable).
-    env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor}
+    env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor, "ENLACE_KAFKA_CLIENT": client}
     consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True, env=env)
     assert consumer.stdout is not None
     if raw:
@@ -372,7 +383,7 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
         producer.flush()
         producer.close()
     else:
-        publisher = bench.connector(CRM, prefix, signatures=True)
+        publisher = bench.connector(CRM, prefix, signatures=True, client=client)
         publisher.publish(CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}))
         assert consumer.stdout.readline().strip() == "warm", "the latency consumer did not start"
         _paced(publisher.publish_async, _records(total), rate)
@@ -564,8 +575,14 @@ def main() -> None:
                 return
 
             p99s = []
-            for name, raw_baseline in (("(a) raw kafka-python", True), ("(c) connector, signed", False)):
-                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw_baseline))
+            latency_runs = [
+                ("(a) raw kafka-python", True, "kafka-python"),
+                ("(c) connector, signed", False, "kafka-python"),
+            ]
+            if "confluent" in clients:
+                latency_runs.append(("(c) signed, confluent", False, "confluent"))
+            for name, raw_baseline, client in latency_runs:
+                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw_baseline, client=client))
                 p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
                 p99s.append(p99)
                 print(
@@ -573,6 +590,11 @@ def main() -> None:
                     f"({len(latencies):,} records): p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms"
                 )
             print(f"target: p99 (c)/(a) {p99s[1] / p99s[0]:.2f} (<= 2)")
+            if len(p99s) > 2:
+                print(
+                    f"p99 (c) on confluent / (a): {p99s[2] / p99s[0]:.2f}, "
+                    f"/ (c) on kafka-python: {p99s[2] / p99s[1]:.2f}"
+                )
 
             print("(c) cost of each step alone, µs per record:")
             for step, micros in _step_costs(bench, records[:5000]):
