@@ -8,14 +8,12 @@ dead-lettered. Then what differs by engine: a header name that is not UTF-8 cost
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import pytest
 
 from bus.records.models import CaseOpened
 from bus.transport._confluent import ConfluentConsumer, ConfluentProducer
 from connectors import list_dead_letters
+from tests.bus.test_transport_confluent import _OnConfluent
 from tests.connectors.conftest import Bus, make_bus
 from tests.connectors.test_agency_connector import (  # noqa: F401 - collected again here, on librdkafka
     test_a_record_published_by_one_agency_is_received_verified_and_traced_by_another,
@@ -32,16 +30,6 @@ from tests.corpus.forge import HostileProducer, RawName
 
 pytestmark = pytest.mark.integration
 CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
-
-
-class _OnConfluent:
-    """The session's cluster, every client configuration of which chooses librdkafka."""
-
-    def __init__(self, cluster: Any) -> None:
-        self._cluster = cluster
-
-    def client_config(self, *args: Any, **kwargs: Any):
-        return dataclasses.replace(self._cluster.client_config(*args, **kwargs), client="confluent")
 
 
 @pytest.fixture
