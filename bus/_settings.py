@@ -16,6 +16,7 @@ __all__ = ["ENV_PREFIX", "EnlaceSettings", "check_record_age", "load_settings"]
 ENV_PREFIX = "ENLACE_"
 
 KafkaMode = Literal["auto", "local", "testcontainers", "external"]
+KafkaClient = Literal["kafka-python", "confluent"]
 
 
 class EnlaceSettings(BaseSettings):
@@ -46,6 +47,9 @@ class EnlaceSettings(BaseSettings):
         kafka_sasl_username: the SASL principal.
         kafka_sasl_password: its password (a secret: never logged).
         kafka_ssl_cafile: PEM file of the CA certificates that sign the brokers' certificates.
+        kafka_client: the Kafka client library every producer and consumer is made with:
+            ``kafka-python`` (the default) or ``confluent`` (confluent-kafka over librdkafka, the
+            ``enlace[confluent]`` extra). See the README's transport section for the measured difference.
         registry_transactional_id: the ``transactional.id`` of the registry's writer (every instance
             of one registry shares it; only the registry principal may use it); unset means
             ``enlace-registry-writer-<registry_topic>``.
@@ -111,6 +115,7 @@ class EnlaceSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = Field(default=None, repr=False)
     kafka_ssl_cafile: str | None = None
+    kafka_client: KafkaClient = "kafka-python"
     registry_topic: str = Field(default="_schemas", min_length=1)
     registry_transactional_id: str | None = None
     registry_policy: str | None = None

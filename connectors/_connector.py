@@ -172,8 +172,8 @@ class AgencyConnector:
         check_record_age(self.settings)  # settings made with model_copy skip the model's own check
         self.kafka = KafkaClientConfig.from_settings(self.settings)
         self.bootstrap_servers = self.kafka.bootstrap_servers
-        self._producer_config = check_producer_config(producer_config or {})
-        self._consumer_config = check_consumer_config(consumer_config or {})
+        self._producer_config = check_producer_config(producer_config or {}, client=self.kafka.client)
+        self._consumer_config = check_consumer_config(consumer_config or {}, client=self.kafka.client)
         self._key = load_key(agency, key) if isinstance(key, (str, os.PathLike)) else key
         if self._key is not None and self._key.agency != agency:
             raise ConfigError(f"the key given is {self._key.agency}'s, not {agency}'s")

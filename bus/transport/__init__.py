@@ -5,7 +5,9 @@ Code above this package sees Enlace's own types — :class:`Record`, :class:`Par
 kafka-python's, and Kafka's errors as :class:`bus.TransportError`. Every client (producer,
 transactional producer, consumer, admin) is made from a :class:`KafkaClientConfig`, built from
 ``ENLACE_BOOTSTRAP_SERVERS``, ``ENLACE_KAFKA_*`` and a Kafka client properties file
-(``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only.
+(``ENLACE_KAFKA_CONFIG``), so securing every client is a change here only. Producers and consumers
+are made with kafka-python, or with confluent-kafka (librdkafka) when ``ENLACE_KAFKA_CLIENT=confluent``
+(the configuration's ``client``): the same classes, settings, guarantees and errors either way.
 """
 
 from bus.transport._acls import AclAdmin, AclBinding, AuthorizerMissing
@@ -19,12 +21,14 @@ from bus.transport._clients import (
     TransactionalProducer,
 )
 from bus.transport._config import (
+    KAFKA_CLIENTS,
     SASL_MECHANISMS,
     SECURITY_PROTOCOLS,
     KafkaClientConfig,
     check_consumer_config,
     check_producer_config,
 )
+from bus.transport._librdkafka import connection_properties, consumer_properties, producer_properties
 from bus.transport._principals import agency_group, principal_for
 from bus.transport._properties import SUPPORTED_PROPERTIES, read_client_properties
 from bus.transport._types import (
@@ -40,6 +44,7 @@ from bus.transport._types import (
 
 __all__ = [
     "CONSUMER_DEFAULTS",
+    "KAFKA_CLIENTS",
     "PRODUCER_DEFAULTS",
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
@@ -64,6 +69,9 @@ __all__ = [
     "agency_group",
     "check_consumer_config",
     "check_producer_config",
+    "connection_properties",
+    "consumer_properties",
     "principal_for",
+    "producer_properties",
     "read_client_properties",
 ]

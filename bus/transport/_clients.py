@@ -168,6 +168,16 @@ def _make(kind: str, client: KafkaClientConfig, build: Callable[[], Any]) -> Any
         raise TransportError(f"cannot connect a {kind} to {client.bootstrap_servers}: {exc}", retriable=True) from exc
 
 
+def _engine(cls: type, kafka: Kafka) -> type:
+    """The class that makes ``cls``'s clients for ``kafka``: librdkafka's when its ``client`` is
+    ``confluent`` (``ENLACE_KAFKA_CLIENT``), else ``cls`` itself."""
+    if not isinstance(kafka, KafkaClientConfig) or kafka.client != "confluent" or cls not in (Producer, Consumer):
+        return cls
+    from bus.transport import _confluent
+
+    return _confluent.ConfluentProducer if cls is Producer else _confluent.ConfluentConsumer
+
+
 class Producer:
     """Sends bytes with headers; every send is acknowledged by all in-sync replicas.
 
@@ -179,6 +189,9 @@ class Producer:
         ConfigError: an override is unknown or a connection setting (those come from ``kafka``).
         TransportError: the cluster cannot be reached (retriable).
     """
+
+    def __new__(cls, kafka: Kafka, **overrides: Any) -> Producer:
+        return super().__new__(_engine(cls, kafka))
 
     def __init__(self, kafka: Kafka, **overrides: Any) -> None:
         client = KafkaClientConfig.of(kafka)
@@ -362,6 +375,9 @@ class Consumer:
         ConfigError: an override is unknown or a connection setting.
         TransportError: the cluster cannot be reached (retriable).
     """
+
+    def __new__(cls, kafka: Kafka, *, group: str | None, **overrides: Any) -> Consumer:
+        return super().__new__(_engine(cls, kafka))
 
     def __init__(self, kafka: Kafka, *, group: str | None, **overrides: Any) -> None:
         client = KafkaClientConfig.of(kafka)

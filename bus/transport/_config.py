@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -13,12 +14,14 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from bus._errors import ConfigError
 from bus._files import write_private
+from bus.transport._librdkafka import consumer_properties, producer_properties
 from bus.transport._properties import client_properties, read_client_properties, render_properties
 
 if TYPE_CHECKING:
     from bus._settings import EnlaceSettings
 
 __all__ = [
+    "KAFKA_CLIENTS",
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
     "KafkaClientConfig",
@@ -28,6 +31,8 @@ __all__ = [
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+# The client libraries a producer or consumer can be made with (ENLACE_KAFKA_CLIENT).
+KAFKA_CLIENTS = ("kafka-python", "confluent")
 
 # Which ENLACE_* variable sets which field, for messages that say where a value came from.
 _VARIABLES = {
@@ -37,6 +42,7 @@ _VARIABLES = {
     "sasl_username": "ENLACE_KAFKA_SASL_USERNAME",
     "sasl_password": "ENLACE_KAFKA_SASL_PASSWORD",
     "ssl_cafile": "ENLACE_KAFKA_SSL_CAFILE",
+    "client": "ENLACE_KAFKA_CLIENT",
 }
 _SECRETS = {"sasl_password", "ssl_password"}
 
@@ -56,6 +62,8 @@ class KafkaClientConfig:
         ssl_cafile: PEM file of the CA certificates that sign the brokers' certificates.
         ssl_certfile, ssl_keyfile, ssl_password: a client certificate (mutual TLS), PEM.
         ssl_check_hostname: check the broker's certificate names its host.
+        client: the client library producers and consumers are made with: ``kafka-python`` or
+            ``confluent`` (librdkafka; admin clients and the transactional producer stay kafka-python).
         source: where the settings came from (for messages).
 
     Raises:
@@ -73,6 +81,7 @@ class KafkaClientConfig:
     ssl_keyfile: str | None = None
     ssl_password: str | None = field(default=None, repr=False)
     ssl_check_hostname: bool = True
+    client: str = "kafka-python"
     source: str = "arguments"
 
     def __post_init__(self) -> None:
@@ -112,6 +121,13 @@ class KafkaClientConfig:
             path = getattr(self, name)
             if path:
                 _check_pem(name, path, source=self.source)
+        if self.client not in KAFKA_CLIENTS:
+            raise ConfigError(f"Kafka client {self.client!r} ({self.source}) is not one of {', '.join(KAFKA_CLIENTS)}")
+        if self.client == "confluent" and importlib.util.find_spec("confluent_kafka") is None:
+            raise ConfigError(
+                f"Kafka client confluent ({self.source}) needs the confluent-kafka package: "
+                "pip install 'enlace[confluent]'"
+            )
 
     @classmethod
     def from_settings(
@@ -157,7 +173,8 @@ class KafkaClientConfig:
                 )
             values["bootstrap_servers"] = default_bootstrap()
         sources = sorted(set(origin.values())) or ["defaults"]
-        return cls(**values, source=", ".join(sources))
+        # Which library is not a connection property (no properties file names it): the setting alone.
+        return cls(**values, client=settings.kafka_client, source=", ".join(sources))
 
     @classmethod
     def of(cls, kafka: KafkaClientConfig | str) -> KafkaClientConfig:
@@ -186,11 +203,13 @@ class KafkaClientConfig:
             "kafka_sasl_username": self.sasl_username,
             "kafka_sasl_password": self.sasl_password,
             "kafka_ssl_cafile": self.ssl_cafile,
+            "kafka_client": self.client,
         }
 
     def properties(self) -> dict[str, str]:
         """This configuration in the Java client's key names (secrets included: never log them)."""
-        return client_properties({f.name: getattr(self, f.name) for f in fields(self) if f.name != "source"})
+        skipped = {"source", "client"}
+        return client_properties({f.name: getattr(self, f.name) for f in fields(self) if f.name not in skipped})
 
     def write_properties(self, path: str | os.PathLike[str], *, comment: str = "") -> Path:
         """Write it as a Kafka client properties file, 0600 from creation, atomically; returns the path.
@@ -267,11 +286,13 @@ def _check(kind: str, overrides: Mapping[str, Any], known: set[str]) -> dict[str
     return dict(overrides)
 
 
-def check_producer_config(overrides: Mapping[str, Any]) -> dict[str, Any]:
+def check_producer_config(overrides: Mapping[str, Any], *, client: str = "kafka-python") -> dict[str, Any]:
     """Check producer overrides against kafka-python's producer settings.
 
     Args:
         overrides: kafka-python producer settings (``linger_ms``, ``compression_type``, ...).
+        client: the client library they are for; ``confluent`` also refuses a setting librdkafka
+            has no equivalent of.
 
     Returns:
         A copy of ``overrides``.
@@ -280,14 +301,18 @@ def check_producer_config(overrides: Mapping[str, Any]) -> dict[str, Any]:
         ConfigError: a key is unknown (named, with the closest known one), or is a connection setting
             that belongs to :class:`KafkaClientConfig`.
     """
-    return _check("producer", overrides, _PRODUCER_KEYS)
+    checked = _check("producer", overrides, _PRODUCER_KEYS)
+    if client == "confluent":
+        producer_properties(checked)
+    return checked
 
 
-def check_consumer_config(overrides: Mapping[str, Any]) -> dict[str, Any]:
+def check_consumer_config(overrides: Mapping[str, Any], *, client: str = "kafka-python") -> dict[str, Any]:
     """Check consumer overrides against kafka-python's consumer settings.
 
     Args:
         overrides: kafka-python consumer settings (``auto_offset_reset``, ``max_poll_records``, ...).
+        client: as :func:`check_producer_config`.
 
     Returns:
         A copy of ``overrides``.
@@ -295,4 +320,7 @@ def check_consumer_config(overrides: Mapping[str, Any]) -> dict[str, Any]:
     Raises:
         ConfigError: as :func:`check_producer_config`.
     """
-    return _check("consumer", overrides, _CONSUMER_KEYS)
+    checked = _check("consumer", overrides, _CONSUMER_KEYS)
+    if client == "confluent":
+        consumer_properties(checked)
+    return checked

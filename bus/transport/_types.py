@@ -122,7 +122,9 @@ class RebalanceListener(Protocol):
     """Hears of the partitions a consumer group takes from, and gives to, this consumer.
 
     Both run on the Kafka client's network thread: they must not wait on Kafka themselves (a
-    :meth:`Consumer.commit` inside one passes ``wait=False``).
+    :meth:`Consumer.commit` inside one passes ``wait=False``). Over librdkafka
+    (``ENLACE_KAFKA_CLIENT=confluent``) they run inside :meth:`Consumer.poll`, on its caller's thread,
+    and such a commit is waited for all the same.
     """
 
     def on_partitions_revoked(self, revoked: list[Partition]) -> None:

@@ -27,13 +27,22 @@ The node is secured as ``enlace up``'s is (TLS, SASL/SCRAM-SHA-512, ACLs; every 
 operator); unless ``--no-compare-insecure``, (a) and (c) also run on an insecure node, interleaved
 with runs on the secured one, and the ratio is the cost of TLS + SCRAM.
 
-Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S] [--no-compare-insecure]``
+With ``--clients kafka-python,confluent`` (the default when confluent-kafka is installed) it also
+compares the client libraries (``ENLACE_KAFKA_CLIENT``): (a') bare confluent-kafka sending and
+receiving (a)'s bytes with the same settings in librdkafka's names (``bus.transport.producer_properties``
+and ``consumer_properties``) and the same commits, and (b), (c) on each library, interleaved
+``--rounds`` times (medians), printing the confluent / kafka-python ratios; and the latency of (c) on
+confluent. ``--throughput-only`` stops after the throughput runs.
+
+Run: ``python -m ops.bench.pipeline [--records N] [--rate R] [--seconds S] [--no-compare-insecure]
+[--clients kafka-python,confluent] [--rounds R] [--throughput-only]``
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
 import io
 import json
 import os
@@ -64,7 +73,16 @@ from bus.identity import (
 )
 from bus.records import catalog
 from bus.records.models import CaseOpened
-from bus.transport import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, KafkaClientConfig, Topics, read_client_properties
+from bus.transport import (
+    CONSUMER_DEFAULTS,
+    PRODUCER_DEFAULTS,
+    KafkaClientConfig,
+    Topics,
+    connection_properties,
+    consumer_properties,
+    producer_properties,
+    read_client_properties,
+)
 from connectors import AgencyConnector, AgencyStore, Position
 from ops.kafka import start_cluster
 
@@ -91,10 +109,11 @@ class _Bench:
         for key in self.keys.values():
             publish_trusted_key(self.kafka, TrustedKey.for_key(key), authority=authority, topic=self.trust_topic)
 
-    def connector(self, agency: str, prefix: str, *, signatures: bool) -> AgencyConnector:
+    def connector(self, agency: str, prefix: str, *, signatures: bool, client: str = "kafka-python") -> AgencyConnector:
         settings = load_settings({}).model_copy(
             update={
                 **self.kafka.settings(),
+                "kafka_client": client,
                 "trust_topic": self.trust_topic,
                 "trust_anchor": self.anchor,
                 "topic_prefix": prefix,
@@ -117,17 +136,19 @@ class _Bench:
         return prefix
 
 
-def _connector_run(bench: _Bench, records: list[CaseOpened], name: str, *, signatures: bool) -> dict[str, float]:
+def _connector_run(
+    bench: _Bench, records: list[CaseOpened], name: str, *, signatures: bool, client: str = "kafka-python"
+) -> dict[str, float]:
     prefix = bench.prefix(name)
     started = time.perf_counter()
-    publisher = bench.connector(CRM, prefix, signatures=signatures)
+    publisher = bench.connector(CRM, prefix, signatures=signatures, client=client)
     for record in records:
         publisher.publish_async(record)
     publisher.flush()
     publish_s = time.perf_counter() - started
     publisher.close()
 
-    receiver = bench.connector(PORTAL, prefix, signatures=signatures)
+    receiver = bench.connector(PORTAL, prefix, signatures=signatures, client=client)
     seen = {"count": 0, "first": 0.0}
 
     def handler(record: CaseOpened, received: Any) -> None:
@@ -191,6 +212,93 @@ def _raw_run(bench: _Bench, messages: list[tuple[bytes, bytes, list]]) -> dict[s
     return {"publish_s": publish_s, "consume_s": consume_s}
 
 
+def _raw_confluent_run(bench: _Bench, messages: list[tuple[bytes, bytes, list]]) -> dict[str, float]:
+    """(a'): (a) with bare confluent-kafka, the same settings in librdkafka's names, the same commits."""
+    import confluent_kafka
+
+    topic = bench.prefix("raw-confluent") + CASES_TOPIC
+    connection = connection_properties(bench.kafka)
+    started = time.perf_counter()
+    producer = confluent_kafka.Producer({**connection, **producer_properties(PRODUCER_DEFAULTS)})
+    failed: list[Any] = []
+
+    def delivered(error: Any, _message: Any) -> None:
+        if error is not None:
+            failed.append(error)
+
+    for key, value, headers in messages:
+        while True:
+            try:
+                producer.produce(topic, value, key, headers=headers, on_delivery=delivered)
+                break
+            except BufferError:  # the local queue is full: serve delivery reports, then try again
+                producer.poll(0.05)
+        producer.poll(0)
+    producer.flush()
+    publish_s = time.perf_counter() - started
+    assert not failed, f"(a') {len(failed)} records failed: {failed[0]}"
+
+    settings = {**connection, **consumer_properties(CONSUMER_DEFAULTS), "group.id": "bench-raw-confluent"}
+    consumer = confluent_kafka.Consumer(settings)
+    consumer.subscribe([topic])
+    count, first, committed = 0, 0.0, time.perf_counter()
+    batch_size = CONSUMER_DEFAULTS["max_poll_records"]
+    while count < len(messages):
+        batch = consumer.consume(num_messages=batch_size, timeout=0.5)
+        for message in batch:
+            if message.error() is None:
+                if count == 0:
+                    first = time.perf_counter()
+                count += 1
+        if batch and time.perf_counter() - committed >= _COMMIT_INTERVAL_S:
+            consumer.commit(asynchronous=False)
+            committed = time.perf_counter()
+    consumer.commit(asynchronous=False)
+    consumer.close()
+    consume_s = time.perf_counter() - first
+    return {"publish_s": publish_s, "consume_s": consume_s}
+
+
+def _clients_compared(bench: _Bench, records: list[CaseOpened], clients: list[str], rounds: int) -> None:
+    """(a), (a') and (b), (c) on each client library, interleaved ``rounds`` times; medians and ratios."""
+    n = len(records)
+    prepared = _prepared_bytes(bench, records)
+    runs: dict[str, list[dict[str, float]]] = {}
+    for round_ in range(rounds):
+        runs.setdefault("a", []).append(_raw_run(bench, prepared))
+        if "confluent" in clients:
+            runs.setdefault("a'", []).append(_raw_confluent_run(bench, prepared))
+        for client in clients:
+            for side, signatures in (("b", False), ("c", True)):
+                name = f"{side}-{client}-{round_}"
+                result = _connector_run(bench, records, name, signatures=signatures, client=client)
+                runs.setdefault(f"{side} {client}", []).append(result)
+
+    def median(key: str) -> dict[str, float]:
+        return {k: statistics.median(r[k] for r in runs[key]) for k in ("publish_s", "consume_s")}
+
+    def together(key: str) -> float:
+        return n / sum(median(key).values())
+
+    print(f"client libraries compared: median of {rounds} interleaved round(s), {n:,} records each")
+    labels = {
+        "a": "(a) raw kafka-python",
+        "a'": "(a') raw confluent-kafka",
+        **{f"b {c}": f"(b) connector unsigned, {c}" for c in clients},
+        **{f"c {c}": f"(c) connector signed, {c}" for c in clients},
+    }
+    for key, label in labels.items():
+        if key in runs:
+            print(_rates(label, median(key), n, None if key == "a" else median("a")))
+    if "confluent" in clients and "kafka-python" in clients:
+        raw_confluent = "a'"
+        print(
+            f"confluent / kafka-python, together: raw {together(raw_confluent) / together('a'):.2f}, "
+            f"(b) {together('b confluent') / together('b kafka-python'):.2f}, "
+            f"(c) {together('c confluent') / together('c kafka-python'):.2f} (a selectable transport: (c) >= 2)"
+        )
+
+
 _WARM_UP_ID = "CRM-2025-9999999"
 _CONSUMER_CMD = [sys.executable, "-m", "ops.bench.pipeline"]
 
@@ -205,6 +313,7 @@ def _latency_consumer(properties: str, trust_topic: str, prefix: str, total: int
             "trust_topic": trust_topic,
             "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # set by the publishing process for this one
             "topic_prefix": prefix,
+            "kafka_client": os.environ.get("ENLACE_KAFKA_CLIENT", "kafka-python"),  # the publisher's choice
         }
     )
     receiver = AgencyConnector(
@@ -248,15 +357,17 @@ def _paced(send: Any, records: list[Any], rate: int) -> None:
         send(record)
 
 
-def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> list[float]:
-    prefix = bench.prefix("raw-latency" if raw else "latency")
+def _latency(
+    bench: _Bench, rate: int, seconds: float, *, raw: bool = False, client: str = "kafka-python"
+) -> list[float]:
+    prefix = bench.prefix("raw-latency" if raw else f"latency-{client}")
     total = int(rate * seconds)
     if raw:
         args = ["--raw-latency-consumer", bench.properties, prefix + CASES_TOPIC, str(total)]
     else:
         args = ["--latency-consumer", bench.properties, bench.trust_topic, prefix, str(total), str(bench.workdir)]
     # The receiving process pins the same authority (its settings are read from this variable).
-    env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor}
+    env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor, "ENLACE_KAFKA_CLIENT": client}
     consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True, env=env)
     assert consumer.stdout is not None
     if raw:
@@ -272,7 +383,7 @@ def _latency(bench: _Bench, rate: int, seconds: float, *, raw: bool = False) -> 
         producer.flush()
         producer.close()
     else:
-        publisher = bench.connector(CRM, prefix, signatures=True)
+        publisher = bench.connector(CRM, prefix, signatures=True, client=client)
         publisher.publish(CaseOpened.from_avro(CASES.example() | {"caseId": _WARM_UP_ID}))
         assert consumer.stdout.readline().strip() == "warm", "the latency consumer did not start"
         _paced(publisher.publish_async, _records(total), rate)
@@ -402,6 +513,18 @@ def main() -> None:
         default=True,
         help="also run (a) and (c) on an insecure node: the cost of TLS + SCRAM as a ratio",
     )
+    parser.add_argument(
+        "--clients",
+        default="kafka-python,confluent" if importlib.util.find_spec("confluent_kafka") else "kafka-python",
+        help="client libraries to compare (ENLACE_KAFKA_CLIENT values, comma-separated); with confluent, "
+        "(a') raw confluent-kafka and (b), (c) on it run interleaved with kafka-python's",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the client comparison")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="only the throughput runs (no latency run, step costs or profile)",
+    )
     parser.add_argument("--latency-consumer", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--raw-latency-consumer", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -442,12 +565,24 @@ def main() -> None:
                 f"(c)/(a) {together['c'] / together['a']:.2f} (>= 0.5), "
                 f"(b)/(a) {together['b'] / together['a']:.2f} (>= 0.8)"
             )
+            clients = [c.strip() for c in args.clients.split(",") if c.strip()]
+            if clients != ["kafka-python"]:
+                _connector_run(bench, records[:2000], "warmup-confluent", signatures=True, client="confluent")
+                _clients_compared(bench, records, clients, args.rounds)
             if plain is not None:
                 _security_cost(bench, _Bench(plain.client_config(), Path(workdir)), records, raw, signed)
+            if args.throughput_only:
+                return
 
             p99s = []
-            for name, raw_baseline in (("(a) raw kafka-python", True), ("(c) connector, signed", False)):
-                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw_baseline))
+            latency_runs = [
+                ("(a) raw kafka-python", True, "kafka-python"),
+                ("(c) connector, signed", False, "kafka-python"),
+            ]
+            if "confluent" in clients:
+                latency_runs.append(("(c) signed, confluent", False, "confluent"))
+            for name, raw_baseline, client in latency_runs:
+                latencies = sorted(_latency(bench, args.rate, args.seconds, raw=raw_baseline, client=client))
                 p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
                 p99s.append(p99)
                 print(
@@ -455,6 +590,11 @@ def main() -> None:
                     f"({len(latencies):,} records): p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms"
                 )
             print(f"target: p99 (c)/(a) {p99s[1] / p99s[0]:.2f} (<= 2)")
+            if len(p99s) > 2:
+                print(
+                    f"p99 (c) on confluent / (a): {p99s[2] / p99s[0]:.2f}, "
+                    f"/ (c) on kafka-python: {p99s[2] / p99s[1]:.2f}"
+                )
 
             print("(c) cost of each step alone, µs per record:")
             for step, micros in _step_costs(bench, records[:5000]):
