@@ -650,6 +650,11 @@ class ConfluentConsumer(Consumer):
                 raise self._failed("offset commit refused", exc) from exc
             raise TransportError(f"offset commit failed: {exc}", retriable=True) from exc
 
+    def commit_soon(self, next_offsets: dict[Partition, int], *, notes: dict[Partition, str] | None = None) -> None:
+        """Commit without waiting: librdkafka queues the commit on its own thread (a later one carries
+        the latest offsets), so commits made one after another do not pile up on the connection."""
+        self.commit(next_offsets, wait=False, notes=notes)
+
     def _failed(
         self, message: str, exc: KafkaException, *, right: str | None = None, topic: str | None = None
     ) -> TransportError:
