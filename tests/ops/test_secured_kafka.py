@@ -172,6 +172,65 @@ def test_kafkas_console_producer_can_do_what_the_agency_may_and_no_more(
     assert "TopicAuthorizationException" in refused.stdout + refused.stderr
 
 
+def _console_consumer(
+    cluster: LocalCluster, properties: Path, topic: str, group: str
+) -> subprocess.CompletedProcess[str]:
+    assert cluster.distribution is not None
+    command = [
+        "java", "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cluster.distribution.classpath,
+        "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", cluster.bootstrap_servers,
+        "--topic", topic, "--group", group, "--consumer.config", str(properties), "--from-beginning",
+        "--max-messages", "1", "--timeout-ms", "30000",
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_kafkas_console_consumer_can_read_what_the_agency_may_and_no_more(
+    secured: LocalCluster, operator: Operator, tmp_path: Path
+) -> None:
+    _send(secured, principal_for("urn:mx:gob:portal"), "mx.gob.portal.service-request-submitted")
+    properties = secured.write_client_properties(CRM, tmp_path / "crm.properties")
+    granted = _console_consumer(secured, properties, "mx.gob.portal.service-request-submitted", "mx.gob.crm.console")
+    assert granted.returncode == 0, granted.stderr[-2000:]
+    assert "value" in granted.stdout.splitlines()
+    _send(secured, principal_for("urn:mx:gob:sat"), "mx.gob.sat.taxpayer-status-changed")
+    topic = _console_consumer(secured, properties, "mx.gob.sat.taxpayer-status-changed", "mx.gob.crm.console")
+    assert "TopicAuthorizationException" in topic.stdout + topic.stderr
+    assert "value" not in topic.stdout.splitlines()
+    group = _console_consumer(secured, properties, "mx.gob.portal.service-request-submitted", "mx.gob.sat.sat")
+    assert "GroupAuthorizationException" in group.stdout + group.stderr
+    assert "value" not in group.stdout.splitlines()
+
+
+def test_enlace_names_the_principal_and_right_for_the_trust_topic_the_schema_log_and_a_foreign_group(
+    secured: LocalCluster, operator: Operator
+) -> None:
+    operator.topics.ensure("_schemas", partitions=1, replication=1, compacted=True)
+    crm = secured.client_config(CRM)
+    trust_topic = load_settings({}).trust_topic
+    producer = Producer(crm)
+    try:
+        for topic in (trust_topic, "_schemas"):
+            with pytest.raises(AccessDenied) as refused:
+                producer.send(topic, key=b"k", value=b"v", headers=[]).get(timeout=30)
+            assert (refused.value.principal, refused.value.right) == (CRM, "WRITE")
+            assert refused.value.resource == f"topic {topic}"
+    finally:
+        producer.close()
+
+    consumer = Consumer(crm, group="mx.gob.sat.sat")
+    try:
+        consumer.subscribe(["mx.gob.portal.service-request-submitted"])
+        with pytest.raises(AccessDenied) as joined:
+            for _ in range(20):  # the refusal comes with the group coordinator's answer
+                consumer.poll(500)
+    finally:
+        consumer.close()
+    assert (joined.value.principal, joined.value.right) == (CRM, "READ")
+    assert joined.value.resource == "consumer group mx.gob.sat.sat"
+    assert "mx.gob.crm may not READ consumer group mx.gob.sat.sat" in str(joined.value)
+
+
 def test_enlaces_clients_name_the_principal_the_resource_and_the_missing_right(
     secured: LocalCluster, operator: Operator
 ) -> None:
