@@ -402,6 +402,8 @@ def main() -> None:
         default=True,
         help="also run (a) and (c) on an insecure node: the cost of TLS + SCRAM as a ratio",
     )
+    parser.add_argument("--producer-config", type=json.loads, default={}, help="JSON: PRODUCER_DEFAULTS to try")
+    parser.add_argument("--consumer-config", type=json.loads, default={}, help="JSON: CONSUMER_DEFAULTS to try")
     parser.add_argument("--latency-consumer", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--raw-latency-consumer", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -414,6 +416,9 @@ def main() -> None:
         _latency_consumer(properties, trust_topic, prefix, int(total), workdir)
         return
 
+    # Settings to try, for (a), (b) and (c) alike (the latency run's receiving process keeps the defaults).
+    PRODUCER_DEFAULTS.update(args.producer_config)
+    CONSUMER_DEFAULTS.update(args.consumer_config)
     settings = load_settings()
     cluster = start_cluster(settings, nodes=1)
     # The cost of TLS + SCRAM: the same runs on a second, insecure node (a local cluster only).
@@ -431,6 +436,7 @@ def main() -> None:
             n = args.records
             how = "secured (TLS + SASL/SCRAM-SHA-512)" if cluster.client_config().sasl_mechanism else "insecure"
             print(f"{n:,} CaseOpened v2 records, single-node Kafka, {how}, tracing off")
+            print(f"producer {json.dumps(PRODUCER_DEFAULTS)}; consumer {json.dumps(CONSUMER_DEFAULTS)}")
             print(_rates("(a) raw kafka-python, same bytes", raw, n, None))
             print(_rates("(b) connector, signatures off", unsigned, n, raw))
             print(_rates("(c) connector, signed + verified", signed, n, raw))
