@@ -402,10 +402,10 @@ def main() -> None:
         default=True,
         help="also run (a) and (c) on an insecure node: the cost of TLS + SCRAM as a ratio",
     )
-    parser.add_argument("--producer-config", type=json.loads, default={}, help="JSON: PRODUCER_DEFAULTS to try")
-    parser.add_argument("--consumer-config", type=json.loads, default={}, help="JSON: CONSUMER_DEFAULTS to try")
     parser.add_argument("--latency-consumer", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--raw-latency-consumer", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--producer-config", type=json.loads, default={}, help="JSON: PRODUCER_DEFAULTS to try")
+    parser.add_argument("--consumer-config", type=json.loads, default={}, help="JSON: CONSUMER_DEFAULTS to try")
     args = parser.parse_args()
     if args.raw_latency_consumer:
         properties, topic, total = args.raw_latency_consumer
