@@ -4,13 +4,15 @@
 sends what it holds when it holds ``max_records``, when the first record it holds has waited
 ``max_wait_s`` (the producer's linger: a record never waits longer for its signature), or when
 asked (``flush``; a blocking ``publish`` asks at once, so a lone record is signed alone, in form 2).
-Records are sent in the order they were handed over, so a key's records keep their order.
+Records are sent in the order they were handed over, so a key's records keep their order, and no
+lock is held while a batch is sent (a blocked send must not stop the producer's callbacks publishing).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -58,6 +60,13 @@ def sign_outgoing(agency_key: AgencyKey, records: Sequence[_Unsigned], *, max_re
 class SigningBatcher:
     """Signs and sends one connector's published records in batches bounded by count and time.
 
+    No lock is held while a batch is sent: kafka-python's ``send`` can block (a full buffer, a wait for
+    metadata) until its I/O thread has delivered earlier records, and that thread runs the delivery
+    callbacks, which may publish (``add``) again. Batches are taken from the held records under a lock,
+    queued in that order, and signed and sent by one thread at a time, in queue order, so a key's
+    records keep their order; a thread that finds another sending leaves its batch to that one instead
+    of waiting (``flush`` and ``close`` wait for it).
+
     Args:
         agency_key: the agency's signing key.
         send: the producer's send.
@@ -70,7 +79,9 @@ class SigningBatcher:
         self._max_records, self._max_wait_s = max(1, max_records), max(0.0, max_wait_s)
         self._pending: list[tuple[_Unsigned, _Waiting]] = []
         self._due: float | None = None  # when the oldest pending record must be sent
-        self._condition = threading.Condition()
+        self._taken: deque[list[tuple[_Unsigned, _Waiting]]] = deque()  # batches to send, in order
+        self._condition = threading.Condition()  # guards the three above and _closed
+        self._sending = threading.Lock()  # held by the one thread signing and sending taken batches
         self._closed = False
         self._thread: threading.Thread | None = None
         self.batches = 0
@@ -81,54 +92,79 @@ class SigningBatcher:
             if self._closed:
                 raise TransportError("the connector is closed: nothing more can be published")
             self._pending.append((record, waiting))
-            if len(self._pending) >= self._max_records:
-                self._send_pending()
-            elif len(self._pending) == 1:
-                self._due = time.monotonic() + self._max_wait_s
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="enlace-signing", daemon=True)
-                    self._thread.start()
-                self._condition.notify_all()
+            if len(self._pending) < self._max_records:
+                if len(self._pending) == 1:
+                    self._due = time.monotonic() + self._max_wait_s
+                    if self._thread is None:
+                        self._thread = threading.Thread(target=self._run, name="enlace-signing", daemon=True)
+                        self._thread.start()
+                    self._condition.notify_all()
+                return
+            self._take()
+        self._send_taken(wait=False)
 
     def flush(self) -> None:
-        """Sign and send what is held now."""
+        """Sign and send what is held now; return once it is handed to the producer."""
         with self._condition:
-            self._send_pending()
+            self._take()
+        self._send_taken(wait=True)
 
     def close(self) -> None:
         """Send what is held and stop the timer thread."""
         with self._condition:
-            self._send_pending()
+            self._take()
             self._closed = True
             self._condition.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._send_taken(wait=True)
 
     def _run(self) -> None:
-        with self._condition:
-            while not self._closed:
+        while True:
+            with self._condition:
+                if self._closed:
+                    return
                 if self._due is None:
                     self._condition.wait()
                     continue
                 remaining = self._due - time.monotonic()
                 if remaining > 0:
                     self._condition.wait(remaining)
-                else:
-                    self._send_pending()
+                    continue
+                self._take()
+            self._send_taken(wait=False)
 
-    def _send_pending(self) -> None:
-        """Sign and send the held records (the condition's lock is held: sends keep their order)."""
-        pending, self._pending, self._due = self._pending, [], None
-        if not pending:
-            return
-        self.batches += 1
+    def _take(self) -> None:
+        """Queue the held records as one batch (the condition's lock is held)."""
+        if self._pending:
+            self._taken.append(self._pending)
+            self._pending, self._due = [], None
+            self.batches += 1
+
+    def _send_taken(self, *, wait: bool) -> None:
+        """Sign and send the queued batches in order, unless another thread is (when not ``wait``)."""
+        while self._sending.acquire(blocking=wait):
+            try:
+                while batch := self._next_taken():
+                    self._sign_and_send(batch)
+            finally:
+                self._sending.release()
+            with self._condition:  # a batch queued after the last look, by a thread that left it to this one
+                if not self._taken:
+                    return
+
+    def _next_taken(self) -> list[tuple[_Unsigned, _Waiting]] | None:
+        with self._condition:
+            return self._taken.popleft() if self._taken else None
+
+    def _sign_and_send(self, batch: list[tuple[_Unsigned, _Waiting]]) -> None:
         try:
-            signed = sign_outgoing(self._key, [record for record, _ in pending], max_records=self._max_records)
+            signed = sign_outgoing(self._key, [record for record, _ in batch], max_records=self._max_records)
         except Exception as exc:  # a record the signer refuses (prepared ones never are): fail them all
-            for _, waiting in pending:
+            for _, waiting in batch:
                 waiting.failed(TransportError(f"records not signed: {exc}"))
             return
-        for (record, waiting), headers in zip(pending, signed, strict=True):
+        for (record, waiting), headers in zip(batch, signed, strict=True):
             waiting.signed(headers)
             try:
                 sent = self._send(record.topic, key=record.key, value=record.value, headers=headers)

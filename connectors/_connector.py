@@ -263,8 +263,7 @@ class AgencyConnector:
         """
         outbound = self._outbound_ready()
         log = self._log_ready()
-        record_type = outbound.record_type(record)
-        prepared = outbound.prepare(record_type, record.to_avro(), ce_id=ce_id)
+        prepared = outbound.prepare_record(record, ce_id=ce_id)
         assert self._producer is not None
         logged = None
         if log is not None:
@@ -432,7 +431,7 @@ class AgencyConnector:
     def _prepare_for_outbox(self, record: Any) -> Outgoing:
         """Model → bytes, once, at emit time, in the caller's trace context (signed when sent)."""
         outbound = self._outbound_ready()
-        prepared = outbound.prepare(outbound.record_type(record), record.to_avro())
+        prepared = outbound.prepare_record(record)
         # The span ends when the record is stored: the send may happen in another process after a
         # crash, and the consumer span of the receiver is a child of this one either way.
         prepared.span.finish()

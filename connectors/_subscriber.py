@@ -135,6 +135,11 @@ class Subscription:
 
     # -- batches -----------------------------------------------------------------------------------
     def _apply_records(self, records: list[Record]) -> int:
+        """Apply one poll's records in a batch span (linked to each record's sender; tracing only)."""
+        with self._telemetry.batch(records, group=self.group):
+            return self._apply_each(records)
+
+    def _apply_each(self, records: list[Record]) -> int:
         """Apply records inside the open batch, committing it every ``commit_interval_s``."""
         handled = 0
         for record in records:

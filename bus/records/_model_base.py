@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 import pydantic
 import pydantic.fields
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PrivateAttr, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
 from bus._errors import ValidationError
@@ -36,6 +36,7 @@ __all__ = [
     "Const",
     "Curp",
     "DecimalDigits",
+    "Frozen",
     "Int",
     "Long",
     "Maximum",
@@ -66,6 +67,12 @@ class RecordModel(BaseModel):
     Fields have Python names (``case_id``) and accept the Avro names too (``caseId``). Construction
     checks types and domain rules and raises ``bus.ValidationError`` listing every problem.
 
+    A model built by validation (the constructor, ``from_avro``, ``model_validate``) is known valid
+    for its whole life, so a publish does not check it again (``checked``): it is frozen, its lists
+    and maps refuse changes (``Frozen``), a nested model passed in is validated again
+    (``revalidate_instances``), and ``model_copy(update=...)`` validates its result as a new record.
+    Only ``model_construct`` (which pydantic never validates) gives an unchecked model.
+
     Attributes:
         avro_name: the record's Avro full name.
         avro_version: the catalog version the model was generated from.
@@ -74,13 +81,22 @@ class RecordModel(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        revalidate_instances="always",
     )
 
     avro_name: ClassVar[str]
     avro_version: ClassVar[int]
     avro_fingerprint: ClassVar[str]
     avro_key: ClassVar[tuple[str, ...]] = ()
+
+    # Set by the validator below, which pydantic runs only when it validates (never in model_construct);
+    # a copy carries it only with the very values it was set for (model_copy with an update validates).
+    _checked: bool = PrivateAttr(False)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -91,6 +107,32 @@ class RecordModel(BaseModel):
     # Marks this __init__ as pydantic's own, so nested models are validated by pydantic's core (all
     # problems collected, with their full path) instead of through this wrapper.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @model_validator(mode="after")
+    def _mark_checked(self) -> Self:
+        self.__pydantic_private__["_checked"] = True  # type: ignore[index]
+        return self
+
+    @property
+    def checked(self) -> bool:
+        """True when every type and domain rule was checked on exactly these values (False for a model
+        made with ``model_construct``)."""
+        return self._checked
+
+    def model_copy(self, *, update: typing.Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, with ``update``'s values (Python or Avro field names) validated as a new record.
+
+        Raises:
+            ValidationError: the updated record breaks a type or domain rule (pydantic's own
+                ``model_copy`` would not check it).
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        names = _field_names(type(self))
+        data = dict(self.__dict__)
+        for name, value in update.items():
+            data[names.get(name, name)] = value
+        return type(self)(**data)
 
     @classmethod
     def from_avro(cls, data: dict[str, Any], *, strict: bool = False) -> Self:
@@ -126,6 +168,12 @@ class RecordModel(BaseModel):
         for attribute in self.avro_key:
             value = getattr(value, attribute)
         return str(value)
+
+
+@functools.cache
+def _field_names(cls: type[BaseModel]) -> dict[str, str]:
+    """Each field's Avro name (alias) to its Python name."""
+    return {field.alias: name for name, field in cls.model_fields.items() if field.alias}
 
 
 def _as_enlace_error(cls: type[RecordModel], exc: pydantic.ValidationError) -> ValidationError:
@@ -229,6 +277,49 @@ def _uuid_text(value: Any) -> Any:
         _fail(uuid_problems(value, "", None))
     return value
 
+
+class _FrozenList(list[Any]):
+    """A record's list: reads as a list, refuses changes (the record was validated with these items)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> typing.NoReturn:
+        raise TypeError(_FROZEN_MESSAGE)
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle rebuild it whole, never item by item
+        return (_FrozenList, (list(self),))
+
+
+class _FrozenDict(dict[Any, Any]):
+    """A record's map: reads as a dict, refuses changes."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> typing.NoReturn:
+        raise TypeError(_FROZEN_MESSAGE)
+
+    pop = popitem = clear = update = setdefault = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenDict, (dict(self),))
+
+
+_FROZEN_MESSAGE = (
+    "a record's lists and maps cannot be changed: make a new record, e.g. record.model_copy(update={...}), "
+    "which is validated"
+)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return _FrozenList(value)
+    if isinstance(value, dict):
+        return _FrozenDict(value)
+    return value
+
+
+Frozen = AfterValidator(_freeze)
+"""A validator: the list or map, once validated, refuses changes (an Avro array or map field)."""
 
 Curp = _validator("format", "curp")
 Rfc = _validator("format", "rfc")

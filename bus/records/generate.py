@@ -46,6 +46,7 @@ from bus.records._model_base import (
     Const,
     Curp,
     DecimalDigits,
+    Frozen,
     Int,
     Long,
     Maximum,
@@ -215,6 +216,8 @@ class _Unit:
         arguments = []
         if "default" in member:
             arguments.append(_default(member["default"]))
+            if "Frozen" in annotation:  # pydantic does not validate a default: this freezes the empty list
+                arguments.append("validate_default=True")
         if name != member["name"]:
             arguments.append(f'alias="{member["name"]}"')
         arguments.append(f"description={_string(member.get('doc', ''), indent=12)}")
@@ -242,9 +245,9 @@ class _Unit:
         if kind in ("record", "error"):
             return self.model(schema, self.prefix + schema["name"].rsplit(".", 1)[1])
         if kind == "array":
-            return f"list[{self.annotation(schema['items'])}]"
+            return f"Annotated[list[{self.annotation(schema['items'])}], Frozen]"
         if kind == "map":
-            return f"dict[str, {self.annotation(schema['values'])}]"
+            return f"Annotated[dict[str, {self.annotation(schema['values'])}], Frozen]"
         if kind == "fixed":
             return "bytes"
         logical = schema.get("logicalType")

@@ -17,6 +17,7 @@ from bus.records._model_base import (
     Const,
     Curp,
     DecimalDigits,
+    Frozen,
     Int,
     Long,
     Maximum,
@@ -587,12 +588,14 @@ class ServiceRequestSubmittedV1(RecordModel):
         alias="serviceName",
         description="The service's name as the citizen saw it in the portal.",
     )
-    details: dict[str, str] = Field(
+    details: Annotated[dict[str, str], Frozen] = Field(
         default_factory=dict,
+        validate_default=True,
         description="The answers the citizen gave to the service's form, by question id.",
     )
-    attachments: list[ServiceRequestSubmittedV1Attachment] = Field(
+    attachments: Annotated[list[ServiceRequestSubmittedV1Attachment], Frozen] = Field(
         default_factory=list,
+        validate_default=True,
         description=(
             "Documents attached to the request, by reference. Classified sensitive: identity or "
             "medical documents may be among them."
@@ -779,8 +782,9 @@ class TaxpayerStatusChangedV1(RecordModel):
     status: TaxpayerStatusChangedV1TaxpayerStatus = Field(
         description="The status after the change.",
     )
-    obligations: list[str] = Field(
+    obligations: Annotated[list[str], Frozen] = Field(
         default_factory=list,
+        validate_default=True,
         description=(
             "The taxpayer's current fiscal obligations, by SAT's obligation descriptions (e.g. "
             "'Declaración anual de ISR')."
@@ -847,8 +851,9 @@ class TaxpayerStatusChangedV2(RecordModel):
             "version 1 sender. New in version 2."
         ),
     )
-    obligations: list[str] = Field(
+    obligations: Annotated[list[str], Frozen] = Field(
         default_factory=list,
+        validate_default=True,
         description=(
             "The taxpayer's current fiscal obligations, by SAT's obligation descriptions (e.g. "
             "'Declaración anual de ISR')."
@@ -914,8 +919,9 @@ class TaxpayerStatusReportedV1(RecordModel):
         None,
         description="The citizen's tax regime (SAT catalogue c_RegimenFiscal); null when not registered.",
     )
-    obligations: list[str] = Field(
+    obligations: Annotated[list[str], Frozen] = Field(
         default_factory=list,
+        validate_default=True,
         description="The citizen's tax obligation codes; empty when not registered.",
     )
     status_since: dt.date | None = Field(
@@ -986,8 +992,9 @@ class TaxpayerStatusReportedV2(RecordModel):
         None,
         description="The citizen's tax regime (SAT catalogue c_RegimenFiscal); null when not registered.",
     )
-    obligations: list[str] = Field(
+    obligations: Annotated[list[str], Frozen] = Field(
         default_factory=list,
+        validate_default=True,
         description="The citizen's tax obligation codes; empty when not registered.",
     )
     status_since: dt.date | None = Field(
@@ -1061,7 +1068,7 @@ class DataAccessLoggedV1(RecordModel):
         alias="recordType",
         description="Full name of the shared record read (e.g. mx.gob.portal.ServiceRequestSubmitted).",
     )
-    fields_read: list[str] = Field(
+    fields_read: Annotated[list[str], Frozen] = Field(
         alias="fieldsRead",
         description="JSON pointers of the personal fields read (e.g. /applicant/birthDate).",
     )
@@ -1123,8 +1130,9 @@ class InformationRequestAnsweredV1(RecordModel):
             "the requester)."
         ),
     )
-    document_uris: list[str] = Field(
+    document_uris: Annotated[list[str], Frozen] = Field(
         default_factory=list,
+        validate_default=True,
         alias="documentUris",
         description="Where the delivered documents can be fetched (HTTPS), when the answer delivers any.",
     )

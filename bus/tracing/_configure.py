@@ -5,6 +5,12 @@ which implies ``otlp``) switch telemetry on; with none of them set nothing is in
 connector's spans cost next to nothing. Exporters are found by name through the entry points their
 packages register (``console`` ships with the SDK; ``otlp`` comes with opentelemetry-exporter-otlp,
 ``zipkin`` with opentelemetry-exporter-zipkin), as the OpenTelemetry SDK's own configurator does.
+
+The sampler comes from ``OTEL_TRACES_SAMPLER`` and ``OTEL_TRACES_SAMPLER_ARG`` as the specification
+defines them (``always_on``, ``always_off``, ``traceidratio``, ``parentbased_always_on`` — the default —,
+``parentbased_always_off``, ``parentbased_traceidratio``, or a sampler package's entry point), read from
+the same environment as the exporters; a name no sampler has, or a ratio that is not a number from 0 to
+1, is an error naming the variable (the SDK alone would log a warning and sample everything).
 """
 
 from __future__ import annotations
@@ -44,6 +50,43 @@ def _load_exporter(group: str, name: str, variable: str) -> Any:
     return found[0].load()()
 
 
+def _sampler(env: Mapping[str, str]) -> Any:
+    """The sampler ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` name."""
+    from opentelemetry.sdk.trace import sampling
+
+    fixed = {
+        "always_on": sampling.ALWAYS_ON,
+        "always_off": sampling.ALWAYS_OFF,
+        "parentbased_always_on": sampling.ParentBased(sampling.ALWAYS_ON),
+        "parentbased_always_off": sampling.ParentBased(sampling.ALWAYS_OFF),
+    }
+    by_ratio = {
+        "traceidratio": sampling.TraceIdRatioBased,
+        "parentbased_traceidratio": sampling.ParentBasedTraceIdRatio,
+    }
+    name = env.get("OTEL_TRACES_SAMPLER", "").strip().lower() or "parentbased_always_on"
+    argument = env.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+    if name in by_ratio:
+        try:
+            ratio = float(argument) if argument else 1.0
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:  # also NaN
+            raise ConfigError(
+                f"OTEL_TRACES_SAMPLER_ARG={argument!r}: {name} takes a sampling ratio from 0 to 1 (e.g. 0.1)"
+            )
+        return by_ratio[name](ratio)
+    if name in fixed:
+        return fixed[name]
+    found = list(entry_points(group="opentelemetry_traces_sampler", name=name))
+    if not found:
+        installed = (e.name for e in entry_points(group="opentelemetry_traces_sampler"))
+        raise ConfigError(
+            f"OTEL_TRACES_SAMPLER={name}: no such sampler (known: {', '.join(sorted({*fixed, *by_ratio, *installed}))})"
+        )
+    return found[0].load()(argument)
+
+
 def _resource(service_name: str, env: Mapping[str, str]) -> Any:
     from opentelemetry.sdk.resources import Resource
 
@@ -81,7 +124,7 @@ def configure_from_env(service_name: str, environ: Mapping[str, str] | None = No
             from opentelemetry.sdk.trace import TracerProvider
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-            provider = TracerProvider(resource=_resource(service_name, env))
+            provider = TracerProvider(resource=_resource(service_name, env), sampler=_sampler(env))
             for name in traces:
                 exporter = _load_exporter("opentelemetry_traces_exporter", name, "OTEL_TRACES_EXPORTER")
                 provider.add_span_processor(BatchSpanProcessor(exporter))

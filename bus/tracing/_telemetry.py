@@ -2,23 +2,41 @@
 
 A PRODUCER span ``send <topic>`` around each publish (ended when Kafka acknowledges) and a CONSUMER
 span ``process <topic>`` around each handler call, whose parent is the producer span carried in the
-record's W3C ``traceparent`` header. Attribute names come from ``opentelemetry.semconv``. With no
-tracer or meter provider configured, every call here returns at once: tracing costs next to nothing.
+record's W3C ``traceparent`` header; and a CONSUMER span ``process <topic>`` per batch of polled records
+(``messaging.batch.message_count``), linked to each record's producer span, as the messaging conventions
+describe batch processing. Attribute names come from ``opentelemetry.semconv``. With no tracer or meter
+provider configured, every call here returns at once: tracing costs next to nothing.
+
+A record that is not sampled costs little more: the attributes known per topic are built once, given at
+span creation for samplers to read, and the per-record ones are set only on a span that records; a
+record whose sender's span was sampled out makes no span at all when the provider's sampler is one of
+the SDK's parent-based ones (which drop such a record without looking further): its context becomes
+the current one, so the handler's own spans follow it and are dropped too.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.semconv._incubating.attributes import messaging_attributes as msg
 from opentelemetry.semconv._incubating.metrics import messaging_metrics
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
-from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    NoOpTracerProvider,
+    ProxyTracerProvider,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    TraceState,
+)
 
 __all__ = ["DEAD_LETTER_REASON", "RECEIVER_AGENCY", "SENDER_AGENCY", "SendSpan", "Telemetry"]
 
@@ -27,12 +45,63 @@ SENDER_AGENCY = "enlace.sender.agency"
 RECEIVER_AGENCY = "enlace.receiver.agency"
 DEAD_LETTER_REASON = "enlace.dead_letter.reason"
 
-_PROPAGATOR = TraceContextTextMapPropagator()
 _KAFKA = msg.MessagingSystemValues.KAFKA.value
 
 
 def _is_configured(provider: Any, noop_types: tuple[type, ...]) -> bool:
     return not isinstance(provider, noop_types)
+
+
+def _drops_unsampled_parents(provider: Any) -> bool:
+    """Whether the provider's sampler is sure to drop a span whose remote parent was not sampled.
+
+    True only for the SDK's own parent-based samplers left with their default for such a parent
+    (what every ``parentbased_*`` value of ``OTEL_TRACES_SAMPLER`` builds); any other sampler decides
+    for itself, so it is asked per record.
+    """
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+    sampler = getattr(provider, "sampler", None)
+    return isinstance(sampler, ParentBased) and getattr(sampler, "_remote_parent_not_sampled", None) is ALWAYS_OFF
+
+
+def _traceparent(span: Any) -> tuple[str | None, str | None]:
+    """W3C ``traceparent`` and ``tracestate`` of a span, as the trace-context propagator writes them."""
+    context = span.get_span_context()
+    if not context.is_valid:
+        return None, None
+    traceparent = f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+    return traceparent, (context.trace_state.to_header() or None)
+
+
+def _remote_context(traceparent: str, tracestate: str | None) -> SpanContext | None:
+    """The producer's span context in a record's ``traceparent`` (checked W3C form, by the envelope)."""
+    parts = traceparent.split("-")
+    if len(parts) != 4 or len(parts[1]) != 32 or len(parts[2]) != 16 or len(parts[3]) != 2:
+        return None
+    try:
+        trace_id, span_id, flags = int(parts[1], 16), int(parts[2], 16), int(parts[3], 16)
+    except ValueError:
+        return None
+    state = TraceState.from_header([tracestate]) if tracestate else None
+    context = SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(flags), trace_state=state)
+    return context if context.is_valid else None
+
+
+class _Current:
+    """Makes a (non-recording) span the current one for a block: cheaper than ``trace.use_span``."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, span: Any) -> None:
+        self._span = span
+
+    def __enter__(self) -> Any:
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        return self._span
+
+    def __exit__(self, *exc: object) -> None:
+        otel_context.detach(self._token)
 
 
 class SendSpan:
@@ -46,9 +115,7 @@ class SendSpan:
         self.traceparent: str | None = None
         self.tracestate: str | None = None
         if span is not None:
-            carrier: dict[str, str] = {}
-            _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
-            self.traceparent, self.tracestate = carrier.get("traceparent"), carrier.get("tracestate")
+            self.traceparent, self.tracestate = _traceparent(span)
 
     def finish(
         self, *, partition: int | None = None, offset: int | None = None, error: BaseException | None = None
@@ -57,15 +124,15 @@ class SendSpan:
         telemetry = self._telemetry
         if telemetry is None:
             return
-        attributes = {msg.MESSAGING_SYSTEM: _KAFKA, msg.MESSAGING_DESTINATION_NAME: self.topic}
-        if error is not None:
-            attributes[ERROR_TYPE] = type(error).__name__
         if telemetry.metering:
+            attributes = {msg.MESSAGING_SYSTEM: _KAFKA, msg.MESSAGING_DESTINATION_NAME: self.topic}
+            if error is not None:
+                attributes[ERROR_TYPE] = type(error).__name__
             telemetry._send_duration.record(time.perf_counter() - self._started, attributes)
             if error is None:
                 telemetry._sent.add(1, attributes)
         span = self._span
-        if span is None:
+        if span is None or not span.is_recording():
             return
         if partition is not None:
             span.set_attribute(msg.MESSAGING_DESTINATION_PARTITION_ID, str(partition))
@@ -106,6 +173,10 @@ class Telemetry:
         tracer_provider = tracer_provider or trace.get_tracer_provider()
         meter_provider = meter_provider or metrics.get_meter_provider()
         self.tracing = _is_configured(tracer_provider, (NoOpTracerProvider, ProxyTracerProvider))
+        self._skip_unsampled = self.tracing and _drops_unsampled_parents(tracer_provider)
+        # Per topic (and group and sender): a span's name and the attributes it has whatever the record.
+        self._send_spans: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._process_spans: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
         self.metering = _is_configured(
             meter_provider, (metrics.NoOpMeterProvider, metrics._internal._ProxyMeterProvider)
         )
@@ -126,17 +197,23 @@ class Telemetry:
         """Start a PRODUCER span ``send <topic>``; its ``traceparent`` goes into the record's headers."""
         if not self.tracing:
             return SendSpan(self, None, topic) if self.metering else _NO_SEND_SPAN
-        attributes: dict[str, Any] = {
-            msg.MESSAGING_SYSTEM: _KAFKA,
-            msg.MESSAGING_OPERATION_NAME: "send",
-            msg.MESSAGING_OPERATION_TYPE: msg.MessagingOperationTypeValues.SEND.value,
-            msg.MESSAGING_DESTINATION_NAME: topic,
-            msg.MESSAGING_MESSAGE_ID: message_id,
-            SENDER_AGENCY: self.agency,
-        }
-        if key is not None and topic in self.public_key_topics:
-            attributes[msg.MESSAGING_KAFKA_MESSAGE_KEY] = key.decode("utf-8", "replace")
-        span = self._tracer.start_span(f"send {topic}", kind=SpanKind.PRODUCER, attributes=attributes)
+        known = self._send_spans.get(topic)
+        if known is None:
+            known = self._send_spans[topic] = (
+                f"send {topic}",
+                {
+                    msg.MESSAGING_SYSTEM: _KAFKA,
+                    msg.MESSAGING_OPERATION_NAME: "send",
+                    msg.MESSAGING_OPERATION_TYPE: msg.MessagingOperationTypeValues.SEND.value,
+                    msg.MESSAGING_DESTINATION_NAME: topic,
+                    SENDER_AGENCY: self.agency,
+                },
+            )
+        span = self._tracer.start_span(known[0], kind=SpanKind.PRODUCER, attributes=known[1])
+        if span.is_recording():
+            span.set_attribute(msg.MESSAGING_MESSAGE_ID, message_id)
+            if key is not None and topic in self.public_key_topics:
+                span.set_attribute(msg.MESSAGING_KAFKA_MESSAGE_KEY, key.decode("utf-8", "replace"))
         return SendSpan(self, span, topic)
 
     def process(
@@ -159,10 +236,13 @@ class Telemetry:
         """
         if not self.tracing and not self.metering:
             return _NO_PROCESS_SPAN
+        remote = _remote_context(traceparent, tracestate) if self.tracing and traceparent else None
+        if remote is not None and not remote.trace_flags.sampled and self._skip_unsampled and not self.metering:
+            # The sender's span was sampled out and the sampler follows it: no span, the context only.
+            return _Current(NonRecordingSpan(remote))
         return self._process(
             topic,
-            traceparent=traceparent,
-            tracestate=tracestate,
+            remote=remote,
             key=key,
             message_id=message_id,
             partition=partition,
@@ -176,8 +256,7 @@ class Telemetry:
         self,
         topic: str,
         *,
-        traceparent: str | None,
-        tracestate: str | None,
+        remote: SpanContext | None,
         key: bytes | None,
         message_id: str,
         partition: int,
@@ -192,35 +271,43 @@ class Telemetry:
             finally:
                 self._count_processed(topic, group, started)
             return
-        carrier = {"traceparent": traceparent} if traceparent else {}
-        if traceparent and tracestate:
-            carrier["tracestate"] = tracestate
-        parent = _PROPAGATOR.extract(carrier)
-        attributes: dict[str, Any] = {
-            msg.MESSAGING_SYSTEM: _KAFKA,
-            msg.MESSAGING_OPERATION_NAME: "process",
-            msg.MESSAGING_OPERATION_TYPE: msg.MessagingOperationTypeValues.PROCESS.value,
-            msg.MESSAGING_DESTINATION_NAME: topic,
-            msg.MESSAGING_DESTINATION_PARTITION_ID: str(partition),
-            msg.MESSAGING_KAFKA_OFFSET: offset,
-            msg.MESSAGING_CONSUMER_GROUP_NAME: group,
-            msg.MESSAGING_MESSAGE_ID: message_id,
-            SENDER_AGENCY: sender,
-            RECEIVER_AGENCY: self.agency,
-        }
-        if key is not None and topic in self.public_key_topics:
-            attributes[msg.MESSAGING_KAFKA_MESSAGE_KEY] = key.decode("utf-8", "replace")
+        # The sender's span is the parent; a record without one starts a trace (not the current one's).
+        parent = trace.set_span_in_context(NonRecordingSpan(remote)) if remote is not None else otel_context.Context()
+        known = self._process_spans.get((topic, group, sender))
+        if known is None:
+            known = self._process_spans[(topic, group, sender)] = (
+                f"process {topic}",
+                {
+                    msg.MESSAGING_SYSTEM: _KAFKA,
+                    msg.MESSAGING_OPERATION_NAME: "process",
+                    msg.MESSAGING_OPERATION_TYPE: msg.MessagingOperationTypeValues.PROCESS.value,
+                    msg.MESSAGING_DESTINATION_NAME: topic,
+                    msg.MESSAGING_CONSUMER_GROUP_NAME: group,
+                    SENDER_AGENCY: sender,
+                    RECEIVER_AGENCY: self.agency,
+                },
+            )
         started = time.perf_counter()
         with self._tracer.start_as_current_span(
-            f"process {topic}",
+            known[0],
             context=parent,
             kind=SpanKind.CONSUMER,
-            attributes=attributes,
+            attributes=known[1],
             # No exception event and no status text: an exception's message may quote a personal
             # value (a CURP that failed its check digit); error.type names what went wrong.
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        msg.MESSAGING_DESTINATION_PARTITION_ID: str(partition),
+                        msg.MESSAGING_KAFKA_OFFSET: offset,
+                        msg.MESSAGING_MESSAGE_ID: message_id,
+                    }
+                )
+                if key is not None and topic in self.public_key_topics:
+                    span.set_attribute(msg.MESSAGING_KAFKA_MESSAGE_KEY, key.decode("utf-8", "replace"))
             try:
                 yield span
             except BaseException as exc:
@@ -230,6 +317,55 @@ class Telemetry:
             finally:
                 if self.metering:
                     self._count_processed(topic, group, started)
+
+    def batch(self, records: Sequence[Any], *, group: str) -> AbstractContextManager[Any]:
+        """A CONSUMER span ``process <topic>`` around the processing of one poll's records.
+
+        It carries ``messaging.batch.message_count`` and a link to each record's producer span (read from
+        its ``traceparent`` header, and only when the span is sampled: a batch that is not reads no
+        header). It is not the records' parent: each record's own span continues its sender's trace.
+        A poll of several topics names none (``process``). With tracing off, a shared do-nothing block.
+
+        Args:
+            records: the polled records (``topic`` and ``headers``, as ``bus.transport.Record``).
+            group: the consumer group.
+        """
+        if not self.tracing or not records:
+            return _NO_PROCESS_SPAN
+        return self._batch(records, group)
+
+    @contextmanager
+    def _batch(self, records: Sequence[Any], group: str) -> Iterator[Any]:
+        topics = {record.topic for record in records}
+        attributes: dict[str, Any] = {
+            msg.MESSAGING_SYSTEM: _KAFKA,
+            msg.MESSAGING_OPERATION_NAME: "process",
+            msg.MESSAGING_OPERATION_TYPE: msg.MessagingOperationTypeValues.PROCESS.value,
+            msg.MESSAGING_CONSUMER_GROUP_NAME: group,
+            msg.MESSAGING_BATCH_MESSAGE_COUNT: len(records),
+            RECEIVER_AGENCY: self.agency,
+        }
+        name = "process"
+        if len(topics) == 1:
+            (topic,) = topics
+            attributes[msg.MESSAGING_DESTINATION_NAME], name = topic, f"process {topic}"
+        # Not current: the records' spans have their senders' spans as parents, not this one.
+        span = self._tracer.start_span(
+            name, context=otel_context.Context(), kind=SpanKind.CONSUMER, attributes=attributes
+        )
+        try:
+            if span.is_recording():
+                for record in records:
+                    linked = _linked_context(record.headers)
+                    if linked is not None:
+                        span.add_link(linked)
+            yield span
+        except BaseException as exc:
+            span.set_attribute(ERROR_TYPE, type(exc).__name__)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            span.end()
 
     def _count_processed(self, topic: str, group: str, started: float) -> None:
         attributes = {
@@ -253,3 +389,19 @@ class Telemetry:
             self._retries.add(1, {msg.MESSAGING_DESTINATION_NAME: topic})
         if self.tracing:
             trace.get_current_span().add_event("retry", {"enlace.attempt": attempt})
+
+
+def _linked_context(headers: Sequence[tuple[str, bytes]]) -> SpanContext | None:
+    """The producer span context of a record, from its headers (None when it has none or a bad one)."""
+    traceparent = tracestate = None
+    for name, value in headers:
+        if name == "traceparent":
+            traceparent = value
+        elif name == "tracestate":
+            tracestate = value
+    if traceparent is None:
+        return None
+    try:
+        return _remote_context(traceparent.decode("ascii"), tracestate.decode("ascii") if tracestate else None)
+    except (UnicodeDecodeError, ValueError):
+        return None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -14,7 +16,15 @@ import pytest
 from bus import SchemaError, ValidationError
 from bus.records import catalog, load_catalog
 from bus.records.generate import generate_models_source, models_path, python_name
-from bus.records.models import CaseOpened, CaseOpenedV1, CaseOpenedV2, PersonV1, ServiceRequestSubmitted
+from bus.records.models import (
+    CaseOpened,
+    CaseOpenedV1,
+    CaseOpenedV2,
+    ContactV1,
+    PersonV1,
+    ServiceRequestSubmitted,
+    TaxpayerStatusChanged,
+)
 
 RECORDS = [t for t in catalog().records() if t.kind == "record"]
 
@@ -89,6 +99,54 @@ def test_models_are_immutable() -> None:
     # pydantic's own error (not Enlace's ValidationError): assigning to a frozen model is a bug, not bad data
     with pytest.raises(pydantic.ValidationError, match="frozen"):
         case.status = "CLOSED"  # type: ignore[misc]
+
+
+def test_lists_and_maps_of_a_model_refuse_changes_and_read_as_lists_and_dicts() -> None:
+    request = ServiceRequestSubmitted.from_avro(catalog().get("ServiceRequestSubmitted").example())
+    with pytest.raises(TypeError, match=r"model_copy\(update="):
+        request.attachments.append(request.attachments[0])
+    with pytest.raises(TypeError):
+        request.details["injected"] = "x"
+    with pytest.raises(TypeError):
+        request.attachments[0:1] = []
+    empty = TaxpayerStatusChanged.from_avro(catalog().get("TaxpayerStatusChanged").example() | {"obligations": []})
+    with pytest.raises(TypeError):  # an empty list, and a defaulted one, too
+        empty.obligations.append("x")
+    assert isinstance(request.attachments, list) and isinstance(request.details, dict)
+    assert request.to_avro() == catalog().get("ServiceRequestSubmitted").example()
+    assert type(request.to_avro()["attachments"]) is list
+
+
+def test_a_validated_model_is_checked_and_a_constructed_one_is_not() -> None:
+    case = CaseOpened(**_case_fields())
+    assert case.checked and CaseOpened.from_avro(case.to_avro()).checked
+    assert not CaseOpened.model_construct(**_case_fields()).checked
+    assert case.model_copy().checked and copy.deepcopy(case).checked and pickle.loads(pickle.dumps(case)).checked
+    assert pickle.loads(pickle.dumps(case)) == case
+
+
+def test_model_copy_validates_its_update_and_names_the_field() -> None:
+    case = CaseOpened(**_case_fields())
+    for update in ({"citizen_curp": "HEGG560427MVZRRL05"}, {"citizenCurp": "HEGG560427MVZRRL05"}):
+        with pytest.raises(ValidationError) as raised:
+            case.model_copy(update=update)
+        assert [(p.path, p.rule) for p in raised.value.problems] == [("/citizenCurp", "curp.check_digit")]
+    with pytest.raises(ValidationError) as raised:
+        case.model_copy(update={"colour": "blue"})
+    assert [p.path for p in raised.value.problems] == ["/colour"]
+    changed = case.model_copy(update={"caseId": "CRM-2025-000002"})
+    assert changed.case_id == "CRM-2025-000002" and changed.checked and changed.citizen_curp == case.citizen_curp
+
+
+def test_a_nested_model_that_skipped_validation_is_validated_when_used() -> None:
+    smuggled = ContactV1.model_construct(email="nope", preferred_channel="EMAIL")
+    for make in (
+        lambda: CaseOpened(**_case_fields(), contact=smuggled),
+        lambda: CaseOpened(**_case_fields()).model_copy(update={"contact": smuggled}),
+    ):
+        with pytest.raises(ValidationError) as raised:
+            make()
+        assert [(p.path, p.rule) for p in raised.value.problems] == [("/contact/email", "pattern")]
 
 
 def test_construction_checks_domain_rules_and_names_avro_pointers() -> None:

@@ -9,7 +9,9 @@ import pytest
 from bus import ValidationError
 from bus.codec import Codec, InMemorySchemaSource
 from bus.records import RecordType, catalog, validate
+from bus.records.models import CaseOpened
 from bus.tracing import Telemetry
+from connectors import _outbound as _outbound_module
 from connectors._outbound import Outbound
 
 _TYPES = [t for t in catalog().records() if t.topic is not None and t.model is not None]
@@ -68,3 +70,22 @@ def test_prepare_refuses_what_the_schema_validator_refuses_with_the_same_field_p
 def _top_level(path: str) -> str:
     """``/contact/email`` -> ``/contact``: the field that was given the bad value."""
     return "/" + path.split("/")[1]
+
+
+def test_a_model_known_valid_is_not_validated_again_and_one_that_skipped_validation_is(monkeypatch) -> None:
+    outbound = _outbound("urn:mx:gob:crm")
+    case = CaseOpened.from_avro(catalog().get("CaseOpened").example())
+    calls: list[str] = []
+    monkeypatch.setattr(_outbound_module, "_check", lambda record_type, data: calls.append(record_type.name))
+    outbound.prepare_record(case)
+    assert calls == []  # validated once, when it was made
+    outbound.prepare_record(CaseOpened.model_construct(**dict(case)))
+    assert calls == ["CaseOpened"]
+
+
+def test_a_record_that_skipped_validation_is_refused_naming_the_field() -> None:
+    outbound = _outbound("urn:mx:gob:crm")
+    case = CaseOpened.from_avro(catalog().get("CaseOpened").example())
+    with pytest.raises(ValidationError) as refused:
+        outbound.prepare_record(CaseOpened.model_construct(**(dict(case) | {"citizen_curp": "HEGG560427MVZRRL05"})))
+    assert [(p.path, p.rule) for p in refused.value.problems] == [("/citizenCurp", "curp.check_digit")]

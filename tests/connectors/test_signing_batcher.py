@@ -99,3 +99,63 @@ def test_flush_and_close_send_what_is_held():
     batcher.add(_record(1), _Waiting())
     batcher.close()
     assert len(sent.sent) == 2
+
+
+def test_a_send_that_blocks_does_not_stop_a_callback_publishing_and_order_is_kept():
+    """kafka-python's send can block (buffer full) until its I/O thread has delivered earlier records;
+    that thread runs delivery callbacks, which may publish again. Nothing may wait on the other."""
+    io_thread_published, first_send_started = threading.Event(), threading.Event()
+    sent: list[bytes] = []
+
+    def send(topic, *, key, value, headers):
+        sent.append(key)
+        if len(sent) == 1:  # a full buffer: freed only once the I/O thread gets on
+            first_send_started.set()
+            assert io_thread_published.wait(10), "the I/O thread could not publish while a send was blocked"
+        return _Sent()
+
+    batcher = SigningBatcher(generate_key(CRM), send, max_records=2, max_wait_s=60)
+
+    def io_thread() -> None:  # a delivery callback publishing two more records
+        batcher.add(_record(2), _Waiting())
+        batcher.add(_record(3), _Waiting())
+        io_thread_published.set()
+
+    publisher = threading.Thread(target=lambda: [batcher.add(_record(i), _Waiting()) for i in range(2)])
+    callbacks = threading.Thread(target=io_thread)
+    try:
+        publisher.start()
+        assert first_send_started.wait(10)  # the publisher's send is under way, and blocked
+        callbacks.start()
+        callbacks.join(10)
+        publisher.join(10)
+        assert not callbacks.is_alive() and not publisher.is_alive(), "deadlock: a send blocked the callbacks"
+        batcher.flush()
+        assert sent == [f"k{i}".encode() for i in range(4)]  # the callback's batch went after the first, whole
+    finally:
+        io_thread_published.set()
+        batcher.close()
+
+
+def test_records_added_from_many_threads_keep_each_threads_order():
+    sent = _Recorder(expect=4 * 250)
+    batcher = SigningBatcher(generate_key(CRM), sent, max_records=7, max_wait_s=0.001)
+
+    def publish(thread: int) -> None:
+        for i in range(250):
+            batcher.add(_Record("t", f"{thread}-{i}".encode(), b"v", []), _Waiting())
+
+    threads = [threading.Thread(target=publish, args=(t,)) for t in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        batcher.flush()
+        assert sent.done.wait(10)
+        keys = [s["key"].decode() for _, s in sent.sent]
+        for thread in range(4):
+            own = [int(k.split("-")[1]) for k in keys if k.startswith(f"{thread}-")]
+            assert own == list(range(250))
+    finally:
+        batcher.close()
