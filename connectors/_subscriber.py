@@ -8,7 +8,7 @@ is its ``ce_subject`` → call the handler inside a savepoint of the batch's SQL
 retrying with backoff → mark it processed. Every record ends in exactly one outcome: applied, a
 duplicate skipped, or a dead letter in ``<topic>.dlq`` with a reason. An unexpected exception while
 checking a record is the reason ``internal-error``, never a dead consumer; a failure outside the record
-(the registry unreachable) is retried, never dead-lettered.
+(the registry unreachable, a poll Kafka fails for now) is retried, never dead-lettered.
 Per batch (every ``commit_interval_s``, when traffic pauses, before a rebalance and on stop): wait for
 dead letters to be acknowledged → commit SQLite → commit Kafka offsets. A crash anywhere replays the
 uncommitted batch, which deduplication absorbs. So the offsets of a batch are sent without waiting
@@ -80,6 +80,7 @@ class Subscription:
         self._log = message_log
         # The record in hand's verification outcome and verified sender, for its message log entry.
         self._verification, self._sender = "unchecked", ""
+        self._poll_failures = 0  # polls failed in a row, for their backoff
         self.applied = self.duplicates = self.dead_lettered = 0
 
     def stop(self) -> None:
@@ -107,7 +108,9 @@ class Subscription:
                 # and the batch commits at once (its emitted records wait for that commit, its store
                 # lock blocks the agency's other writers), not after a poll that waits for more.
                 wait_ms = 0 if self._positions else _IDLE_POLL_MS
-                records = self._consumer.poll(wait_ms, max_records=self._poll_limit(max_records, handled))
+                records = self._poll(wait_ms, self._poll_limit(max_records, handled))
+                if records is None:
+                    continue  # Kafka failed for now: waited, try again
                 if records:
                     handled += self._apply_records(records)
                     idle_since = time.monotonic()
@@ -127,6 +130,23 @@ class Subscription:
         finally:
             self._consumer.close()
             self._store.close()
+
+    def _poll(self, wait_ms: int, limit: int) -> list[Record] | None:
+        """One poll; ``None`` after waiting out a failure that may pass (a broker restarting, a
+        coordinator moving), with backoff up to 30 s. A failure that will not pass (e.g. a right the
+        principal lacks) is raised: the subscription stops, naming it."""
+        try:
+            records = self._consumer.poll(wait_ms, max_records=limit)
+        except TransportError as exc:
+            if not exc.retriable:
+                raise
+            self._poll_failures += 1
+            backoff = min(_MAX_BACKOFF_S, (self._backoff_s or 0.2) * 2 ** min(self._poll_failures - 1, 8))
+            _log.warning("poll failed for group %s, retrying in %.1fs: %s", self.group, backoff, exc)
+            self._pause.wait(backoff)
+            return None
+        self._poll_failures = 0
+        return records
 
     def _poll_limit(self, max_records: int | None, handled: int) -> int:
         """At most the consumer's ``max_poll_records``, and no more than the records still wanted."""

@@ -140,17 +140,19 @@ class TrustTopicReader:
 
     def _follow(self) -> None:
         assert self._consumer is not None
+        failures = 0  # reads failed in a row, for their backoff
         try:
             while not self._stop.is_set():
-                with self._wanted:
-                    pending = self._requests
-                if pending > self._served:
-                    self._read_to_end()
-                    with self._wanted:
-                        self._served = pending
-                        self._wanted.notify_all()
-                else:
-                    self._apply(self._consumer.poll(self._poll_ms))
+                try:
+                    self._follow_once()
+                    failures = 0
+                except TransportError as exc:
+                    if not exc.retriable:
+                        raise
+                    failures += 1  # a broker restarting, a leader moving: wait, then read on
+                    backoff = min(30.0, 0.2 * 2 ** min(failures - 1, 8))
+                    _log.warning("trust topic %s read failed, retrying in %.1fs: %s", self.topic, backoff, exc)
+                    self._stop.wait(backoff)
         except Exception as exc:  # keep the last error for stop(); receivers then fail on unknown keys
             self._error = exc
             _log.error("trust topic reader stopped: %s", exc)
@@ -158,6 +160,19 @@ class TrustTopicReader:
             self._consumer.close()
             with self._wanted:
                 self._wanted.notify_all()
+
+    def _follow_once(self) -> None:
+        """Serve the catch-up requests made so far by reading to the end, or else poll once."""
+        assert self._consumer is not None
+        with self._wanted:
+            pending = self._requests
+        if pending > self._served:
+            self._read_to_end()
+            with self._wanted:
+                self._served = pending
+                self._wanted.notify_all()
+        else:
+            self._apply(self._consumer.poll(self._poll_ms))
 
     def _read_to_end(self) -> None:
         assert self._consumer is not None

@@ -7,10 +7,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from kafka import KafkaProducer
 
+from bus import TransportError
 from bus.identity import (
     AUTHORITY,
     RevokedKey,
@@ -23,6 +25,7 @@ from bus.identity import (
     publish_trusted_key,
     sign_headers,
 )
+from bus.transport import Consumer
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +54,30 @@ def test_a_running_reader_learns_a_new_key_and_its_revocation(kafka, unique_name
         assert reader.catch_up(10)
         with pytest.raises(RevokedKey, match="compromised"):
             store.verify(headers, b"k", b"v", topic="t")
+    finally:
+        reader.stop()
+
+
+def test_a_read_kafka_fails_for_now_is_retried_and_the_reader_follows_on(kafka, unique_name, authority, monkeypatch):
+    topic = unique_name("trust")
+    store = TrustStore()
+    reader = _reader(kafka, topic, authority, store, poll_ms=200)
+    real_poll, failed = Consumer.poll, threading.Event()
+    failures = [TransportError("poll failed: LeaderNotAvailableError", retriable=True)] * 2
+
+    def poll(self, timeout_ms, max_records=None):
+        if failures:
+            raise failures.pop()
+        failed.set()  # both failures met the reader; this poll reads the broker again
+        return real_poll(self, timeout_ms, max_records)
+
+    try:
+        monkeypatch.setattr(Consumer, "poll", poll)
+        assert failed.wait(20)
+        key = generate_key("urn:mx:gob:sat")
+        publish_trusted_key(kafka.client_config(), TrustedKey.for_key(key), authority=authority.key, topic=topic)
+        assert reader.catch_up(20)
+        assert store.get(key.key_id).agency == "urn:mx:gob:sat"
     finally:
         reader.stop()
 

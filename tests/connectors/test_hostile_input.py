@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from kafka.admin import KafkaAdminClient
 
+from bus import AccessDenied, TransportError
 from bus.codec import Codec
 from bus.identity import TrustedKey, TrustStore
 from bus.records import catalog
 from bus.records.models import CaseOpened
 from bus.registry import RegistryClient, RegistryError
-from bus.transport import Producer, Topics
+from bus.transport import Consumer, Producer, Topics
 from connectors import list_dead_letters, replay_dead_letters
 from tests.corpus.forge import Forge, HostileProducer, RawName, replaced
 
@@ -227,6 +228,40 @@ def test_a_registry_out_of_reach_makes_the_consumer_wait_and_retry_never_dead_le
     flaky = _FlakyRegistry(bus.registry_url, [unreachable, unreachable])
     assert _receive(connector(PORTAL, schema_source=flaky), CaseOpened, until=delivery.offset) == [delivery.offset]
     assert list_dead_letters(kafka.client_config(), delivery.topic) == []
+
+
+def _failing_polls(monkeypatch, failures: list[Exception]) -> list[Exception]:
+    """Make the next polls of consumers in a group (a subscription's, not the trust topic reader's)
+    raise ``failures`` in turn (a fault a restarting broker or a moving coordinator gives), then poll
+    the real broker again; what was raised."""
+    real_poll, raised = Consumer.poll, []
+
+    def poll(self, timeout_ms, max_records=None):
+        if failures and self._group is not None:
+            raised.append(failures.pop(0))
+            raise raised[-1]
+        return real_poll(self, timeout_ms, max_records)
+
+    monkeypatch.setattr(Consumer, "poll", poll)
+    return raised
+
+
+def test_a_poll_kafka_fails_for_now_is_retried_and_the_records_are_applied(bus, connector, kafka, monkeypatch):
+    delivery = connector(CRM).publish(case(8))
+    moving = TransportError("poll failed: NotCoordinatorForGroupError", retriable=True)
+    raised = _failing_polls(monkeypatch, [moving, moving])
+    assert _receive(connector(PORTAL), CaseOpened, until=delivery.offset) == [delivery.offset]
+    assert raised == [moving, moving]
+
+
+def test_a_poll_refused_for_good_stops_the_subscription_naming_the_refusal(bus, connector, kafka, monkeypatch):
+    connector(CRM).publish(case(9))
+    refused = AccessDenied(principal="urn:mx:gob:portal", resource="consumer group g", right="READ")
+    _failing_polls(monkeypatch, [refused])
+    subscription = connector(PORTAL).subscribe(CaseOpened, group="g", handler=lambda *_: None)
+    with pytest.raises(AccessDenied) as stopped:
+        subscription.run(idle_timeout_s=60)
+    assert "consumer group g" in str(stopped.value)
 
 
 def test_a_record_too_large_to_keep_is_dead_lettered_without_its_bytes_and_never_replayed(bus, connector, kafka):
