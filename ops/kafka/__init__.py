@@ -4,6 +4,7 @@ The broker's jars are resolved once with Maven into the XDG cache (see ``pom.xml
 """
 
 from ops.kafka._background import BackgroundCluster, state_dir
+from ops.kafka._container import ContainerSpec, container_spec
 from ops.kafka._distribution import KafkaDistribution, cache_root, kafka_version, resolve_distribution
 from ops.kafka._local import LocalCluster, free_ports, wait_for_brokers
 from ops.kafka._security import (
@@ -31,6 +32,7 @@ __all__ = [
     "BackgroundCluster",
     "ClusterSecurity",
     "ContainerCluster",
+    "ContainerSpec",
     "ExternalCluster",
     "KafkaCluster",
     "KafkaDistribution",
@@ -38,6 +40,7 @@ __all__ = [
     "bus_principals",
     "cache_root",
     "choose_mode",
+    "container_spec",
     "docker_unavailable_reason",
     "free_ports",
     "kafka_version",

@@ -22,7 +22,7 @@ from bus.transport import KafkaClientConfig, Topics
 from ops.kafka._distribution import KAFKA, KafkaDistribution, resolve_distribution
 from ops.kafka._security import OPERATOR_PRINCIPAL, ClusterSecurity
 
-__all__ = ["LocalCluster", "free_ports", "wait_for_brokers"]
+__all__ = ["LocalCluster", "free_ports", "new_cluster_id", "wait_for_brokers"]
 
 _LOG4J2 = """\
 rootLogger.level = INFO
@@ -40,7 +40,7 @@ _PR_SET_PDEATHSIG = 1
 _START_ATTEMPTS = 3
 
 
-def _new_cluster_id() -> str:
+def new_cluster_id() -> str:
     """A KRaft cluster id (a UUID in URL-safe base64, as ``kafka-storage random-uuid`` prints).
 
     One in 64 such ids starts with ``-``, which the storage tool would read as an option: draw again.
@@ -247,7 +247,7 @@ class LocalCluster:
 
     def _start_once(self, *, timeout: float) -> None:
         self._plan_nodes()
-        cluster_id = _new_cluster_id()
+        cluster_id = new_cluster_id()
         for node in self._nodes:
             self._write_config(node)
             self._format(node, cluster_id)

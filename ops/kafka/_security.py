@@ -236,8 +236,14 @@ class ClusterSecurity:
             arguments += ["--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]"]
         return arguments
 
-    def broker_properties(self, *, client_listener: str, controller_listener: str) -> dict[str, str]:
-        """``server.properties`` entries that secure a node (the listeners' addresses are the caller's)."""
+    def broker_properties(
+        self, *, client_listener: str, controller_listener: str, secrets_dir: str | None = None
+    ) -> dict[str, str]:
+        """``server.properties`` entries that secure a node (the listeners' addresses are the caller's).
+
+        ``secrets_dir`` is where the node sees this folder when not at its own path (a container's mount).
+        """
+        seen = Path(secrets_dir) if secrets_dir else self.directory
         client = client_listener.lower()
         controller = controller_listener.lower()
         return {
@@ -249,9 +255,9 @@ class ClusterSecurity:
                 BROKER_PRINCIPAL, self.password(BROKER_PRINCIPAL)
             ),
             "ssl.keystore.type": "PEM",
-            "ssl.keystore.location": str(self.node_keystore),
+            "ssl.keystore.location": str(seen / self.node_keystore.name),
             "ssl.truststore.type": "PEM",
-            "ssl.truststore.location": str(self.ca_file),
+            "ssl.truststore.location": str(seen / self.ca_file.name),
             f"listener.name.{controller}.ssl.client.auth": "required",
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "allow.everyone.if.no.acl.found": "false",

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bus import ConfigError, EnlaceSettings, TransportError
 from bus.transport import KafkaClientConfig
+from ops.kafka._container import ContainerCluster
 from ops.kafka._local import LocalCluster, wait_for_brokers
 from ops.kafka._security import OPERATOR_PRINCIPAL, principal_for
 
@@ -61,17 +62,15 @@ def choose_mode(settings: EnlaceSettings, *, nodes: int = 1) -> tuple[str, str]:
     """Return ``(mode, why)`` for this environment.
 
     ``ENLACE_KAFKA`` forces a mode; otherwise ``external`` when ``ENLACE_BOOTSTRAP_SERVERS`` or
-    ``ENLACE_KAFKA_CONFIG`` names a cluster, ``testcontainers`` for a single insecure node when
-    Docker answers, else ``local`` (secured unless ``ENLACE_KAFKA_INSECURE``).
+    ``ENLACE_KAFKA_CONFIG`` names a cluster, ``testcontainers`` for a single node when Docker
+    answers, else ``local``. Both run secured unless ``ENLACE_KAFKA_INSECURE``.
     """
     if settings.kafka != "auto":
         return settings.kafka, f"ENLACE_KAFKA={settings.kafka}"
     if settings.bootstrap_servers or settings.kafka_config:
         return "external", "ENLACE_BOOTSTRAP_SERVERS or ENLACE_KAFKA_CONFIG names a cluster"
     if nodes != 1:
-        return "local", "testcontainers' Kafka module runs one node only"
-    if not settings.kafka_insecure:
-        return "local", "the testcontainers path runs without TLS and SASL (set ENLACE_KAFKA_INSECURE to use it)"
+        return "local", "the container path runs one node only"
     reason = docker_unavailable_reason()
     if reason is None:
         return "testcontainers", "a Docker daemon answers"
@@ -95,32 +94,6 @@ class ExternalCluster:
 
     def stop(self) -> None:
         return None
-
-
-class ContainerCluster:
-    """One Kafka node in a container, through testcontainers' Kafka module (KRaft)."""
-
-    mode = "testcontainers"
-
-    def __init__(self, image: str = "confluentinc/cp-kafka:7.6.1") -> None:
-        from testcontainers.kafka import KafkaContainer
-
-        self._container = KafkaContainer(image).with_kraft()
-
-    def start(self) -> ContainerCluster:
-        self._container.start()
-        return self
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return str(self._container.get_bootstrap_server())
-
-    def client_config(self, principal: str = OPERATOR_PRINCIPAL) -> KafkaClientConfig:
-        """PLAINTEXT: the container has no principals (it is started only with ENLACE_KAFKA_INSECURE)."""
-        return KafkaClientConfig(bootstrap_servers=self.bootstrap_servers, source="testcontainers (insecure)")
-
-    def stop(self) -> None:
-        self._container.stop()
 
 
 def start_cluster(
@@ -153,20 +126,24 @@ def start_cluster(
         config = KafkaClientConfig.from_settings(settings)
         wait_for_brokers(config, nodes, timeout=settings.kafka_start_timeout_s)
         return ExternalCluster(config)
+    secured = not settings.kafka_insecure
+    agencies = bus_principals(settings) if principals is None else principals
     if mode == "testcontainers":
         if nodes != 1:
-            raise ConfigError("testcontainers' Kafka module runs one node; use ENLACE_KAFKA=local for 3")
-        if not settings.kafka_insecure:
-            raise ConfigError(
-                "ENLACE_KAFKA=testcontainers runs Kafka without TLS and SASL: set ENLACE_KAFKA_INSECURE=true "
-                "to accept that, or use ENLACE_KAFKA=local (secured)"
-            )
+            raise ConfigError("the container path runs one node; use ENLACE_KAFKA=local for 3")
         reason = docker_unavailable_reason()
         if reason:
             raise TransportError(f"ENLACE_KAFKA=testcontainers but {reason}")
-        warn_insecure("the testcontainers Kafka")
-        return ContainerCluster().start()
-    secured = not settings.kafka_insecure
+        print(
+            f"enlace: using Apache Kafka in a container, {'secured' if secured else 'INSECURE'} ({why})",
+            file=sys.stderr,
+        )
+        if not secured:
+            warn_insecure("the testcontainers Kafka")
+        container = ContainerCluster(
+            secured=secured, principals=agencies, heap_mb=settings.kafka_heap_mb, workdir=workdir
+        )
+        return container.start(timeout=settings.kafka_start_timeout_s)
     print(f"enlace: using a local Apache Kafka, {'secured' if secured else 'INSECURE'} ({why})", file=sys.stderr)
     if not secured:
         warn_insecure("the local Kafka")
@@ -176,7 +153,7 @@ def start_cluster(
         tied_to_parent=tied_to_parent,
         workdir=workdir,
         secured=secured,
-        principals=bus_principals(settings) if principals is None else principals,
+        principals=agencies,
     )
     return cluster.start(timeout=settings.kafka_start_timeout_s)
 

@@ -80,6 +80,6 @@ def test_a_broker_that_never_comes_up_is_reported_with_its_log_tail():
 
 
 def test_cluster_ids_never_look_like_options():
-    ids = [_local._new_cluster_id() for _ in range(2000)]
+    ids = [_local.new_cluster_id() for _ in range(2000)]
     assert not any(cluster_id.startswith("-") for cluster_id in ids)
     assert all(len(cluster_id) == 22 for cluster_id in ids)
