@@ -127,6 +127,8 @@ _FLUSH_EVERY_S = 0.2
 _FLUSH_AT = 2000  # buffered entries that wake the writer before its interval
 _PRUNE_EVERY_S = 3600.0
 _PUBLISH_TIMEOUT_S = 10.0
+_FIRST_PUBLISH_BACKOFF_S = 0.5  # a checkpoint that could not be published is tried again after this, doubling,
+_MAX_PUBLISH_BACKOFF_S = 60.0  # up to this
 
 Headers = list[tuple[str, bytes | None]]
 PublishCheckpoint = Callable[[bytes], SendFuture]
@@ -497,6 +499,7 @@ class MessageLog:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._last_checkpoint_at = time.monotonic()
+        self._publish_failures, self._next_publish_at = 0, 0.0  # backoff after a failed publish
         self._pruned_at = 0.0
         self._thread = threading.Thread(target=self._run, name=f"message-log-{agency.rsplit(':', 1)[-1]}", daemon=True)
         self._thread.start()
@@ -650,7 +653,7 @@ class MessageLog:
             unpublished = self._db.execute(
                 'SELECT count, value FROM enlace_log_checkpoints WHERE "offset" IS NULL ORDER BY count'
             ).fetchall()
-        if self._publish is not None and unpublished:
+        if self._publish is not None and unpublished and (force or time.monotonic() >= self._next_publish_at):
             self._publish_checkpoints(unpublished, publish_timeout_s)
         return made
 
@@ -659,9 +662,19 @@ class MessageLog:
         try:
             futures = [(count, self._publish(bytes(value))) for count, value in unpublished]
             acknowledged = [(count, future.get(timeout=timeout_s)) for count, future in futures]
-        except Exception as exc:  # kept, and published on a later round
-            _log.warning("log checkpoint of %s not published yet: %s", self.agency, exc)
+        except Exception as exc:  # kept, and published on a later round, after a backoff
+            self._publish_failures += 1
+            backoff = min(_MAX_PUBLISH_BACKOFF_S, _FIRST_PUBLISH_BACKOFF_S * 2 ** min(self._publish_failures - 1, 8))
+            self._next_publish_at = time.monotonic() + backoff
+            _log.warning(
+                "log checkpoint of %s not published yet (%d unpublished), trying again in %.1fs: %s",
+                self.agency,
+                len(unpublished),
+                backoff,
+                exc,
+            )
             return
+        self._publish_failures, self._next_publish_at = 0, 0.0
         with self._write_lock:
             self._db.executemany(
                 'UPDATE enlace_log_checkpoints SET topic = ?, partition = ?, "offset" = ? WHERE count = ?',

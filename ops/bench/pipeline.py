@@ -102,6 +102,11 @@ class _Bench:
         self.properties = str(kafka.write_properties(workdir / f"kafka-{uuid.uuid4().hex[:6]}.properties"))
         self.run_id = uuid.uuid4().hex[:8]
         self.trust_topic = f"bench-trust-{self.run_id}"
+        # Where the connectors' message logs publish their checkpoints, as enlace acl sync makes it.
+        self.checkpoint_topic = f"bench-checkpoints-{self.run_id}"
+        topics = Topics(self.kafka)
+        topics.ensure(self.checkpoint_topic, partitions=1)
+        topics.close()
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         authority = generate_key(AUTHORITY)
@@ -116,6 +121,7 @@ class _Bench:
                 "kafka_client": client,
                 "trust_topic": self.trust_topic,
                 "trust_anchor": self.anchor,
+                "checkpoint_topic": self.checkpoint_topic,
                 "topic_prefix": prefix,
             }
         )
@@ -312,6 +318,7 @@ def _latency_consumer(properties: str, trust_topic: str, prefix: str, total: int
             "kafka_config": properties,
             "trust_topic": trust_topic,
             "trust_anchor": os.environ["ENLACE_TRUST_ANCHOR"],  # set by the publishing process for this one
+            "checkpoint_topic": os.environ["ENLACE_CHECKPOINT_TOPIC"],  # so is the checkpoints topic
             "topic_prefix": prefix,
             "kafka_client": os.environ.get("ENLACE_KAFKA_CLIENT", "kafka-python"),  # the publisher's choice
         }
@@ -367,7 +374,12 @@ def _latency(
     else:
         args = ["--latency-consumer", bench.properties, bench.trust_topic, prefix, str(total), str(bench.workdir)]
     # The receiving process pins the same authority (its settings are read from this variable).
-    env = {**os.environ, "ENLACE_TRUST_ANCHOR": bench.anchor, "ENLACE_KAFKA_CLIENT": client}
+    env = {
+        **os.environ,
+        "ENLACE_TRUST_ANCHOR": bench.anchor,
+        "ENLACE_CHECKPOINT_TOPIC": bench.checkpoint_topic,
+        "ENLACE_KAFKA_CLIENT": client,
+    }
     consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True, env=env)
     assert consumer.stdout is not None
     if raw:

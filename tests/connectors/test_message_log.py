@@ -211,3 +211,45 @@ def test_a_batch_signed_record_is_logged_as_signed_and_its_proof_checks_offline(
         headers = {name: value for name, value in bundle["entry"]["headers"]}
         assert "enlace_batch" in headers and "enlace_signature" in headers, sorted(headers)
         assert check_proof(bundle, anchor).ce_id == ce_id
+
+
+def test_a_checkpoint_kafka_refuses_is_tried_again_after_a_backoff_not_every_round(tmp_path, monkeypatch):
+    """A missing checkpoints topic must not make the writer publish (and warn) every 0.2 s."""
+    from connectors import _message_log
+    from connectors._message_log import MessageLog
+
+    # A backoff longer than the test, so the writer thread's own rounds cannot try meanwhile.
+    monkeypatch.setattr(_message_log, "_FIRST_PUBLISH_BACKOFF_S", 3600.0)
+    monkeypatch.setattr(_message_log, "_MAX_PUBLISH_BACKOFF_S", 3600.0)
+
+    class Refusing:
+        def __init__(self) -> None:
+            self.attempts = 0
+
+        def __call__(self, value: bytes):
+            self.attempts += 1
+            raise RuntimeError("the checkpoints topic enlace.checkpoints does not exist")
+
+    publish = Refusing()
+    log = MessageLog(
+        tmp_path / "crm.log.sqlite3",
+        agency="urn:mx:gob:crm",
+        signing_key=generate_key("urn:mx:gob:crm"),
+        publish=publish,
+        checkpoint_every=1,
+    )
+    try:
+        log.sent("t", 0, 0, ce_id="a", key=b"k", value=b"v", headers=[])
+        log.checkpoint()  # made (here or by the writer's round) and tried once
+        assert publish.attempts == 1
+        log.sent("t", 0, 1, ce_id="b", key=b"k", value=b"v", headers=[])
+        log.checkpoint()  # made and kept, not tried inside the backoff
+        assert publish.attempts == 1
+        log.checkpoint(force=True)  # closing tries whatever the backoff says
+        assert publish.attempts == 2  # both checkpoints in one attempt, which failed
+        with log._write_lock:
+            rows = log._db.execute('SELECT count(*), count("offset") FROM enlace_log_checkpoints').fetchone()
+        assert rows == (2, 0)  # both kept, neither published
+    finally:
+        log._publish = None  # the last checkpoint on close has nowhere to go
+        log.close()
