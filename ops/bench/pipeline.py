@@ -89,6 +89,7 @@ from ops.kafka import start_cluster
 CRM, PORTAL = "urn:mx:gob:crm", "urn:mx:gob:portal"
 CASES = catalog().get("CaseOpened")
 CASES_TOPIC: str = CASES.topic or ""
+CHECKPOINTS = "checkpoints"
 
 
 def _records(count: int) -> list[CaseOpened]:
@@ -102,11 +103,6 @@ class _Bench:
         self.properties = str(kafka.write_properties(workdir / f"kafka-{uuid.uuid4().hex[:6]}.properties"))
         self.run_id = uuid.uuid4().hex[:8]
         self.trust_topic = f"bench-trust-{self.run_id}"
-        # Where the connectors' message logs publish their checkpoints, as enlace acl sync makes it.
-        self.checkpoint_topic = f"bench-checkpoints-{self.run_id}"
-        topics = Topics(self.kafka)
-        topics.ensure(self.checkpoint_topic, partitions=1)
-        topics.close()
         self.source = InMemorySchemaSource()
         self.keys = {agency: generate_key(agency) for agency in (CRM, PORTAL)}
         authority = generate_key(AUTHORITY)
@@ -121,7 +117,7 @@ class _Bench:
                 "kafka_client": client,
                 "trust_topic": self.trust_topic,
                 "trust_anchor": self.anchor,
-                "checkpoint_topic": self.checkpoint_topic,
+                "checkpoint_topic": prefix + CHECKPOINTS,
                 "topic_prefix": prefix,
             }
         )
@@ -138,6 +134,9 @@ class _Bench:
         topics = Topics(self.kafka)
         prefix = f"bench-{name}-{self.run_id}."
         topics.ensure(prefix + CASES_TOPIC, partitions=1)
+        # Each prefix's logs are new ones: their checkpoints go to a topic of their own (made as
+        # enlace acl sync makes it), or the witness would see one agency publish two histories.
+        topics.ensure(prefix + CHECKPOINTS, partitions=1)
         topics.close()
         return prefix
 
@@ -377,7 +376,7 @@ def _latency(
     env = {
         **os.environ,
         "ENLACE_TRUST_ANCHOR": bench.anchor,
-        "ENLACE_CHECKPOINT_TOPIC": bench.checkpoint_topic,
+        "ENLACE_CHECKPOINT_TOPIC": prefix + CHECKPOINTS,
         "ENLACE_KAFKA_CLIENT": client,
     }
     consumer = subprocess.Popen([*_CONSUMER_CMD, *args], stdout=subprocess.PIPE, text=True, env=env)
