@@ -100,6 +100,9 @@ def test_down_stops_every_process_the_state_file_names(tmp_path):
         again = Stack.load(tmp_path)
         assert again is not None and again.health()["portal"]["healthy"]
         again.down(say=lambda _: None)
+        # down returns once /proc shows the process exited (gone or a zombie); a zombie leader can
+        # still be on its way out, so its parent waits for the exit instead of polling once.
+        assert started._popen is not None and started._popen.wait(timeout=10) is not None
         assert not started.alive() and Stack.load(tmp_path) is None
     finally:
         started.stop()
