@@ -17,6 +17,7 @@ from bus.transport._clients import (
     Consumer,
     Producer,
     SendFuture,
+    SendReceiver,
     Topics,
     TransactionalProducer,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "RebalanceListener",
     "Record",
     "SendFuture",
+    "SendReceiver",
     "TopicIdentity",
     "Topics",
     "TransactionalProducer",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import errors as kafka_errors
@@ -51,6 +51,7 @@ __all__ = [
     "Consumer",
     "Producer",
     "SendFuture",
+    "SendReceiver",
     "Topics",
     "TransactionalProducer",
 ]
@@ -163,6 +164,43 @@ class SendFuture:
         """Call ``errback(error)`` on failure (at once if already done), on the client's thread."""
         self._future.add_errback(_refused, errback, self.topic, self.principal)
         return self
+
+    def notify(self, receiver: SendReceiver) -> SendFuture:
+        """Tell ``receiver`` the answer: ``receiver.acknowledged(acknowledged)`` or ``receiver.failed(error)``.
+
+        The same as :meth:`add_callback` and :meth:`add_errback` with the two methods, for less: a
+        burst keeps many records waiting for their answer, each with what was registered for it
+        (one relay here, not two callbacks with their bound arguments).
+        """
+        relay = _Relay(receiver, self.topic, self.principal)
+        self._future.add_callback(relay)
+        self._future.add_errback(relay.refused)
+        return self
+
+
+class SendReceiver(Protocol):
+    """What :meth:`SendFuture.notify` tells the broker's answer to (on the client's thread)."""
+
+    def acknowledged(self, meta: Acknowledged) -> None: ...
+
+    def failed(self, exc: TransportError) -> None: ...
+
+
+class _Relay:
+    """kafka-python's answer to one send, passed on to a :class:`SendReceiver` in Enlace's types."""
+
+    __slots__ = ("principal", "receiver", "topic")
+
+    def __init__(self, receiver: SendReceiver, topic: str, principal: str | None) -> None:
+        self.receiver, self.topic, self.principal = receiver, topic, principal
+
+    def __call__(self, meta: Any) -> None:
+        self.receiver.acknowledged(Acknowledged(meta.topic, meta.partition, meta.offset))
+
+    def refused(self, exc: BaseException) -> None:
+        self.receiver.failed(
+            _failure(f"{self.topic} refused the record", exc, principal=self.principal, right="WRITE", topic=self.topic)
+        )
 
 
 def _acknowledged(callback: Callable[[Acknowledged], Any], meta: Any) -> None:

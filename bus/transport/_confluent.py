@@ -50,6 +50,7 @@ from bus.transport._clients import (
     Consumer,
     Producer,
     SendFuture,
+    SendReceiver,
     _failure,
     _principal,
     _SentHeaders,
@@ -200,6 +201,11 @@ class ConfluentSendFuture(SendFuture):
     def add_errback(self, errback: Callable[[TransportError], Any]) -> ConfluentSendFuture:
         """Call ``errback(error)`` on failure (at once if already done), on the serving thread."""
         return self._add(False, errback)
+
+    def notify(self, receiver: SendReceiver) -> ConfluentSendFuture:
+        """Tell ``receiver`` the answer (``acknowledged`` or ``failed``), on the serving thread."""
+        self._add(True, receiver.acknowledged)
+        return self._add(False, receiver.failed)
 
 
 class ConfluentProducer(Producer):

@@ -172,12 +172,15 @@ def test_sends_answer_with_acknowledged_and_polls_give_enlace_records(kafka, uni
         before_ms = int(time.time() * 1000)
         future = producer.send(topic, key=b"RFC", value=b"payload", headers=[("ce_id", b"1"), ("ce_id2", b"2")])
         future.add_callback(heard.append)
+        told = _Told()
+        future.notify(told)
         acknowledged = future.get(timeout=30)
         producer.flush(10)
     finally:
         producer.close()
     assert acknowledged == Acknowledged(topic, 0, 0)
     assert heard == [acknowledged], "the callback gets Enlace's Acknowledged, not kafka-python's metadata"
+    assert told.acks == [acknowledged] and told.failures == [], "notify tells the receiver too"
 
     consumer = Consumer(kafka_config, group=None)
     try:
@@ -222,6 +225,8 @@ def test_a_record_the_broker_refuses_reaches_the_errback_as_a_transport_error(ka
         # random bytes: the producer compresses its batches (lz4), and 5000 x's would fit in 1000 bytes
         future = producer.send(topic, key=None, value=os.urandom(5000), headers=[])
         future.add_errback(failures.append)
+        told = _Told()
+        future.notify(told)
         with pytest.raises(TransportError) as raised:
             future.get(timeout=30)
     finally:
@@ -229,6 +234,22 @@ def test_a_record_the_broker_refuses_reaches_the_errback_as_a_transport_error(ka
     assert raised.value.topic == topic and raised.value.retriable is False, "a too-large record never succeeds"
     (failure,) = failures
     assert isinstance(failure, TransportError) and failure.retriable is False and topic in str(failure)
+    assert told.acks == [] and [type(e) for e in told.failures] == [TransportError]
+    assert told.failures[0].retriable is False and topic in str(told.failures[0])
+
+
+class _Told:
+    """A SendReceiver that writes down what it was told."""
+
+    def __init__(self) -> None:
+        self.acks: list[Acknowledged] = []
+        self.failures: list[TransportError] = []
+
+    def acknowledged(self, meta: Acknowledged) -> None:
+        self.acks.append(meta)
+
+    def failed(self, exc: TransportError) -> None:
+        self.failures.append(exc)
 
 
 class _Heard:
