@@ -52,7 +52,7 @@ from connectors._message_log import (
     verify_log,
     witnessed_in,
 )
-from connectors._received import Delivery, Received, RecordRefused
+from connectors._received import Delivery, DeliveryFuture, Received, RecordRefused
 from connectors._store import AgencyStore, Batch, Position, Transaction
 from connectors._subscriber import Handler, Subscription
 
@@ -67,6 +67,7 @@ __all__ = [
     "CheckpointWitness",
     "DeadLetter",
     "Delivery",
+    "DeliveryFuture",
     "Handler",
     "LogEntry",
     "LogProblem",

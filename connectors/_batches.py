@@ -37,7 +37,7 @@ class _Unsigned(Protocol):
 
 
 class _Waiting(Protocol):
-    def signed(self, headers: list[tuple[str, bytes]]) -> None: ...
+    def signed(self, record: Any, headers: list[tuple[str, bytes]]) -> None: ...
 
     def acknowledged(self, meta: Any) -> None: ...
 
@@ -165,11 +165,10 @@ class SigningBatcher:
                 waiting.failed(TransportError(f"records not signed: {exc}"))
             return
         for (record, waiting), headers in zip(batch, signed, strict=True):
-            waiting.signed(headers)
+            waiting.signed(record, headers)
             try:
                 sent = self._send(record.topic, key=record.key, value=record.value, headers=headers)
             except TransportError as exc:
                 waiting.failed(exc)
                 continue
-            sent.add_callback(waiting.acknowledged)
-            sent.add_errback(waiting.failed)
+            sent.notify(waiting)

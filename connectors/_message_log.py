@@ -61,7 +61,7 @@ import sqlite3
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,7 +102,8 @@ _GENESIS_TAG = b"enlace-log-genesis-v1\x00"
 _CHAIN_TAG = b"enlace-log-chain-v1\x00"
 _CHECKPOINT_TAG = b"enlace-log-checkpoint-v1\x00"
 CHECKPOINT_VERSION = 1
-_U32, _U64, _I32, _I64 = struct.Struct(">I"), struct.Struct(">Q"), struct.Struct(">i"), struct.Struct(">q")
+_U32 = struct.Struct(">I")
+_TIMES, _PLACE = struct.Struct(">QQ"), struct.Struct(">iq")  # seq and logged_at_ms; partition and offset
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS enlace_log_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -147,11 +148,29 @@ def _opt(data: bytes | None) -> bytes:
     return b"\x00" if data is None else b"\x01" + _U32.pack(len(data)) + bytes(data)
 
 
-def body_bytes(key: bytes | None, value: bytes | None, headers: Headers) -> bytes:
+# Each header name's encoded length and bytes, as a body holds them: a record's names are few and
+# the same from record to record. Names come from the wire too: only short ones, and so many.
+_NAMES: dict[str, bytes] = {}
+_NAMES_LIMIT, _NAME_CACHED_UP_TO = 1024, 64
+
+
+def body_bytes(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> bytes:
     """The entry's body: the record's wire bytes (see the module docstring)."""
     parts = [_BODY_MAGIC, _opt(key), _opt(value), _U32.pack(len(headers))]
+    append, pack, names = parts.append, _U32.pack, _NAMES
     for name, header_value in headers:
-        parts += [_str(name), _opt(header_value)]
+        encoded = names.get(name)
+        if encoded is None:
+            encoded = _str(name)
+            if len(names) < _NAMES_LIMIT and len(encoded) <= _NAME_CACHED_UP_TO:
+                names[name] = encoded
+        append(encoded)
+        if header_value is None:
+            append(b"\x00")
+        else:
+            append(b"\x01")
+            append(pack(len(header_value)))
+            append(header_value)
     return b"".join(parts)
 
 
@@ -218,22 +237,19 @@ class LogEntry:
 
     def canonical(self) -> bytes:
         """The entry's canonical bytes (the module docstring's ``entry``)."""
-        return b"".join(
-            [
-                _ENTRY_MAGIC,
-                _U64.pack(self.seq),
-                _U64.pack(self.logged_at_ms),
-                _str(self.direction),
-                _str(self.topic),
-                _I32.pack(self.partition),
-                _I64.pack(self.offset),
-                _str(self.ce_id),
-                _str(self.sender),
-                _str(self.group),
-                _str(self.verification),
-                _str(self.outcome),
-                self.body_digest,
-            ]
+        return entry_canonical(
+            self.seq,
+            self.logged_at_ms,
+            self.direction,
+            self.topic,
+            self.partition,
+            self.offset,
+            self.ce_id,
+            self.sender,
+            self.group,
+            self.verification,
+            self.outcome,
+            self.body_digest,
         )
 
     def digest(self) -> bytes:
@@ -249,6 +265,53 @@ class LogEntry:
         if self.body is None:
             raise ValueError(f"entry {self.seq}'s body was pruned by retention")
         return parse_body(self.body)
+
+
+# Fields that repeat from entry to entry (direction, topic, sender, group, verification, outcome),
+# encoded once; bounded, since topics and senders come from the wire too.
+_TEXTS: dict[str, bytes] = {}
+_TEXTS_LIMIT, _TEXT_CACHED_UP_TO = 4096, 512
+
+
+def _repeated(text: str) -> bytes:
+    encoded = _TEXTS.get(text)
+    if encoded is None:
+        encoded = _str(text)
+        if len(_TEXTS) < _TEXTS_LIMIT and len(encoded) <= _TEXT_CACHED_UP_TO:
+            _TEXTS[text] = encoded
+    return encoded
+
+
+def entry_canonical(
+    seq: int,
+    logged_at_ms: int,
+    direction: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    ce_id: str,
+    sender: str,
+    group: str,
+    verification: str,
+    outcome: str,
+    body_digest: bytes,
+) -> bytes:
+    """An entry's canonical bytes from its fields (:meth:`LogEntry.canonical`, without the object)."""
+    return b"".join(
+        (
+            _ENTRY_MAGIC,
+            _TIMES.pack(seq, logged_at_ms),
+            _repeated(direction),
+            _repeated(topic),
+            _PLACE.pack(partition, offset),
+            _str(ce_id),
+            _repeated(sender),
+            _repeated(group),
+            _repeated(verification),
+            _repeated(outcome),
+            body_digest,
+        )
+    )
 
 
 def entry_of_row(row: tuple[Any, ...]) -> LogEntry:
@@ -269,22 +332,6 @@ def entry_of_row(row: tuple[Any, ...]) -> LogEntry:
         outcome,
         bytes(digest),
         None if body is None else bytes(body),
-    )
-
-
-def pending_fields(entry: LogEntry) -> tuple[Any, ...]:
-    """The entry's columns from logged_at_ms to outcome, as the log table stores them."""
-    return (
-        entry.logged_at_ms,
-        entry.direction,
-        entry.topic,
-        entry.partition,
-        entry.offset,
-        entry.ce_id,
-        entry.sender,
-        entry.group,
-        entry.verification,
-        entry.outcome,
     )
 
 
@@ -443,7 +490,8 @@ def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     return connection
 
 
-_Pending = tuple[int, str, str, int, int, str, str, str, str, str, bytes | None, bytes | None, Headers]
+# when (ms), direction, topic, partition, offset, ce_id, sender, group, verification, outcome, body
+_Pending = tuple[int, str, str, int, int, str, str, str, str, str, bytes]
 
 
 class MessageLog:
@@ -506,35 +554,15 @@ class MessageLog:
 
     # -- appending (any thread, cheap) --------------------------------------------------------------
     def sent(
-        self,
-        topic: str,
-        partition: int,
-        offset: int,
-        *,
-        ce_id: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Headers,
-        outcome: str = "acknowledged",
+        self, topic: str, partition: int, offset: int, *, ce_id: str, body: bytes, outcome: str = "acknowledged"
     ) -> None:
-        """Log a record this agency sent (``outcome``: ``acknowledged`` or ``failed``)."""
-        self._queue(
-            (
-                self._now_ms(),
-                "sent",
-                topic,
-                partition,
-                offset,
-                ce_id,
-                self.agency,
-                "",
-                "signed",
-                outcome,
-                key,
-                value,
-                headers,
-            )
-        )
+        """Log a record this agency sent (``outcome``: ``acknowledged`` or ``failed``).
+
+        Args:
+            body: the record as sent, :func:`body_bytes` of its key, value and signed headers (made
+                by the caller when it sends, so that nothing else of the record is kept meanwhile).
+        """
+        self._queue((self._now_ms(), "sent", topic, partition, offset, ce_id, self.agency, "", "signed", outcome, body))
 
     def received(self, record: Record, *, ce_id: str, sender: str, group: str, verification: str, outcome: str) -> None:
         """Log a record this agency received, with its verification outcome and what became of it."""
@@ -550,9 +578,7 @@ class MessageLog:
                 group,
                 verification,
                 outcome,
-                record.key,
-                record.value,
-                list(record.headers),
+                body_bytes(record.key, record.value, record.headers),
             )
         )
 
@@ -582,6 +608,7 @@ class MessageLog:
             row = db.execute("SELECT seq, hash FROM enlace_log ORDER BY seq DESC LIMIT 1").fetchone()
             seq, head = (int(row[0]), bytes(row[1])) if row else (0, genesis_head(self.agency))
             rows = []
+            sha256 = hashlib.sha256
             for (
                 at_ms,
                 direction,
@@ -593,12 +620,11 @@ class MessageLog:
                 group,
                 verification,
                 outcome,
-                *record,
+                body,
             ) in pending:
                 seq += 1
-                key, value, headers = record
-                body = body_bytes(key, value, headers)  # type: ignore[arg-type]
-                entry = LogEntry(
+                body_digest = sha256(body).digest()
+                canonical = entry_canonical(
                     seq,
                     at_ms,
                     direction,
@@ -610,10 +636,27 @@ class MessageLog:
                     group,
                     verification,
                     outcome,
-                    hashlib.sha256(body).digest(),
+                    body_digest,
                 )
-                head = chain_head(head, entry.digest())
-                rows.append((seq, *pending_fields(entry), entry.body_digest, body, head))
+                head = sha256(_CHAIN_TAG + head + sha256(canonical).digest()).digest()  # chain_head, inline
+                rows.append(
+                    (
+                        seq,
+                        at_ms,
+                        direction,
+                        topic,
+                        partition,
+                        offset,
+                        ce_id,
+                        sender,
+                        group,
+                        verification,
+                        outcome,
+                        body_digest,
+                        body,
+                        head,
+                    )
+                )
             if rows:
                 db.executemany(
                     'INSERT INTO enlace_log (seq, logged_at_ms, direction, topic, partition, "offset", ce_id, sender,'

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bus import EnlaceError
+from bus import EnlaceError, TransportError
 from connectors._store import Transaction
 
-__all__ = ["Delivery", "Received", "RecordRefused"]
+__all__ = ["Delivery", "DeliveryFuture", "Received", "RecordRefused"]
+
+_log = logging.getLogger(__name__)
 
 _REASON = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
@@ -40,6 +45,114 @@ class Delivery:
     partition: int
     offset: int
     ce_id: str
+
+
+# Guards every DeliveryFuture's state change and the making of its event; held for a few
+# instructions, by the producer's thread settling one and by the rare caller waiting on one.
+_settling = threading.Lock()
+
+
+class DeliveryFuture:
+    """A published record's :class:`Delivery`, once Kafka answers: ``publish_async``'s result.
+
+    ``result``, ``exception``, ``done`` and ``add_done_callback`` behave as
+    :class:`concurrent.futures.Future`'s (a timeout raises :class:`TimeoutError`); it cannot be
+    cancelled (the record is already on its way). It is not a ``concurrent.futures.Future``
+    because a burst keeps tens of thousands of records waiting for their answer, and that one
+    makes a condition, two locks and three containers for each whether anyone waits or not
+    (about a third of the objects the garbage collector then scans): this makes one object, and
+    an event only for a caller who waits before the answer came.
+    """
+
+    __slots__ = ("_callbacks", "_delivery", "_done", "_error", "_event")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._delivery: Delivery | None = None
+        self._error: TransportError | None = None
+        self._event: threading.Event | None = None
+        self._callbacks: list[Callable[[DeliveryFuture], object]] | None = None
+
+    def done(self) -> bool:
+        """Whether Kafka answered (or the send failed)."""
+        return self._done
+
+    def cancelled(self) -> bool:
+        """Always False: a record handed to the producer cannot be called back."""
+        return False
+
+    def cancel(self) -> bool:
+        """Always False (see :meth:`cancelled`)."""
+        return False
+
+    def result(self, timeout: float | None = None) -> Delivery:
+        """Where the record was stored.
+
+        Raises:
+            TransportError: Kafka refused it or did not acknowledge it.
+            TimeoutError: no answer within ``timeout`` seconds.
+        """
+        self._wait(timeout)
+        if self._error is not None:
+            raise self._error
+        assert self._delivery is not None
+        return self._delivery
+
+    def exception(self, timeout: float | None = None) -> TransportError | None:
+        """The send's failure, or None once acknowledged.
+
+        Raises:
+            TimeoutError: no answer within ``timeout`` seconds.
+        """
+        self._wait(timeout)
+        return self._error
+
+    def add_done_callback(self, callback: Callable[[DeliveryFuture], object]) -> None:
+        """Call ``callback(future)`` once it is done (at once, here, if it is already)."""
+        with _settling:
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(callback)
+                return
+        self._call(callback)
+
+    def set_result(self, delivery: Delivery) -> None:
+        """Settle it with where the record was stored (the connector does, on the producer's thread)."""
+        self._settle(delivery, None)
+
+    def set_exception(self, error: TransportError) -> None:
+        """Settle it with the send's failure."""
+        self._settle(None, error)
+
+    def _settle(self, delivery: Delivery | None, error: TransportError | None) -> None:
+        with _settling:
+            if self._done:
+                raise RuntimeError("a DeliveryFuture is settled once")
+            self._delivery, self._error, self._done = delivery, error, True
+            callbacks, event, self._callbacks = self._callbacks, self._event, None
+        if event is not None:
+            event.set()
+        for callback in callbacks or ():
+            self._call(callback)
+
+    def _wait(self, timeout: float | None) -> None:
+        if self._done:
+            return
+        with _settling:
+            if self._done:
+                return
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        if not event.wait(timeout):
+            raise TimeoutError(f"no answer from Kafka within {timeout}s")
+
+    def _call(self, callback: Callable[[DeliveryFuture], object]) -> None:
+        try:
+            callback(self)
+        except Exception:  # as concurrent.futures does: a failing callback must not stop the others
+            _log.exception("a delivery callback failed")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import re
 import threading
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from bus.identity import AgencyKey
 from bus.records import Catalog, RecordType, catalog, from_json
 from bus.transport import agency_group
 from connectors._connector import AgencyConnector
-from connectors._received import Delivery, Received
+from connectors._received import Delivery, DeliveryFuture, Received
 from connectors._subscriber import Subscription
 from connectors.bridge._callbacks import CallbackSigner
 from connectors.bridge._store import BridgeStore
@@ -332,7 +331,7 @@ class Bridge:
         connector = self.connector(agency)
         model = record_type.model
         assert model is not None
-        pending: list[tuple[int, Future[Delivery] | LineResult]] = []
+        pending: list[tuple[int, DeliveryFuture | LineResult]] = []
         for index, (line, data) in enumerate(lines):
             try:
                 record = model.from_avro(from_json(record_type, data))

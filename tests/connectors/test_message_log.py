@@ -216,7 +216,7 @@ def test_a_batch_signed_record_is_logged_as_signed_and_its_proof_checks_offline(
 def test_a_checkpoint_kafka_refuses_is_tried_again_after_a_backoff_not_every_round(tmp_path, monkeypatch):
     """A missing checkpoints topic must not make the writer publish (and warn) every 0.2 s."""
     from connectors import _message_log
-    from connectors._message_log import MessageLog
+    from connectors._message_log import MessageLog, body_bytes
 
     # A backoff longer than the test, so the writer thread's own rounds cannot try meanwhile.
     monkeypatch.setattr(_message_log, "_FIRST_PUBLISH_BACKOFF_S", 3600.0)
@@ -239,10 +239,10 @@ def test_a_checkpoint_kafka_refuses_is_tried_again_after_a_backoff_not_every_rou
         checkpoint_every=1,
     )
     try:
-        log.sent("t", 0, 0, ce_id="a", key=b"k", value=b"v", headers=[])
+        log.sent("t", 0, 0, ce_id="a", body=body_bytes(b"k", b"v", []))
         log.checkpoint()  # made (here or by the writer's round) and tried once
         assert publish.attempts == 1
-        log.sent("t", 0, 1, ce_id="b", key=b"k", value=b"v", headers=[])
+        log.sent("t", 0, 1, ce_id="b", body=body_bytes(b"k", b"v", []))
         log.checkpoint()  # made and kept, not tried inside the backoff
         assert publish.attempts == 1
         log.checkpoint(force=True)  # closing tries whatever the backoff says

@@ -22,10 +22,7 @@ class _Record:
 
 
 class _Sent:
-    def add_callback(self, callback):
-        return self
-
-    def add_errback(self, errback):
+    def notify(self, receiver):
         return self
 
 
@@ -44,7 +41,7 @@ class _Recorder:
 class _Waiting:
     signed_headers = None
 
-    def signed(self, headers):
+    def signed(self, record, headers):
         self.signed_headers = headers
 
     def acknowledged(self, meta):
