@@ -85,9 +85,16 @@ def connector(bus) -> Iterator[Callable[..., AgencyConnector]]:
     made: list[AgencyConnector] = []
 
     def make(
-        agency: str, *, key: AgencyKey | None = None, tracer_provider=None, schema_source=None, **settings
+        agency: str,
+        *,
+        key: AgencyKey | None = None,
+        tracer_provider=None,
+        schema_source=None,
+        max_in_flight: int | None = None,
+        **settings,
     ) -> AgencyConnector:
         name = agency.rsplit(":", 1)[-1]
+        options = {} if max_in_flight is None else {"max_in_flight": max_in_flight}
         instance = AgencyConnector(
             agency,
             key=key or bus.key(agency),
@@ -95,6 +102,7 @@ def connector(bus) -> Iterator[Callable[..., AgencyConnector]]:
             schema_source=schema_source,  # None: a RegistryClient on the session's registry (read-only)
             store_path=bus.directory / f"{name}-{len(made)}.sqlite3",
             tracer_provider=tracer_provider,
+            **options,
         )
         made.append(instance)
         return instance

@@ -102,6 +102,22 @@ def test_publish_async_returns_a_future_of_the_delivery(connector):
     assert [d.offset for d in deliveries] == sorted(d.offset for d in deliveries)
 
 
+def test_a_burst_past_the_bound_on_records_in_flight_waits_for_answers_and_loses_none(connector):
+    crm = connector(CRM, max_in_flight=7)
+    seen_in_flight: list[int] = []
+    futures = []
+    for i in range(60):
+        futures.append(crm.publish_async(case(200 + i)))
+        seen_in_flight.append(crm._in_flight.count)
+    chained: list = []  # a done callback may publish again (on the producer's thread, which never waits)
+    futures[-1].add_done_callback(lambda f: chained.append(crm.publish_async(case(300))))
+    deliveries = [f.result(timeout=60) for f in futures]
+    crm.flush(30)
+    assert max(seen_in_flight) == 7, "records waited for their answer, never more than the bound at once"
+    assert len({d.ce_id for d in deliveries}) == 60
+    assert chained and chained[0].result(timeout=60).topic == deliveries[0].topic
+
+
 def test_a_record_resent_with_its_ce_id_is_applied_once(connector, unique_name):
     crm = connector(CRM)
     first = crm.publish(case(40), ce_id="9d1c7c1e-0000-4000-8000-000000000040")
