@@ -23,7 +23,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +59,7 @@ CREATE INDEX IF NOT EXISTS enlace_processed_age ON enlace_processed (processed_a
 """
 
 _MEMORY = ":memory:"
+_LOOK_UP_AT_ONCE = 500  # ids per query of Batch.look_up (SQLite allows 32,766 variables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +457,7 @@ class Batch:
         self._db, self._store = connection, store
         self._in_batch = False
         self._claimed: dict[tuple[str, ...], tuple[Any, ...]] = {}  # the open batch's ids, in order
+        self._looked_up: dict[tuple[str, ...], bool] = {}  # ids asked about in the open batch: applied before?
         self._in_hand: tuple[str, ...] | None = None  # the record between claim and end or undo
         self._savepoint = False  # whether the record in hand has a savepoint (its handler wrote)
         self.transaction = Transaction(connection, emitter=store.emitter, before_write=self.open_savepoint)
@@ -483,6 +485,7 @@ class Batch:
             self._store._turn.give_back()
             self._store.committed()
         self._claimed.clear()
+        self._looked_up.clear()
 
     def rollback_batch(self) -> None:
         """Drop the whole batch (its records are redelivered)."""
@@ -493,14 +496,49 @@ class Batch:
                 self._in_batch = False
                 self._store._turn.give_back()
         self._claimed.clear()
+        self._looked_up.clear()
         self._in_hand, self._savepoint = None, False
+
+    def look_up(self, group: str, ids: Iterable[tuple[str, str, str, str]]) -> None:
+        """Ask once which of these records this group applied before, so that :meth:`seen` answers for
+        them without a query each: one query per cluster, topic and sender, up to 500 ids each.
+
+        Only inside the open batch: its write lock keeps the answer true until the batch ends (no other
+        connection can mark a record applied meanwhile), and the answers are dropped with it.
+
+        Args:
+            group: the consumer group.
+            ids: ``(cluster_id, topic_id, source, ce_id)`` of the records about to be claimed.
+        """
+        if not self._in_batch:
+            return
+        asked: dict[tuple[str, str, str], list[str]] = {}
+        for cluster_id, topic_id, source, ce_id in ids:
+            asked.setdefault((cluster_id, topic_id, source), []).append(ce_id)
+        for (cluster_id, topic_id, source), ce_ids in asked.items():
+            for start in range(0, len(ce_ids), _LOOK_UP_AT_ONCE):
+                chunk = ce_ids[start : start + _LOOK_UP_AT_ONCE]
+                applied = {
+                    row[0]
+                    for row in self._db.execute(
+                        "SELECT ce_id FROM enlace_processed WHERE cluster_id=? AND topic_id=? AND consumer_group=?"
+                        f" AND source=? AND ce_id IN ({','.join('?' * len(chunk))})",
+                        (cluster_id, topic_id, group, source, *chunk),
+                    )
+                }
+                for ce_id in chunk:
+                    self._looked_up[(cluster_id, topic_id, group, source, ce_id)] = ce_id in applied
 
     # -- one record --------------------------------------------------------------------------------
     def seen(self, group: str, source: str, ce_id: str, *, at: Position) -> bool:
         """Whether this group already applied the record ``(source, ce_id)`` read from ``at``'s cluster
         and topic (in the open batch or before)."""
-        if (at.cluster_id, at.topic_id, group, source, ce_id) in self._claimed:
+        key = (at.cluster_id, at.topic_id, group, source, ce_id)
+        if key in self._claimed:
             return True
+        known = self._looked_up.get(key)
+        if known is not None:
+            return known
         row = self._db.execute(
             "SELECT 1 FROM enlace_processed WHERE cluster_id=? AND topic_id=? AND consumer_group=? AND source=?"
             " AND ce_id=?",

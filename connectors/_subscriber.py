@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ from bus import EnlaceError, SignatureError, TransportError
 from bus.envelope import Envelope
 from bus.identity import TrustStore
 from bus.tracing import Telemetry
-from bus.transport import Consumer, Partition, Record, SendFuture, UnreadableRecord
+from bus.transport import Consumer, Partition, Record, SendFuture, TopicIdentity, UnreadableRecord
 from connectors._dead_letters import DeadLetterWriter, describe, fingerprint
 from connectors._inbound import Inbound, Refused, Transient, is_transient
 from connectors._message_log import MessageLog
@@ -162,10 +162,11 @@ class Subscription:
     def _apply_each(self, records: list[Record]) -> int:
         """Apply records inside the open batch, committing it every ``commit_interval_s``."""
         handled = 0
-        for record in records:
+        for index, record in enumerate(records):
             if self._batch_started is None:
                 self._store.begin_batch()
                 self._batch_started = time.monotonic()
+                self._store.look_up(self.group, self._claimed_ids(records, index))
             if not self._apply(record):
                 break  # stopped between two attempts: this record and the rest of the poll are redelivered
             handled += 1
@@ -175,6 +176,31 @@ class Subscription:
             if time.monotonic() - self._batch_started >= self._commit_interval_s:
                 self._commit(soon=True)
         return handled
+
+    def _claimed_ids(self, records: list[Record], start: int) -> Iterator[tuple[str, str, str, str]]:
+        """``(cluster_id, topic_id, ce_source, ce_id)`` of ``records[start:]`` as their headers claim
+        them, for the batch's look-up. What a record is claimed under is checked when it is settled (a
+        claim that differs from what its signature and envelope say is only looked up by itself)."""
+        identities: dict[str, TopicIdentity] = {}
+        for record in records[start:]:
+            source = ce_id = None
+            for name, value in record.headers or ():
+                if name == "ce_id":
+                    ce_id = value
+                elif name == "ce_source":
+                    source = value
+                else:
+                    continue
+                if source is not None and ce_id is not None:
+                    break
+            if isinstance(source, bytes) and isinstance(ce_id, bytes):
+                at = identities.get(record.topic)
+                if at is None:
+                    at = identities[record.topic] = self._consumer.identity(record.topic)
+                try:
+                    yield (at.cluster_id, at.topic_id, source.decode(), ce_id.decode())
+                except UnicodeDecodeError:
+                    continue  # refused when settled
 
     def _commit(self, *, wait: bool = True, soon: bool = False) -> None:
         """Dead letters acknowledged → effects and ids durable in SQLite → Kafka offsets committed

@@ -260,3 +260,34 @@ def test_a_batch_rolled_back_or_committed_on_another_thread_lets_the_next_writer
     with agency.transaction() as tx:
         tx.execute("INSERT INTO effects VALUES ('after')")
     assert _effects(agency.path) == ["after", "b", "web"]
+
+
+def test_a_batch_looks_up_many_records_in_one_query_and_answers_as_one_query_each_would(tmp_path):
+    store = _store(tmp_path)
+    store.begin_batch()
+    for ce_id in ("a", "c"):
+        assert store.claim("g", "urn:mx:gob:sat", ce_id, at=_at(1))
+        store.end_record()
+    store.commit_batch()
+    queries: list[str] = []
+    store._db.set_trace_callback(lambda sql: queries.append(sql) if sql.startswith("SELECT") else None)
+    sat, crm = "urn:mx:gob:sat", "urn:mx:gob:crm"
+    asked = [(sat, "a"), (sat, "b"), (sat, "c"), (crm, "a")] + [(sat, f"n{i}") for i in range(600)]
+
+    store.look_up("g", [(HERE.cluster_id, HERE.topic_id, s, i) for s, i in asked])  # outside a batch: ignored
+    assert queries == []
+    store.begin_batch()
+    store.look_up("g", [(HERE.cluster_id, HERE.topic_id, s, i) for s, i in asked])
+    assert len(queries) == 3, "one query per sender and 500 ids (sat: 603 ids in two; crm: one)"
+    answers = {(s, i): store.seen("g", s, i, at=HERE) for s, i in asked}
+    assert len(queries) == 3, "seen answered from the look-up"
+    assert {k for k, applied in answers.items() if applied} == {(sat, "a"), (sat, "c")}
+    assert store.seen("g", sat, "zz", at=HERE) is False and len(queries) == 4, "not looked up: asked alone"
+    assert not store.seen("other-group", sat, "a", at=HERE) and len(queries) == 5, "another group is asked alone"
+
+    assert store.claim("g", sat, "b", at=_at(3)), "looked up as new: claimed"
+    store.end_record()
+    assert store.seen("g", sat, "b", at=HERE), "claimed in the batch: seen"
+    store.commit_batch()
+    assert store.seen("g", sat, "b", at=HERE) and store.seen("g", sat, "n1", at=HERE) is False
+    assert len(queries) == 7, "the look-up ended with its batch: asked again"
