@@ -37,7 +37,7 @@ class _Unsigned(Protocol):
 
 
 class _Waiting(Protocol):
-    def signed(self, record: Any, headers: list[tuple[str, bytes]]) -> None: ...
+    def sending(self, record: Any, headers: list[tuple[str, bytes]]) -> None: ...
 
     def acknowledged(self, meta: Any) -> None: ...
 
@@ -161,11 +161,12 @@ class SigningBatcher:
         try:
             signed = sign_outgoing(self._key, [record for record, _ in batch], max_records=self._max_records)
         except Exception as exc:  # a record the signer refuses (prepared ones never are): fail them all
-            for _, waiting in batch:
+            for record, waiting in batch:
+                waiting.sending(record, record.headers)
                 waiting.failed(TransportError(f"records not signed: {exc}"))
             return
         for (record, waiting), headers in zip(batch, signed, strict=True):
-            waiting.signed(record, headers)
+            waiting.sending(record, headers)
             try:
                 sent = self._send(record.topic, key=record.key, value=record.value, headers=headers)
             except TransportError as exc:

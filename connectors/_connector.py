@@ -101,8 +101,8 @@ class _Outcome:
         self.topic, self.ce_id, self.span, self.logged, self.in_flight = topic, ce_id, span, logged, in_flight
         self.delivery = DeliveryFuture()
 
-    def signed(self, record: Prepared, headers: list[tuple[str, bytes]]) -> None:
-        """The record's headers as signed in its batch: what the message log keeps of it."""
+    def sending(self, record: Prepared, headers: list[tuple[str, bytes]]) -> None:
+        """The record's headers as it is sent (signed in its batch): what the message log keeps of it."""
         if self.logged is not None:
             self.logged.body = body_bytes(record.key, record.value, headers)
 
@@ -283,13 +283,18 @@ class AgencyConnector:
         assert self._producer is not None
         logged = None
         if log is not None:
-            # Signed in a batch, the body is made once the headers are signed (outcome.signed).
+            # Signed in a batch, the body is made once the headers are signed (outcome.sending).
             body = b"" if self._batcher is not None else body_bytes(prepared.key, prepared.value, prepared.headers)
             logged = _SentLog(log, prepared.topic, prepared.ce_id, body)
         self._in_flight.enter()
         outcome = _Outcome(prepared.topic, prepared.ce_id, prepared.span, logged, self._in_flight)
         if self._batcher is not None:
-            self._batcher.add(prepared, outcome)  # signed with the records sent with it: outcome.signed
+            try:
+                self._batcher.add(prepared, outcome)  # signed with the records sent with it: outcome.sending
+            except TransportError as exc:  # closed
+                self._in_flight.leave()
+                prepared.span.finish(error=exc)
+                raise
             return outcome.delivery
         try:
             sent = self._producer.send(prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers)

@@ -12,12 +12,9 @@ from __future__ import annotations
 import threading
 
 from bus import TransportError
+from bus.transport import answers_sends
 
 __all__ = ["InFlight"]
-
-# A thread that has handled an answer (the producer's I/O thread, which runs delivery callbacks)
-# never waits here: the answers it would wait for come through it.
-_answering = threading.local()
 
 
 class InFlight:
@@ -41,13 +38,14 @@ class InFlight:
         return self._count
 
     def enter(self) -> None:
-        """Count one more record, first waiting (not on an answering thread) while ``limit`` are out.
+        """Count one more record, first waiting while ``limit`` are out (never on a client's I/O thread,
+        which brings the answers: a delivery callback publishing again goes through at once).
 
         Raises:
             TransportError: still ``limit`` records unanswered after ``wait_s`` (retriable).
         """
         with self._condition:
-            if self._count >= self.limit and not getattr(_answering, "active", False):
+            if self._count >= self.limit and not answers_sends():
                 self._waiters += 1
                 try:
                     if not self._condition.wait_for(lambda: self._count < self.limit, self._wait_s):
@@ -62,7 +60,6 @@ class InFlight:
 
     def leave(self) -> None:
         """One record answered (acknowledged or failed)."""
-        _answering.active = True
         with self._condition:
             self._count -= 1
             if self._waiters and self._count <= self._resume_at:

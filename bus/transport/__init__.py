@@ -20,6 +20,7 @@ from bus.transport._clients import (
     SendReceiver,
     Topics,
     TransactionalProducer,
+    answers_sends,
 )
 from bus.transport._config import (
     KAFKA_CLIENTS,
@@ -69,6 +70,7 @@ __all__ = [
     "TransactionalProducer",
     "UnreadableRecord",
     "agency_group",
+    "answers_sends",
     "check_consumer_config",
     "check_producer_config",
     "connection_properties",

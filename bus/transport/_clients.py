@@ -54,6 +54,7 @@ __all__ = [
     "SendReceiver",
     "Topics",
     "TransactionalProducer",
+    "answers_sends",
 ]
 
 _SentHeaders = Sequence[tuple[str, bytes | None]]  # any sequence; a received Record's are a list
@@ -195,19 +196,36 @@ class _Relay:
         self.receiver, self.topic, self.principal = receiver, topic, principal
 
     def __call__(self, meta: Any) -> None:
+        _answering.active = True
         self.receiver.acknowledged(Acknowledged(meta.topic, meta.partition, meta.offset))
 
     def refused(self, exc: BaseException) -> None:
+        _answering.active = True
         self.receiver.failed(
             _failure(f"{self.topic} refused the record", exc, principal=self.principal, right="WRITE", topic=self.topic)
         )
 
 
+# Set on every thread that has run a send's callbacks: a client's I/O thread.
+_answering = threading.local()
+
+
+def answers_sends() -> bool:
+    """Whether this thread runs send callbacks (a Kafka client's I/O thread).
+
+    Such a thread must never wait for a send's answer or for room for one: the answers come through
+    it. Code that can make a publisher wait (a bound on records in flight) asks this first.
+    """
+    return getattr(_answering, "active", False)
+
+
 def _acknowledged(callback: Callable[[Acknowledged], Any], meta: Any) -> None:
+    _answering.active = True
     callback(Acknowledged(meta.topic, meta.partition, meta.offset))
 
 
 def _refused(errback: Callable[[TransportError], Any], topic: str, principal: str | None, exc: BaseException) -> None:
+    _answering.active = True
     errback(_failure(f"{topic} refused the record", exc, principal=principal, right="WRITE", topic=topic))
 
 

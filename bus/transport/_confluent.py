@@ -51,6 +51,7 @@ from bus.transport._clients import (
     Producer,
     SendFuture,
     SendReceiver,
+    _answering,
     _failure,
     _principal,
     _SentHeaders,
@@ -135,6 +136,7 @@ class ConfluentSendFuture(SendFuture):
 
     def __call__(self, error: KafkaError | None, message: Any) -> None:
         """librdkafka's delivery report."""
+        _answering.active = True
         if error is None:
             self._meta = Acknowledged(message.topic(), message.partition(), message.offset())
         else:

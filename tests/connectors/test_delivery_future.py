@@ -4,10 +4,13 @@ on events (no broker: the connector's use of both runs in the connector's own te
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
+from kafka.future import Future as KafkaFuture
 
 from bus import TransportError
+from bus.transport import SendFuture, answers_sends
 from connectors import Delivery, DeliveryFuture
 from connectors._in_flight import InFlight
 
@@ -100,12 +103,19 @@ def test_the_thread_that_answers_never_waits_and_a_publisher_gives_up_with_a_ret
     assert raised.value.retriable
     assert in_flight.count == 1, "a publisher that gave up is not counted"
 
-    def answer_then_publish_twice() -> None:  # as a delivery callback publishing again does
-        in_flight.leave()
-        in_flight.enter()
-        in_flight.enter()
+    class _PublishesAgain:  # a receiver of a send's answer that publishes twice, as a callback may
+        def acknowledged(self, meta):
+            in_flight.leave()
+            in_flight.enter()
+            in_flight.enter()
 
-    answering = threading.Thread(target=answer_then_publish_twice)
+        def failed(self, exc):
+            raise AssertionError(exc)
+
+    answer = KafkaFuture()  # kafka-python's future, answered on the thread below as its I/O thread would
+    SendFuture(answer, "cases").notify(_PublishesAgain())
+    answering = threading.Thread(target=answer.success, args=(SimpleNamespace(topic="cases", partition=0, offset=1),))
     answering.start()
     answering.join(10)
-    assert not answering.is_alive() and in_flight.count == 2
+    assert not answering.is_alive() and in_flight.count == 2, "the answering thread went past the bound"
+    assert not answers_sends(), "only the thread that ran the callbacks is marked"

@@ -41,7 +41,7 @@ class _Recorder:
 class _Waiting:
     signed_headers = None
 
-    def signed(self, record, headers):
+    def sending(self, record, headers):
         self.signed_headers = headers
 
     def acknowledged(self, meta):
