@@ -161,12 +161,14 @@ class Subscription:
 
     def _apply_each(self, records: list[Record]) -> int:
         """Apply records inside the open batch, committing it every ``commit_interval_s``."""
-        handled = 0
+        handled, looked_up = 0, False
         for index, record in enumerate(records):
             if self._batch_started is None:
                 self._store.begin_batch()
-                self._batch_started = time.monotonic()
+                self._batch_started, looked_up = time.monotonic(), False
+            if not looked_up:  # the rest of the poll, in the batch it goes into
                 self._store.look_up(self.group, self._claimed_ids(records, index))
+                looked_up = True
             if not self._apply(record):
                 break  # stopped between two attempts: this record and the rest of the poll are redelivered
             handled += 1
