@@ -324,8 +324,10 @@ def _latency_consumer(properties: str, trust_topic: str, prefix: str, total: int
             "kafka_client": os.environ.get("ENLACE_KAFKA_CLIENT", "kafka-python"),  # the publisher's choice
         }
     )
+    # Its store and message log are the run's own: a log kept from another run's receiver would
+    # remember that run's CRM checkpoints and take this run's (a new CRM log) for a rewritten history.
     receiver = AgencyConnector(
-        PORTAL, settings=settings, schema_source=source, store_path=Path(workdir) / "latency-portal.sqlite3"
+        PORTAL, settings=settings, schema_source=source, store_path=Path(workdir) / f"{prefix}latency-portal.sqlite3"
     )
     latencies: list[float] = []
 
