@@ -94,6 +94,9 @@ def _source() -> InMemorySchemaSource:
     return source
 
 
+_CHECKPOINTS = "checkpoints"
+
+
 def _connector(agency: str, *, setup: dict[str, str], key: Any, schema: str) -> AgencyConnector:
     settings = load_settings({}).model_copy(
         update={
@@ -101,6 +104,7 @@ def _connector(agency: str, *, setup: dict[str, str], key: Any, schema: str) -> 
             "trust_topic": setup["trust_topic"],
             "trust_anchor": setup["anchor"],
             "topic_prefix": setup["prefix"],
+            "checkpoint_topic": setup["prefix"] + _CHECKPOINTS,
         }
     )
     return AgencyConnector(
@@ -267,7 +271,8 @@ def _setup(kafka: KafkaClientConfig, workdir: Path, consumer_config: str, commit
         publish_trusted_key(kafka, TrustedKey.for_key(key), authority=authority, topic=setup["trust_topic"])
         setup[f"{agency.rsplit(':', 1)[-1]}_key"] = str(key.save(workdir / agency.rsplit(":", 1)[-1]))
     topics = Topics(kafka)
-    topics.ensure_all({setup["prefix"] + name: (1, -1, {}) for name in _topics_read()})
+    # The agencies' message logs checkpoint to a topic of the run's own, made as enlace acl sync makes it.
+    topics.ensure_all({setup["prefix"] + name: (1, -1, {}) for name in [*_topics_read(), _CHECKPOINTS]})
     topics.close()
     return setup
 
