@@ -224,6 +224,29 @@ class BatchPlace:
         self.index, self.size, self.path = index, size, path
 
 
+# Checked ``enlace_batch`` values: the same few hundred come back batch after batch (bounded, as
+# values come from the wire: at most MAX_BATCH_RECORDS * sizes in use, and this many).
+_places: dict[bytes, tuple[int, int, int]] = {}
+_PLACES_LIMIT = 65_536
+
+
+def _checked_place(batch: bytes) -> tuple[int, int, int]:
+    """``(index, size, audit path bytes)`` of a well-formed ``enlace_batch`` value.
+
+    Raises:
+        ValueError: not ``<index>/<size>`` with 2 <= size <= MAX_BATCH_RECORDS and index < size.
+    """
+    match = _PLACE.fullmatch(batch) if isinstance(batch, (bytes, bytearray)) else None
+    if match is None:
+        raise ValueError(f"{BATCH_HEADER} is not <index>/<size> in decimal digits")
+    index, size = int(match[1]), int(match[2])
+    if not 2 <= size <= MAX_BATCH_RECORDS:
+        raise ValueError(f"{BATCH_HEADER} names a batch of {size} records, not 2 to {MAX_BATCH_RECORDS}")
+    if index >= size:
+        raise ValueError(f"{BATCH_HEADER} names leaf {index} of a batch of {size}: no such leaf")
+    return index, size, len(batch_shape(index, size)) * _HASH_BYTES
+
+
 def parse_batch_place(batch: bytes | None, proof: bytes | None) -> BatchPlace:
     """Read and check a record's ``enlace_batch`` and ``enlace_proof`` values.
 
@@ -236,19 +259,16 @@ def parse_batch_place(batch: bytes | None, proof: bytes | None) -> BatchPlace:
         raise ValueError(f"{BATCH_HEADER} is missing or empty (a form-3 record names its place in its batch)")
     if proof is None:
         raise ValueError(f"{PROOF_HEADER} is missing (a form-3 record carries its audit path)")
-    match = _PLACE.fullmatch(batch) if isinstance(batch, (bytes, bytearray)) else None
-    if match is None:
-        raise ValueError(f"{BATCH_HEADER} is not <index>/<size> in decimal digits")
-    index, size = int(match[1]), int(match[2])
-    if not 2 <= size <= MAX_BATCH_RECORDS:
-        raise ValueError(f"{BATCH_HEADER} names a batch of {size} records, not 2 to {MAX_BATCH_RECORDS}")
-    if index >= size:
-        raise ValueError(f"{BATCH_HEADER} names leaf {index} of a batch of {size}: no such leaf")
+    place = _places.get(batch) if type(batch) is bytes else None
+    if place is None:
+        place = _checked_place(batch)
+        if len(_places) < _PLACES_LIMIT:
+            _places[bytes(batch)] = place
+    index, size, expected = place
     try:
         path = decode_base64url(proof)
     except ValueError as exc:
         raise ValueError(f"{PROOF_HEADER} is not base64url") from exc
-    expected = len(batch_shape(index, size)) * _HASH_BYTES
     if len(path) != expected:
         raise ValueError(
             f"{PROOF_HEADER} holds {len(path)} bytes; leaf {index} of {size} needs an audit path of {expected}"

@@ -426,9 +426,18 @@ def _key_id(raw: bytes) -> str:
     Raises:
         UnknownKey: the value is not a key id (``ed25519:`` and 32 lowercase hex digits).
     """
+    known = _key_ids.get(raw) if type(raw) is bytes else None
+    if known is not None:
+        return known
     if not isinstance(raw, (bytes, bytearray)) or not _KEY_ID.fullmatch(raw):
         raise UnknownKey(f"{KEY_ID_HEADER} is not a key id (ed25519: and 32 hex digits): sender unknown")
-    return raw.decode("ascii")
+    key_id = raw.decode("ascii")
+    if len(_key_ids) < 4096:  # well-formed ids only, and a bounded number (they come from the wire)
+        _key_ids[bytes(raw)] = key_id
+    return key_id
+
+
+_key_ids: dict[bytes, str] = {}
 
 
 def _shown_version(version: bytes | None) -> str:
