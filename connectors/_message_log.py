@@ -609,54 +609,13 @@ class MessageLog:
             seq, head = (int(row[0]), bytes(row[1])) if row else (0, genesis_head(self.agency))
             rows = []
             sha256 = hashlib.sha256
-            for (
-                at_ms,
-                direction,
-                topic,
-                partition,
-                offset,
-                ce_id,
-                sender,
-                group,
-                verification,
-                outcome,
-                body,
-            ) in pending:
+            for queued in pending:
                 seq += 1
+                fields, body = queued[:10], queued[10]  # logged_at_ms to outcome, and the body
                 body_digest = sha256(body).digest()
-                canonical = entry_canonical(
-                    seq,
-                    at_ms,
-                    direction,
-                    topic,
-                    partition,
-                    offset,
-                    ce_id,
-                    sender,
-                    group,
-                    verification,
-                    outcome,
-                    body_digest,
-                )
+                canonical = entry_canonical(seq, *fields, body_digest)
                 head = sha256(_CHAIN_TAG + head + sha256(canonical).digest()).digest()  # chain_head, inline
-                rows.append(
-                    (
-                        seq,
-                        at_ms,
-                        direction,
-                        topic,
-                        partition,
-                        offset,
-                        ce_id,
-                        sender,
-                        group,
-                        verification,
-                        outcome,
-                        body_digest,
-                        body,
-                        head,
-                    )
-                )
+                rows.append((seq, *fields, body_digest, body, head))
             if rows:
                 db.executemany(
                     'INSERT INTO enlace_log (seq, logged_at_ms, direction, topic, partition, "offset", ce_id, sender,'
