@@ -448,9 +448,10 @@ def _in_transaction(connection: sqlite3.Connection, sql: str, rows: list[tuple[A
 class Batch:
     """A consumer's batch of applied records, in one SQLite transaction on its own connection.
 
-    Per record the batch costs one look-up: its ids are kept in memory and written together just
-    before the batch commits, and a record's savepoint is opened only when its handler writes (it is
-    what a failed attempt rolls back to). Kafka offsets are committed only after :meth:`commit_batch`.
+    Per poll the batch costs one look-up per sender (:meth:`look_up`; a record not looked up is
+    asked about alone); its ids are kept in memory and written together just before the batch
+    commits, and a record's savepoint is opened only when its handler writes (it is what a failed
+    attempt rolls back to). Kafka offsets are committed only after :meth:`commit_batch`.
     """
 
     def __init__(self, connection: sqlite3.Connection, store: AgencyStore) -> None:
