@@ -2,8 +2,9 @@
 
 A few of the connector's own tests run again here on a bus whose clients choose librdkafka (the ones
 whose outcome depends on the engine; within the suite's time budget): a signed record published,
-verified and traced; a group rebalancing under load without loss or double; hostile records
-dead-lettered. Then what differs by engine: a header name that is not UTF-8 costs only its own record.
+verified and traced; a burst past the bound on records in flight; a group rebalancing under load
+without loss or double; hostile records dead-lettered. Then what differs by engine: a header name
+that is not UTF-8 costs only its own record.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from connectors import list_dead_letters
 from tests.bus.test_transport_confluent import _OnConfluent
 from tests.connectors.conftest import Bus, make_bus
 from tests.connectors.test_agency_connector import (  # noqa: F401 - collected again here, on librdkafka
+    test_a_burst_past_the_bound_on_records_in_flight_waits_for_answers_and_loses_none,
     test_a_record_published_by_one_agency_is_received_verified_and_traced_by_another,
     test_a_second_consumer_joining_the_group_takes_over_without_loss_or_double,
 )
