@@ -148,23 +148,29 @@ def _opt(data: bytes | None) -> bytes:
     return b"\x00" if data is None else b"\x01" + _U32.pack(len(data)) + bytes(data)
 
 
-# Each header name's encoded length and bytes, as a body holds them: a record's names are few and
-# the same from record to record. Names come from the wire too: only short ones, and so many.
-_NAMES: dict[str, bytes] = {}
-_NAMES_LIMIT, _NAME_CACHED_UP_TO = 1024, 64
+# Texts that repeat from record to record (header names; an entry's direction, topic, sender, group,
+# verification and outcome), length-prefixed once. They come from the wire too: only short ones
+# are kept, and only so many.
+_TEXTS: dict[str, bytes] = {}
+_TEXTS_LIMIT, _TEXT_CACHED_UP_TO = 4096, 512
+
+
+def _repeated(text: str) -> bytes:
+    """``_str(text)``, remembered."""
+    encoded = _TEXTS.get(text)
+    if encoded is None:
+        encoded = _str(text)
+        if len(_TEXTS) < _TEXTS_LIMIT and len(encoded) <= _TEXT_CACHED_UP_TO:
+            _TEXTS[text] = encoded
+    return encoded
 
 
 def body_bytes(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> bytes:
     """The entry's body: the record's wire bytes (see the module docstring)."""
     parts = [_BODY_MAGIC, _opt(key), _opt(value), _U32.pack(len(headers))]
-    append, pack, names = parts.append, _U32.pack, _NAMES
+    append, pack = parts.append, _U32.pack
     for name, header_value in headers:
-        encoded = names.get(name)
-        if encoded is None:
-            encoded = _str(name)
-            if len(names) < _NAMES_LIMIT and len(encoded) <= _NAME_CACHED_UP_TO:
-                names[name] = encoded
-        append(encoded)
+        append(_repeated(name))
         if header_value is None:
             append(b"\x00")
         else:
@@ -265,21 +271,6 @@ class LogEntry:
         if self.body is None:
             raise ValueError(f"entry {self.seq}'s body was pruned by retention")
         return parse_body(self.body)
-
-
-# Fields that repeat from entry to entry (direction, topic, sender, group, verification, outcome),
-# encoded once; bounded, since topics and senders come from the wire too.
-_TEXTS: dict[str, bytes] = {}
-_TEXTS_LIMIT, _TEXT_CACHED_UP_TO = 4096, 512
-
-
-def _repeated(text: str) -> bytes:
-    encoded = _TEXTS.get(text)
-    if encoded is None:
-        encoded = _str(text)
-        if len(_TEXTS) < _TEXTS_LIMIT and len(encoded) <= _TEXT_CACHED_UP_TO:
-            _TEXTS[text] = encoded
-    return encoded
 
 
 def entry_canonical(
