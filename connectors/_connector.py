@@ -286,23 +286,23 @@ class AgencyConnector:
             # Signed in a batch, the body is made once the headers are signed (outcome.sending).
             body = b"" if self._batcher is not None else body_bytes(prepared.key, prepared.value, prepared.headers)
             logged = _SentLog(log, prepared.topic, prepared.ce_id, body)
-        self._in_flight.enter()
         outcome = _Outcome(prepared.topic, prepared.ce_id, prepared.span, logged, self._in_flight)
-        if self._batcher is not None:
-            try:
-                self._batcher.add(prepared, outcome)  # signed with the records sent with it: outcome.sending
-            except TransportError as exc:  # closed
-                self._in_flight.leave()
-                prepared.span.finish(error=exc)
-                raise
-            return outcome.delivery
         try:
-            sent = self._producer.send(prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers)
+            self._in_flight.enter()  # may wait for answers; gives up with a TransportError
         except TransportError as exc:
+            prepared.span.finish(error=exc)
+            raise
+        try:
+            if self._batcher is not None:
+                self._batcher.add(prepared, outcome)  # signed with the records sent with it: outcome.sending
+            else:
+                self._producer.send(
+                    prepared.topic, key=prepared.key, value=prepared.value, headers=prepared.headers
+                ).notify(outcome)
+        except TransportError as exc:  # refused before it was sent (too large, closed): never answered
             self._in_flight.leave()
             prepared.span.finish(error=exc)
             raise
-        sent.notify(outcome)
         return outcome.delivery
 
     def flush(self, timeout: float | None = None) -> None:
