@@ -156,3 +156,33 @@ def test_records_added_from_many_threads_keep_each_threads_order():
             assert own == list(range(250))
     finally:
         batcher.close()
+
+
+class _Refused(_Waiting):
+    """Expects its record to be refused: it learns the headers it went with, then the failure."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def sending(self, record, headers):
+        self.told.append("sending")
+        self.signed_headers = headers
+
+    def failed(self, exc):
+        self.told.append(f"failed: {exc}")
+
+
+def test_a_batch_the_signer_refuses_fails_every_record_and_each_is_told_as_it_was():
+    sent = _Recorder(expect=1)
+    batcher = SigningBatcher(generate_key(CRM), sent, max_records=500, max_wait_s=60)
+    good, twice = _record(0), _record(1)
+    twice.headers.append(("ce_id", b"id-other"))  # a signed header twice: the signer refuses the batch
+    waiting = [_Refused(), _Refused()]
+    batcher.add(good, waiting[0])
+    batcher.add(twice, waiting[1])
+    batcher.flush()
+    batcher.close()
+    assert sent.sent == [], "nothing of a refused batch is sent"
+    for record, told in zip((good, twice), waiting, strict=True):
+        assert told.told[0] == "sending" and told.signed_headers == record.headers, "logged unsigned, as it was"
+        assert told.told[1].startswith("failed: records not signed") and len(told.told) == 2
