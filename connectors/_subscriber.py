@@ -186,13 +186,11 @@ class Subscription:
         identities: dict[str, TopicIdentity] = {}
         for record in records[start:]:
             source = ce_id = None
-            for name, value in record.headers or ():
+            for name, value in record.headers or ():  # both come first in an envelope: a few steps
                 if name == "ce_id":
                     ce_id = value
                 elif name == "ce_source":
                     source = value
-                else:
-                    continue
                 if source is not None and ce_id is not None:
                     break
             if isinstance(source, bytes) and isinstance(ce_id, bytes):
