@@ -43,6 +43,11 @@ from collections.abc import Iterable, Sequence
 from bus.identity._errors import DuplicateHeader
 from bus.identity._keys import AgencyKey
 
+try:  # the C build of the two loops below (setup.py; optional: the Python ones give the same bytes)
+    from bus.identity import _native
+except ImportError:  # pragma: no cover - built wherever a C compiler is found
+    _native = None  # type: ignore[assignment]
+
 __all__ = [
     "BATCH_HEADER",
     "BATCH_SIGNATURE_VERSION",
@@ -125,7 +130,9 @@ class HeaderLayout:
 
 def header_layout(headers: Sequence[tuple[str, bytes | None]]) -> HeaderLayout:
     """The layout of these headers' names (cached per list of names)."""
-    names = tuple([name for name, _ in headers])
+    names = _native.header_names(headers) if _native is not None else None
+    if names is None:
+        names = tuple([name for name, _ in headers])
     layout = _LAYOUTS.get(names)
     if layout is None:
         layout = HeaderLayout(names)
@@ -162,6 +169,20 @@ def canonical_form(
         layout = header_layout(headers)
     if layout.repeated:
         _check_unique(layout)
+    key_part = b"\x01" + _sha256(key).digest() if key is not None else _ABSENT
+    value_part = b"\x01" + _sha256(value).digest() if value is not None else _ABSENT
+    if _native is not None:
+        form = _native.canonical_form(layout.prefix, layout.fields, headers, key_part, value_part)
+        if form is not None:
+            return form
+    return _python_form(headers, layout, key_part, value_part)
+
+
+def _python_form(
+    headers: Sequence[tuple[str, bytes | None]], layout: HeaderLayout, key_part: bytes, value_part: bytes
+) -> bytes:
+    """:func:`canonical_form` in Python: what the C build does, and what runs where it was not built
+    (or for values it leaves to Python: not bytes, raising what Python raises for them)."""
     parts = [layout.prefix]
     append = parts.append
     for index, name_part in layout.fields:
@@ -173,8 +194,8 @@ def canonical_form(
             append(b"\x01")
             append(_U32.pack(len(header_value)))
             append(header_value)
-    append(b"\x01" + _sha256(key).digest() if key is not None else _ABSENT)
-    append(b"\x01" + _sha256(value).digest() if value is not None else _ABSENT)
+    append(key_part)
+    append(value_part)
     return b"".join(parts)
 
 
