@@ -63,7 +63,9 @@ from bus.identity._signing import (
     BATCH_SIGNATURE_VERSION,
     PROOF_HEADER,
     SIGNATURE_HEADER,
+    HeaderLayout,
     Headers,
+    _native,
     decode_base64url,
     encode_signature,
     record_digest,
@@ -218,20 +220,23 @@ def signing_overhead(topic: str, *, batch_records: int) -> int:
 class BatchPlace:
     """A form-3 record's place in its batch, read from ``enlace_batch`` and ``enlace_proof``."""
 
-    __slots__ = ("index", "path", "size")
+    __slots__ = ("index", "path", "shape", "size")
 
-    def __init__(self, index: int, size: int, path: bytes) -> None:
+    def __init__(
+        self, index: int, size: int, path: bytes, shape: tuple[tuple[bool, int, int], ...] | None = None
+    ) -> None:
         self.index, self.size, self.path = index, size, path
+        self.shape = batch_shape(index, size) if shape is None else shape
 
 
 # Checked ``enlace_batch`` values: the same few hundred come back batch after batch (bounded, as
 # values come from the wire: at most MAX_BATCH_RECORDS * sizes in use, and this many).
-_places: dict[bytes, tuple[int, int, int]] = {}
+_places: dict[bytes, tuple[int, int, int, tuple[tuple[bool, int, int], ...]]] = {}
 _PLACES_LIMIT = 65_536
 
 
-def _checked_place(batch: bytes) -> tuple[int, int, int]:
-    """``(index, size, audit path bytes)`` of a well-formed ``enlace_batch`` value.
+def _checked_place(batch: bytes) -> tuple[int, int, int, tuple[tuple[bool, int, int], ...]]:
+    """``(index, size, audit path bytes, batch_shape)`` of a well-formed ``enlace_batch`` value.
 
     Raises:
         ValueError: not ``<index>/<size>`` with 2 <= size <= MAX_BATCH_RECORDS and index < size.
@@ -244,7 +249,8 @@ def _checked_place(batch: bytes) -> tuple[int, int, int]:
         raise ValueError(f"{BATCH_HEADER} names a batch of {size} records, not 2 to {MAX_BATCH_RECORDS}")
     if index >= size:
         raise ValueError(f"{BATCH_HEADER} names leaf {index} of a batch of {size}: no such leaf")
-    return index, size, len(batch_shape(index, size)) * _HASH_BYTES
+    shape = batch_shape(index, size)
+    return index, size, len(shape) * _HASH_BYTES, shape
 
 
 def parse_batch_place(batch: bytes | None, proof: bytes | None) -> BatchPlace:
@@ -264,7 +270,7 @@ def parse_batch_place(batch: bytes | None, proof: bytes | None) -> BatchPlace:
         place = _checked_place(batch)
         if len(_places) < _PLACES_LIMIT:
             _places[bytes(batch)] = place
-    index, size, expected = place
+    index, size, expected, shape = place
     try:
         path = decode_base64url(proof)
     except ValueError as exc:
@@ -273,7 +279,7 @@ def parse_batch_place(batch: bytes | None, proof: bytes | None) -> BatchPlace:
         raise ValueError(
             f"{PROOF_HEADER} holds {len(path)} bytes; leaf {index} of {size} needs an audit path of {expected}"
         )
-    return BatchPlace(index, size, path)
+    return BatchPlace(index, size, path, shape)
 
 
 class VerifiedNodes:
@@ -285,15 +291,17 @@ class VerifiedNodes:
     """
 
     def __init__(self, max_nodes: int = 65_536) -> None:
-        self._nodes: OrderedDict[tuple[object, int, int], bytes] = OrderedDict()
+        self._nodes: OrderedDict[tuple[tuple[str, int, bytes], int, int], bytes] = OrderedDict()
         self._max_nodes = max_nodes
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._nodes)
 
-    def climb(self, batch: object, leaf: bytes, place: BatchPlace) -> tuple[bool, bytes, list[tuple[int, int, bytes]]]:
-        """Climb from ``leaf`` along the record's path.
+    def climb(
+        self, batch: tuple[str, int, bytes], digest: bytes, place: BatchPlace
+    ) -> tuple[bool, bytes, list[tuple[int, int, bytes]]]:
+        """Climb from the leaf of a record's ``digest`` along the record's path.
 
         Returns:
             ``(known, root, nodes)``: whether the climb met a node remembered for ``batch`` with the same
@@ -305,10 +313,14 @@ class VerifiedNodes:
             ValueError: the climb met a node remembered for ``batch`` at the same place with another
                 hash: the record is not one of that batch's records.
         """
-        node, path = leaf, place.path
+        if _native is not None:
+            climbed = _native.climb(digest, place.path, place.shape, self._nodes, batch)
+            if climbed is not None:
+                return climbed
+        node, path = leaf_hash(digest), place.path
         nodes: list[tuple[int, int, bytes]] = []
         remembered = self._nodes
-        for level, (sibling_on_left, lo, hi) in enumerate(batch_shape(place.index, place.size)):
+        for level, (sibling_on_left, lo, hi) in enumerate(place.shape):
             sibling = path[level * _HASH_BYTES : (level + 1) * _HASH_BYTES]
             node = hashlib.sha256(b"\x01" + sibling + node if sibling_on_left else b"\x01" + node + sibling).digest()
             known = remembered.get((batch, lo, hi))
@@ -319,7 +331,40 @@ class VerifiedNodes:
             nodes.append((lo, hi, node))
         return False, node, nodes
 
-    def remember(self, batch: object, nodes: list[tuple[int, int, bytes]]) -> None:
+    def known(
+        self,
+        key_id: str,
+        signature: bytes,
+        place: tuple[bytes | None, bytes | None],
+        record: tuple[HeaderLayout, Headers, bytes | None, bytes | None],
+    ) -> bool:
+        """Whether a record is in a batch verified before, the quick way: its ``enlace_batch`` value is one
+        seen before, and its digest and ``enlace_proof`` (``place``) climb to a node remembered for the
+        batch. ``record``: its header layout, headers, key and payload.
+
+        False means only "not shown this way": the caller checks the record in full (and learns why a
+        record fails from that).
+        """
+        batch, proof = place
+        seen = _places.get(batch) if type(batch) is bytes else None
+        if seen is None or _native is None or type(signature) is not bytes:
+            return False
+        signed_by = (key_id, seen[1], signature)
+        layout, headers, key, value = record
+        if layout.repeated:
+            return False
+        try:
+            climbed = _native.batch_known(
+                layout.prefix, layout.fields, headers, key, value, proof, seen[3], self._nodes, signed_by
+            )
+        except ValueError:
+            return False
+        if climbed is None or not climbed[0]:
+            return False
+        self.remember(signed_by, climbed[2])
+        return True
+
+    def remember(self, batch: tuple[str, int, bytes], nodes: list[tuple[int, int, bytes]]) -> None:
         """Remember nodes of a verified tree."""
         if not nodes:
             return

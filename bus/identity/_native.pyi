@@ -1,11 +1,41 @@
-# Types of bus/identity/_native.c (the C build of two loops of bus/identity/_signing.py).
+# Types of bus/identity/_native.c (the C build of the per-record loops of bus/identity/_signing.py
+# and _batch.py; each returns None where it leaves the work to Python).
 from collections.abc import Sequence
 
+_Fields = tuple[tuple[int, bytes], ...]
+_Headers = Sequence[tuple[str, bytes | None]]
+
 def canonical_form(
-    prefix: bytes,
-    fields: tuple[tuple[int, bytes], ...],
-    headers: Sequence[tuple[str, bytes | None]],
-    key_part: bytes,
-    value_part: bytes,
+    prefix: bytes, fields: _Fields, headers: _Headers, key: bytes | None, value: bytes | None
 ) -> bytes | None: ...
+def record_digest(
+    prefix: bytes, fields: _Fields, headers: _Headers, key: bytes | None, value: bytes | None
+) -> bytes | None: ...
+def climb(
+    digest: bytes,
+    path: bytes,
+    shape: tuple[tuple[bool, int, int], ...],
+    remembered: dict[tuple[tuple[str, int, bytes], int, int], bytes],
+    batch: tuple[str, int, bytes],
+) -> tuple[bool, bytes, list[tuple[int, int, bytes]]] | None: ...
+def climb_proof(
+    digest: bytes,
+    proof: object,
+    shape: tuple[tuple[bool, int, int], ...],
+    remembered: dict[tuple[tuple[str, int, bytes], int, int], bytes],
+    batch: tuple[str, int, bytes],
+) -> tuple[bool, bytes, list[tuple[int, int, bytes]]] | None: ...
+def batch_known(
+    prefix: bytes,
+    fields: _Fields,
+    headers: _Headers,
+    key: bytes | None,
+    value: bytes | None,
+    proof: object,
+    shape: tuple[tuple[bool, int, int], ...],
+    remembered: dict[tuple[tuple[str, int, bytes], int, int], bytes],
+    batch: tuple[str, int, bytes],
+) -> tuple[bool, bytes, list[tuple[int, int, bytes]]] | None: ...
+def pick(headers: object, positions: tuple[int, ...]) -> list[bytes | None] | None: ...
+def base64url(text: object) -> bytes | None: ...
 def header_names(headers: object) -> tuple[str, ...] | None: ...

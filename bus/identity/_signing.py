@@ -109,7 +109,7 @@ class HeaderLayout:
         repeated: the names that occur more than once.
     """
 
-    __slots__ = ("fields", "positions", "prefix", "repeated")
+    __slots__ = ("_picks", "fields", "positions", "prefix", "repeated")
 
     def __init__(self, names: Sequence[str]) -> None:
         positions: dict[str, int] = {}
@@ -126,6 +126,14 @@ class HeaderLayout:
         self.fields = tuple((index, _U32.pack(len(encoded)) + encoded) for encoded, index in signed)
         self.prefix = _MAGIC + _U32.pack(len(signed))
         self.positions, self.repeated = positions, frozenset(repeated)
+        self._picks: dict[tuple[str, ...], tuple[int, ...]] = {}
+
+    def positions_of(self, names: tuple[str, ...]) -> tuple[int, ...]:
+        """Each name's first position, -1 for a name not there: worked out once per layout and names."""
+        found = self._picks.get(names)
+        if found is None:
+            found = self._picks[names] = tuple(self.positions.get(name, -1) for name in names)
+        return found
 
 
 def header_layout(headers: Sequence[tuple[str, bytes | None]]) -> HeaderLayout:
@@ -169,17 +177,15 @@ def canonical_form(
         layout = header_layout(headers)
     if layout.repeated:
         _check_unique(layout)
-    key_part = b"\x01" + _sha256(key).digest() if key is not None else _ABSENT
-    value_part = b"\x01" + _sha256(value).digest() if value is not None else _ABSENT
     if _native is not None:
-        form = _native.canonical_form(layout.prefix, layout.fields, headers, key_part, value_part)
+        form = _native.canonical_form(layout.prefix, layout.fields, headers, key, value)
         if form is not None:
             return form
-    return _python_form(headers, layout, key_part, value_part)
+    return _python_form(headers, layout, key, value)
 
 
 def _python_form(
-    headers: Sequence[tuple[str, bytes | None]], layout: HeaderLayout, key_part: bytes, value_part: bytes
+    headers: Sequence[tuple[str, bytes | None]], layout: HeaderLayout, key: bytes | None, value: bytes | None
 ) -> bytes:
     """:func:`canonical_form` in Python: what the C build does, and what runs where it was not built
     (or for values it leaves to Python: not bytes, raising what Python raises for them)."""
@@ -194,8 +200,8 @@ def _python_form(
             append(b"\x01")
             append(_U32.pack(len(header_value)))
             append(header_value)
-    append(key_part)
-    append(value_part)
+    append(b"\x01" + _sha256(key).digest() if key is not None else _ABSENT)
+    append(b"\x01" + _sha256(value).digest() if value is not None else _ABSENT)
     return b"".join(parts)
 
 
@@ -211,6 +217,16 @@ def record_digest(
     Raises:
         DuplicateHeader: a signed header occurs twice.
     """
+    if not isinstance(headers, (list, tuple)):
+        headers = list(headers)
+    if layout is None:
+        layout = header_layout(headers)
+    if layout.repeated:
+        _check_unique(layout)
+    if _native is not None:
+        digest = _native.record_digest(layout.prefix, layout.fields, headers, key, value)
+        if digest is not None:
+            return digest
     return _sha256(canonical_form(headers, key, value, layout=layout)).digest()
 
 
@@ -264,6 +280,10 @@ def decode_base64url(raw: bytes) -> bytes:
     Raises:
         ValueError: ``raw`` is not bytes of base64url.
     """
+    if _native is not None:
+        decoded = _native.base64url(raw)
+        if decoded is not None:
+            return decoded
     try:
         text = bytes(raw)
         return binascii.a2b_base64(text.translate(_URLSAFE) + b"=" * (-len(text) % 4), strict_mode=True)

@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from bus.identity._anchor import TrustStatement, UntrustedRecord
-from bus.identity._batch import VerifiedNodes, leaf_hash, parse_batch_place, root_statement
+from bus.identity._batch import VerifiedNodes, parse_batch_place, root_statement
 from bus.identity._errors import (
     BadBatchProof,
     BadSignature,
@@ -38,6 +38,7 @@ from bus.identity._signing import (
     SIGNATURE_VERSION_HEADER,
     TOPIC_HEADER,
     HeaderLayout,
+    _native,
     decode_signature,
     header_layout,
     record_digest,
@@ -46,10 +47,17 @@ from bus.identity._signing import (
 __all__ = ["TrustStore", "TrustedKey"]
 
 _SOURCE_HEADER = "ce_source"
-_VERIFY_HEADERS = frozenset(
-    {KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION_HEADER, TOPIC_HEADER, _SOURCE_HEADER}
-    | {BATCH_HEADER, PROOF_HEADER}
+# What verification reads, in the order _signature_headers gives the values.
+_VERIFY_ORDER = (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_VERSION_HEADER,
+    TOPIC_HEADER,
+    _SOURCE_HEADER,
+    BATCH_HEADER,
+    PROOF_HEADER,
 )
+_VERIFY_HEADERS = frozenset(_VERIFY_ORDER)
 _FORMS = (SIGNATURE_VERSION.encode(), BATCH_SIGNATURE_VERSION.encode())
 _KEY_ID = re.compile(rb"ed25519:[0-9a-f]{32}")
 # After an unknown key id, how long before asking the trust topic again for that same id: bounds the
@@ -84,6 +92,15 @@ class TrustedKey:
     revoked_at: datetime | None = None
     reason: str = ""
     encryption_key: X25519PublicKey | None = None
+    # What verify reads for every record: the POSIX times it may verify records between (not before
+    # not_before, before not_after and the revocation) and the agency's URN as ce_source's bytes.
+    _usable: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _source: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        until = self.not_after if self.revoked_at is None else min(self.not_after, self.revoked_at)
+        object.__setattr__(self, "_usable", (self.not_before.timestamp(), until.timestamp()))
+        object.__setattr__(self, "_source", self.agency.encode())
 
     @classmethod
     def for_key(
@@ -311,9 +328,7 @@ class TrustStore:
         if not isinstance(headers, (list, tuple)):
             headers = list(headers)
         layout = header_layout(headers)
-        found = _signature_headers(headers, layout)
-        key_id_raw, signature_raw = found.get(KEY_ID_HEADER), found.get(SIGNATURE_HEADER)
-        version = found.get(SIGNATURE_VERSION_HEADER)
+        key_id_raw, signature_raw, version, topic_raw, source, batch, proof = _signature_headers(headers, layout)
         if not key_id_raw and not signature_raw and version is None:
             raise MissingSignature(f"record has no {KEY_ID_HEADER}/{SIGNATURE_HEADER} header: it is unsigned")
         if version not in _FORMS:
@@ -326,9 +341,11 @@ class TrustStore:
             raise MissingSignature(f"record has no value in {missing}: it is not signed")
         key_id = _key_id(key_id_raw)
         trusted = self._lookup(key_id)
-        trusted.check_usable(now or datetime.now(UTC))
-        source = found.get(_SOURCE_HEADER) or b""
-        if source != trusted.agency.encode():
+        if now is not None:
+            trusted.check_usable(now)
+        elif not trusted._usable[0] <= time.time() < trusted._usable[1]:
+            trusted.check_usable(datetime.now(UTC))  # says why (revoked, not yet or no longer valid)
+        if source != trusted._source:
             raise SenderMismatch(
                 f"record's ce_source is not {trusted.agency}, whose key {key_id} signed it",
                 key_id=key_id,
@@ -345,9 +362,10 @@ class TrustStore:
                     key_id=key_id,
                     agency=trusted.agency,
                 ) from exc
-        else:
-            self._verify_in_batch(trusted, found, signature_raw, record_digest(headers, key, value, layout=layout))
-        if found.get(TOPIC_HEADER) != topic.encode():
+        elif not self._verified.known(key_id, signature_raw, (batch, proof), (layout, headers, key, value)):
+            digest = record_digest(headers, key, value, layout=layout)
+            self._verify_in_batch(trusted, batch, proof, signature_raw, digest)
+        if topic_raw != topic.encode():
             raise WrongTopic(
                 f"record signed by {trusted.agency} for another topic than {topic} (its {TOPIC_HEADER}): "
                 "it was moved or misrouted",
@@ -357,11 +375,12 @@ class TrustStore:
         return trusted
 
     def _verify_in_batch(
-        self, trusted: TrustedKey, found: dict[str, bytes | None], signature_raw: bytes, digest: bytes
+        self, trusted: TrustedKey, batch: bytes | None, proof: bytes | None, signature_raw: bytes, digest: bytes
     ) -> None:
-        """Check a form-3 record: its digest, place and audit path lead to a root its key signed."""
+        """Check a form-3 record: its digest, place (``enlace_batch``, ``enlace_proof``) and audit path
+        lead to a root its key signed."""
         try:
-            place = parse_batch_place(found.get(BATCH_HEADER), found.get(PROOF_HEADER))
+            place = parse_batch_place(batch, proof)
         except ValueError as exc:
             raise BadBatchProof(
                 f"record signed by {trusted.key_id} of {trusted.agency} in a batch: {exc}",
@@ -371,13 +390,13 @@ class TrustStore:
         try:
             # The batch is known by its signature's header bytes: a record of a verified batch needs
             # them neither decoded nor checked again.
-            batch = (trusted.key_id, place.size, bytes(signature_raw))
-            known, root, nodes = self._verified.climb(batch, leaf_hash(digest), place)
+            signed_by = (trusted.key_id, place.size, bytes(signature_raw))
+            known, root, nodes = self._verified.climb(signed_by, digest, place)
             if not known:
                 signature = decode_signature(signature_raw)
                 trusted.public_key.verify(signature, root_statement(trusted.key_id, place.size, root))
             # The nodes climbed through lead to a verified root: the next records of the batch stop there.
-            self._verified.remember(batch, nodes)
+            self._verified.remember(signed_by, nodes)
         except (InvalidSignature, ValueError) as exc:
             raise BadSignature(
                 f"batch signature by {trusted.key_id} of {trusted.agency} does not cover this record at leaf "
@@ -407,8 +426,8 @@ class TrustStore:
             return True
 
 
-def _signature_headers(headers: Sequence[tuple[str, bytes | None]], layout: HeaderLayout) -> dict[str, bytes | None]:
-    """The headers verification reads, each at most once.
+def _signature_headers(headers: Sequence[tuple[str, bytes | None]], layout: HeaderLayout) -> list[bytes | None]:
+    """The values of the headers verification reads (``_VERIFY_ORDER``), None for one not there.
 
     Raises:
         DuplicateHeader: one of them occurs twice (which one would count?).
@@ -416,8 +435,9 @@ def _signature_headers(headers: Sequence[tuple[str, bytes | None]], layout: Head
     if layout.repeated:
         for name in sorted(layout.repeated & _VERIFY_HEADERS):
             raise DuplicateHeader(f"header {name!r} occurs twice; a signed header must be unique", header=name)
-    positions = layout.positions
-    return {name: headers[positions[name]][1] for name in _VERIFY_HEADERS if name in positions}
+    positions = layout.positions_of(_VERIFY_ORDER)
+    picked = _native.pick(headers, positions) if _native is not None else None
+    return picked if picked is not None else [headers[i][1] if i >= 0 else None for i in positions]
 
 
 def _key_id(raw: bytes) -> str:

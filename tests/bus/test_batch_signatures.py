@@ -30,6 +30,8 @@ from bus.identity import (
 )
 from bus.identity._batch import audit_paths, batch_shape, leaf_hash, merkle_root, node_hash
 
+pytestmark = pytest.mark.usefixtures("both_builds")  # the C build and the Python loops alike
+
 CRM = "urn:mx:gob:crm"
 TOPIC = "mx.gob.crm.case-opened"
 VECTORS = Path(__file__).parents[1] / "vectors" / "batch_signatures.json"
@@ -312,3 +314,46 @@ def test_the_vectors_are_what_the_implementation_makes():
     from tests.vectors.make_batch_signatures import build
 
     assert json.loads(VECTORS.read_text()) == json.loads(json.dumps(build()))
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        None,
+        b"",
+        b"!!!!",
+        b"A" * 86,  # the right length, base64url, another path
+        b"A" * 43,  # base64url, half as long as leaf 1 of 4 needs
+        b"A" * 130,
+        b"A" * 85 + b"=",  # padded
+        b"A" * 84 + b"+/",  # base64, not base64url
+    ],
+)
+def test_a_record_of_a_verified_batch_with_another_path_is_refused(crm_key, proof):
+    """The quick check of a record whose batch is known must not accept what the full check refuses."""
+    items = _items(4)
+    signed = sign_batch(crm_key, items)
+    store = _store(crm_key)
+    for index in (0, 2, 3):
+        _verify(store, signed[index], items[index])
+    with pytest.raises((BadBatchProof, BadSignature)):
+        _verify(store, _replace(signed[1], PROOF_HEADER, proof), items[1])
+    with pytest.raises(BadSignature):  # a path of another leaf
+        _verify(store, _replace(signed[1], PROOF_HEADER, dict(signed[2])[PROOF_HEADER]), items[1])
+    assert _verify(store, signed[1], items[1]).agency == CRM
+
+
+def test_a_proof_spelled_with_other_unused_bits_is_the_same_path(crm_key):
+    """The last base64url character of a 64-byte path carries 4 unused bits: another spelling decodes to
+    the same hashes, which is what is verified (the proof is not signed; any spelling of the true path
+    proves the same)."""
+    items = _items(4)
+    signed = sign_batch(crm_key, items)
+    proof = dict(signed[1])[PROOF_HEADER]
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(proof[-1:])
+    respelled = proof[:-1] + alphabet[last ^ 1 : (last ^ 1) + 1]
+    assert base64.urlsafe_b64decode(respelled + b"==") == base64.urlsafe_b64decode(proof + b"==")
+    store = _store(crm_key)
+    _verify(store, signed[0], items[0])
+    assert _verify(store, _replace(signed[1], PROOF_HEADER, respelled), items[1]).agency == CRM

@@ -34,6 +34,8 @@ from bus.identity import (
     sign_headers,
 )
 
+pytestmark = pytest.mark.usefixtures("both_builds")  # the C build and the Python loops alike
+
 SAT = "urn:mx:gob:sat"
 HEADERS = [
     ("ce_specversion", b"1.0"),

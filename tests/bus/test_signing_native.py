@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 
@@ -9,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bus.identity import DuplicateHeader, _signing
+from bus.identity import DuplicateHeader, _batch, _signing
+from bus.identity._batch import BatchPlace, VerifiedNodes, audit_paths, leaf_hash
 from bus.identity._signing import canonical_form, header_layout
 from tests.bus.test_batch_signatures import VECTORS, _vector_record
 
@@ -25,9 +28,7 @@ _headers = st.lists(st.tuples(_names, _values), max_size=20)
 def _python(headers, key, value) -> bytes:
     layout = header_layout(headers)
     _signing._check_unique(layout)  # a signed name twice is refused before either builds a form
-    key_part = b"\x01" + hashlib.sha256(key).digest() if key is not None else b"\x00" + bytes(32)
-    value_part = b"\x01" + hashlib.sha256(value).digest() if value is not None else b"\x00" + bytes(32)
-    return _signing._python_form(headers, layout, key_part, value_part)
+    return _signing._python_form(headers, layout, key, value)
 
 
 def test_the_c_build_is_there_where_a_compiler_is():
@@ -83,3 +84,62 @@ def test_header_names_only_reads_lists_of_pairs():
     assert _native.header_names([("a", b"1", b"2")]) is None
     assert _native.header_names(iter([("a", b"1")])) is None
     assert _native.header_names([]) == ()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200) | st.binary(max_size=150).map(lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")))
+def test_the_c_base64url_decodes_as_python_or_leaves_it_to_python(text):
+    decoded = _native.base64url(text)
+    try:
+        expected = binascii.a2b_base64(
+            text.translate(bytes.maketrans(b"-_", b"+/")) + b"=" * (-len(text) % 4), strict_mode=True
+        )
+    except binascii.Error:
+        assert decoded is None
+        return
+    assert decoded is None or decoded == expected
+    if text == base64.urlsafe_b64encode(expected).rstrip(b"="):
+        assert decoded == expected  # canonical text: always decoded in C
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=4), _values), max_size=8), st.lists(st.integers(-1, 9), max_size=8))
+def test_pick_gives_the_values_at_the_positions_or_none_for_minus_one(headers, positions):
+    picked = _native.pick(headers, tuple(positions))
+    if any(p >= len(headers) for p in positions):
+        assert picked is None
+    else:
+        assert picked == [headers[p][1] if p >= 0 else None for p in positions]
+    assert _native.pick(headers, (-2,)) is None
+    assert _native.pick(headers, (2**70,)) is None
+
+
+def test_a_climb_gives_what_the_python_climb_gives():
+    leaves = [leaf_hash(hashlib.sha256(bytes([i])).digest()) for i in range(13)]
+    root, paths = audit_paths(leaves)
+    for index in range(13):
+        python_nodes, c_nodes = VerifiedNodes(), VerifiedNodes()
+        place = BatchPlace(index, 13, b"".join(paths[index]))
+        batch = ("ed25519:" + "0" * 32, 13, b"sig")
+        digest = hashlib.sha256(bytes([index])).digest()
+        expected = _python_climb(python_nodes, batch, digest, place)
+        assert expected[:2] == (False, root)
+        assert _native.climb(digest, place.path, place.shape, c_nodes._nodes, batch) == expected
+        python_nodes.remember(batch, expected[2])
+        c_nodes.remember(batch, expected[2])
+        assert _native.climb(digest, place.path, place.shape, c_nodes._nodes, batch)[0] is True
+        other = hashlib.sha256(b"another record").digest()
+        with pytest.raises(ValueError, match="does not meet"):
+            _native.climb(other, place.path, place.shape, c_nodes._nodes, batch)
+        with pytest.raises(ValueError, match="does not meet"):
+            _python_climb(python_nodes, batch, other, place)
+    assert _native.climb(b"short", b"", (), {}, batch) is None
+    assert _native.climb(digest, b"x" * 31, ((False, 0, 2),), {}, batch) is None
+
+
+def _python_climb(nodes, batch, digest, place):
+    saved, _batch._native = _batch._native, None
+    try:
+        return nodes.climb(batch, digest, place)
+    finally:
+        _batch._native = saved

@@ -1,0 +1,19 @@
+"""Fixtures of the bus's unit tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bus.identity import _batch, _signing, _trust
+
+
+@pytest.fixture(params=["c", "python"])
+def both_builds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on the C build of signing's per-record loops (bus/identity/_native.c) and again on
+    the Python loops that stand in for it where it was not built."""
+    if request.param == "python":
+        for module in (_signing, _batch, _trust):
+            monkeypatch.setattr(module, "_native", None)
+    else:
+        assert _signing._native is not None, "bus.identity._native was not built (a C compiler, Python.h, libssl-dev)"
+    return str(request.param)
