@@ -70,6 +70,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from bus import EnlaceError, SignatureError
+from bus._built import native as _native  # the C build of body_bytes, or None
 from bus._files import create_private_file
 from bus.identity import AgencyKey, TrustStore
 from bus.transport import Consumer, KafkaClientConfig, Record, SendFuture
@@ -167,6 +168,10 @@ def _repeated(text: str) -> bytes:
 
 def body_bytes(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> bytes:
     """The entry's body: the record's wire bytes (see the module docstring)."""
+    if _native is not None:
+        body = _native.log_body(_BODY_MAGIC, key, value, headers)
+        if body is not None:
+            return body
     parts = [_BODY_MAGIC, _opt(key), _opt(value), _U32.pack(len(headers))]
     append, pack = parts.append, _U32.pack
     for name, header_value in headers:

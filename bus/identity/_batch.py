@@ -57,6 +57,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from bus._built import native as _native
 from bus.identity._keys import AgencyKey
 from bus.identity._signing import (
     BATCH_HEADER,
@@ -65,7 +66,6 @@ from bus.identity._signing import (
     SIGNATURE_HEADER,
     HeaderLayout,
     Headers,
-    _native,
     decode_base64url,
     encode_signature,
     record_digest,

@@ -40,13 +40,9 @@ import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 
+from bus._built import native as _native  # the C build of the loops below, or None
 from bus.identity._errors import DuplicateHeader
 from bus.identity._keys import AgencyKey
-
-try:  # the C build of the two loops below (setup.py; optional: the Python ones give the same bytes)
-    from bus.identity import _native
-except ImportError:  # pragma: no cover - built wherever a C compiler is found
-    _native = None  # type: ignore[assignment]
 
 __all__ = [
     "BATCH_HEADER",

@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from bus._built import native as _native
 from bus.identity._anchor import TrustStatement, UntrustedRecord
 from bus.identity._batch import VerifiedNodes, parse_batch_place, root_statement
 from bus.identity._errors import (
@@ -38,7 +39,6 @@ from bus.identity._signing import (
     SIGNATURE_VERSION_HEADER,
     TOPIC_HEADER,
     HeaderLayout,
-    _native,
     decode_signature,
     header_layout,
     record_digest,

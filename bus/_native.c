@@ -1,6 +1,7 @@
-/* The per-record loops of signing and verification, in C (optional: bus/identity/_signing.py and
- * _batch.py have the same in Python and use it when this module was not built). Byte by byte, the
- * forms are documented there; SHA-256 is OpenSSL's (libcrypto, as Python's hashlib uses).
+/* A few per-record loops of signing, verification and the message log, in C (optional: their Python
+ * modules, bus/identity/_signing.py, _batch.py, _trust.py and connectors/_message_log.py, have the same
+ * loops and use them when this module was not built: bus._built.native is then None). Byte by byte,
+ * the forms are documented there; SHA-256 is OpenSSL's (libcrypto, as Python's hashlib uses).
  *
  * canonical_form(prefix, fields, headers, key, value) -> bytes | None
  *     prefix || for (index, name_part) in fields: name_part || (0x00 | 0x01 || u32 len(v) || v)
@@ -31,6 +32,16 @@
  * base64url(text) -> bytes | None
  *     The bytes of unpadded base64url text (RFC 4648, section 5); None for anything else (padding,
  *     other characters, a length of 4k + 1, leftover bits that are not zero).
+ *
+ * log_body(magic, key, value, headers) -> bytes | None
+ *     magic || opt(key) || opt(value) || u32 len(headers) || per header: u32 len(name) | name (UTF-8)
+ *     || opt(value), where opt(x) = 0x00 for None, 0x01 || u32 len(x) || x: a message-log entry's body
+ *     (connectors/_message_log.py). None when a name is not a str encodable as UTF-8 or a value is
+ *     not bytes or None.
+ *
+ * record_size(key, value, headers) -> int | None
+ *     len(key) + len(value) + sum(len(name) + len(value)) (None counts 0; len of a name is in
+ *     characters, as Python's len): what a receiver's size limit counts. None for other types.
  *
  * header_names(headers) -> tuple | None
  *     tuple(name for name, _ in headers) when headers is a list or tuple of 2-tuples, else None.
@@ -443,7 +454,147 @@ header_names(PyObject *module, PyObject *headers)
     return names;
 }
 
+/* len(name) | name as UTF-8 (surrogateescape: a lone surrogate is left to Python). */
+static int
+text_size(PyObject *text, Py_ssize_t *size, const char **utf8)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        return 0;
+    }
+    *utf8 = PyUnicode_AsUTF8AndSize(text, size);
+    if (*utf8 == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return (uint64_t)*size <= UINT32_MAX;
+}
+
+static unsigned char *
+put_u32(unsigned char *at, uint32_t n)
+{
+    at[0] = (unsigned char)(n >> 24);
+    at[1] = (unsigned char)(n >> 16);
+    at[2] = (unsigned char)(n >> 8);
+    at[3] = (unsigned char)n;
+    return at + 4;
+}
+
+static Py_ssize_t
+optional_size(PyObject *data)
+{
+    if (data == Py_None) {
+        return 1;
+    }
+    if (!PyBytes_CheckExact(data) || (uint64_t)PyBytes_GET_SIZE(data) > UINT32_MAX) {
+        return -1;
+    }
+    return 5 + PyBytes_GET_SIZE(data);
+}
+
+static unsigned char *
+put_optional(unsigned char *at, PyObject *data)
+{
+    if (data == Py_None) {
+        *at++ = 0;
+        return at;
+    }
+    *at++ = 1;
+    at = put_u32(at, (uint32_t)PyBytes_GET_SIZE(data));
+    memcpy(at, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
+    return at + PyBytes_GET_SIZE(data);
+}
+
+static PyObject *
+log_body(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "log_body takes magic, key, value, headers");
+        return NULL;
+    }
+    PyObject *magic = args[0], *key = args[1], *value = args[2], *headers = args[3];
+    if (!PyBytes_CheckExact(magic) || !(PyList_CheckExact(headers) || PyTuple_CheckExact(headers))) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(headers);
+    Py_ssize_t key_size = optional_size(key), value_size = optional_size(value);
+    if (key_size < 0 || value_size < 0 || (uint64_t)count > UINT32_MAX) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t total = PyBytes_GET_SIZE(magic) + key_size + value_size + 4;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *header = PySequence_Fast_GET_ITEM(headers, i);
+        Py_ssize_t name_size, header_size;
+        const char *utf8;
+        if (!PyTuple_CheckExact(header) || PyTuple_GET_SIZE(header) != 2 ||
+            !text_size(PyTuple_GET_ITEM(header, 0), &name_size, &utf8) ||
+            (header_size = optional_size(PyTuple_GET_ITEM(header, 1))) < 0) {
+            Py_RETURN_NONE;
+        }
+        total += 4 + name_size + header_size;
+        if (total < 0) {
+            Py_RETURN_NONE;
+        }
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL) {
+        return NULL;
+    }
+    unsigned char *at = (unsigned char *)PyBytes_AS_STRING(out);
+    memcpy(at, PyBytes_AS_STRING(magic), PyBytes_GET_SIZE(magic));
+    at = put_optional(at + PyBytes_GET_SIZE(magic), key);
+    at = put_optional(at, value);
+    at = put_u32(at, (uint32_t)count);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *header = PySequence_Fast_GET_ITEM(headers, i);
+        Py_ssize_t name_size;
+        const char *utf8;
+        if (!text_size(PyTuple_GET_ITEM(header, 0), &name_size, &utf8)) { /* checked above: cannot happen */
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        }
+        at = put_u32(at, (uint32_t)name_size);
+        memcpy(at, utf8, name_size);
+        at = put_optional(at + name_size, PyTuple_GET_ITEM(header, 1));
+    }
+    return out;
+}
+
+static PyObject *
+record_size(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !(PyList_CheckExact(args[2]) || PyTuple_CheckExact(args[2]))) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t size = 0;
+    for (int i = 0; i < 2; i++) {
+        if (PyBytes_CheckExact(args[i])) {
+            size += PyBytes_GET_SIZE(args[i]);
+        } else if (args[i] != Py_None) {
+            Py_RETURN_NONE;
+        }
+    }
+    PyObject *headers = args[2];
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(headers); i++) {
+        PyObject *header = PySequence_Fast_GET_ITEM(headers, i);
+        if (!PyTuple_CheckExact(header) || PyTuple_GET_SIZE(header) != 2 || !PyUnicode_CheckExact(PyTuple_GET_ITEM(header, 0))) {
+            Py_RETURN_NONE;
+        }
+        PyObject *value = PyTuple_GET_ITEM(header, 1);
+        size += PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(header, 0));
+        if (PyBytes_CheckExact(value)) {
+            size += PyBytes_GET_SIZE(value);
+        } else if (value != Py_None) {
+            Py_RETURN_NONE;
+        }
+    }
+    return PyLong_FromSsize_t(size);
+}
+
 static PyMethodDef methods[] = {
+    {"log_body", (PyCFunction)(void (*)(void))log_body, METH_FASTCALL,
+     "A message-log entry's body from a record's key, value and headers (None: build it in Python)."},
+    {"record_size", (PyCFunction)(void (*)(void))record_size, METH_FASTCALL,
+     "len(key) + len(value) + each header's len(name) + len(value) (None: count it in Python)."},
     {"canonical_form", (PyCFunction)(void (*)(void))canonical_form, METH_FASTCALL,
      "Signed form 2's canonical form from a header layout (None: build it in Python)."},
     {"record_digest", (PyCFunction)(void (*)(void))record_digest, METH_FASTCALL,
@@ -461,7 +612,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "bus.identity._native", "Signing and verification's per-record loops in C.", 0, methods,
+    PyModuleDef_HEAD_INIT, "bus._native", "Per-record loops of signing, verification and the message log, in C.", 0, methods,
     NULL, NULL, NULL, NULL,
 };
 

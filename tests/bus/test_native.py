@@ -1,4 +1,4 @@
-"""The C build of the canonical form (bus/identity/_native.c) gives the Python loop's bytes, for any headers."""
+"""The C build of per-record loops (bus/_native.c) gives what the Python loops give, for any input."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 from bus.identity import DuplicateHeader, _batch, _signing
 from bus.identity._batch import BatchPlace, VerifiedNodes, audit_paths, leaf_hash
 from bus.identity._signing import canonical_form, header_layout
+from connectors import _message_log
 from tests.bus.test_batch_signatures import VECTORS, _vector_record
 
 _native = _signing._native
+_MAGIC = b"ENLACE-LOG-BODY-1\n"
 
 _names = st.sampled_from(
     ["ce_id", "ce_time", "ce_source", "ce_", "content-type", "traceparent", "tracestate", "enlace_sigv", "x-proxy", "é"]
@@ -33,7 +35,7 @@ def _python(headers, key, value) -> bytes:
 
 def test_the_c_build_is_there_where_a_compiler_is():
     """`pip install -e .` builds it (setup.py); this machine and CI have gcc, so its absence is a broken build."""
-    assert _native is not None, "bus.identity._native was not built: is a C compiler and Python.h installed?"
+    assert _native is not None, "bus._native was not built: are a C compiler, Python.h and libssl-dev installed?"
 
 
 @settings(max_examples=300, deadline=None)
@@ -143,3 +145,40 @@ def _python_climb(nodes, batch, digest, place):
         return nodes.climb(batch, digest, place)
     finally:
         _batch._native = saved
+
+
+@settings(max_examples=300, deadline=None)
+@given(_headers, st.none() | st.binary(max_size=40), st.none() | st.binary(max_size=200))
+def test_the_c_log_body_is_the_python_body(headers, key, value):
+    body = _native.log_body(_MAGIC, key, value, headers)
+    saved, _message_log._native = _message_log._native, None
+    try:
+        expected = _message_log.body_bytes(key, value, headers)
+    except UnicodeEncodeError:
+        assert body is None  # a name Python cannot encode either
+        return
+    finally:
+        _message_log._native = saved
+    assert body == expected
+    assert _message_log.body_bytes(key, value, headers) == expected
+    assert _message_log.parse_body(expected) == (key, value, [(n, v) for n, v in headers])
+
+
+def test_the_c_log_body_leaves_other_types_to_python():
+    assert _native.log_body(_MAGIC, bytearray(b"k"), b"v", []) is None
+    assert _native.log_body(_MAGIC, b"k", b"v", [("n", memoryview(b"1"))]) is None
+    assert _native.log_body(_MAGIC, b"k", b"v", [(b"n", b"1")]) is None
+    assert _native.log_body(_MAGIC, b"k", b"v", [("\udcff", b"1")]) is None  # surrogateescape: Python's
+    assert _message_log.body_bytes(b"k", bytearray(b"v"), [("n", memoryview(b"1"))]) == _message_log.body_bytes(
+        b"k", b"v", [("n", b"1")]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_headers, st.none() | st.binary(max_size=40), st.none() | st.binary(max_size=200))
+def test_record_size_counts_as_python_counts(headers, key, value):
+    expected = len(key or b"") + len(value or b"") + sum(len(n) + len(v or b"") for n, v in headers)
+    assert _native.record_size(key, value, headers) == expected
+    assert _native.record_size(key, value, tuple(headers)) == expected
+    assert _native.record_size(bytearray(b"k"), value, headers) is None
+    assert _native.record_size(key, value, [*headers, ["n", b""]]) is None
