@@ -208,6 +208,7 @@ def sign_batch(agency_key: AgencyKey, items: Sequence[BatchItem]) -> list[list[t
     return signed  # type: ignore[return-value]  # the caller's values are bytes; NULL ones stay NULL
 
 
+@functools.lru_cache(maxsize=1024)  # asked per record sent, of a few topics
 def signing_overhead(topic: str, *, batch_records: int) -> int:
     """The most bytes (names and values) signing adds to a record's headers, in a batch of at most
     ``batch_records``: what a size check made before signing must leave room for."""
