@@ -409,7 +409,8 @@ def _latency(
 
 
 def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, float]]:
-    """Microseconds per record of each step of (c), each timed alone on the same records."""
+    """Microseconds per record of each step of (c), each timed alone on the same records (best of three
+    passes, but for the store, whose second pass would find its ids claimed)."""
     codec, key = Codec(bench.source), bench.keys[CRM]
     store = TrustStore([TrustedKey.for_key(k) for k in bench.keys.values()])
     datas = [r.to_avro() for r in records]
@@ -455,10 +456,14 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
         return (time.perf_counter() - started) / len(records) * 1e6
 
     def per_record(step) -> float:
-        started = time.perf_counter()
-        for i in range(len(records)):
-            step(i)
-        return (time.perf_counter() - started) / len(records) * 1e6
+        """The best of three passes over the records (noise on a shared machine only adds time)."""
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for i in range(len(records)):
+                step(i)
+            best = min(best, (time.perf_counter() - started) / len(records) * 1e6)
+        return best
 
     return [
         ("publish: model.to_avro()", per_record(lambda i: records[i].to_avro())),
@@ -472,13 +477,13 @@ def _step_costs(bench: _Bench, records: list[CaseOpened]) -> list[tuple[str, flo
             "publish: Ed25519 sign",
             per_record(lambda i: sign_headers(key, headers[i], subjects[i].encode(), values[i], topic=CASES_TOPIC)),
         ),
-        ("publish: batch sign, batches of 100 (per record)", batch_sign()),
+        ("publish: batch sign, batches of 100 (per record)", min(batch_sign() for _ in range(3))),
         ("consume: envelope from headers", per_record(lambda i: Envelope.from_headers(signed[i]))),
         (
             "consume: Ed25519 verify",
             per_record(lambda i: store.verify(signed[i], subjects[i].encode(), values[i], topic=CASES_TOPIC)),
         ),
-        ("consume: batch verify, batches of 100 (per record)", batch_verify()),
+        ("consume: batch verify, batches of 100 (per record)", min(batch_verify() for _ in range(3))),
         ("consume: codec.decode", per_record(lambda i: codec.decode(values[i], CASES))),
         ("consume: model.from_avro (validates)", per_record(lambda i: CaseOpened.from_avro(datas[i]))),
         ("consume: agency store (claim, end, commit)", claim_all()),
