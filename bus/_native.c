@@ -33,6 +33,11 @@
  *     The bytes of unpadded base64url text (RFC 4648, section 5); None for anything else (padding,
  *     other characters, a length of 4k + 1, leftover bits that are not zero).
  *
+ * batch_proofs(digests) -> (root, proofs) | None
+ *     For a list of 2 to 65,536 record digests (32 bytes each): the root of their RFC 9162 tree of
+ *     leaves H(0x00 || digest) and, per record, its audit path (leaf to root) as enlace_proof's
+ *     unpadded base64url text. None for anything else.
+ *
  * log_body(magic, key, value, headers) -> bytes | None
  *     magic || opt(key) || opt(value) || u32 len(headers) || per header: u32 len(name) | name (UTF-8)
  *     || opt(value), where opt(x) = 0x00 for None, 0x01 || u32 len(x) || x: a message-log entry's body
@@ -454,6 +459,125 @@ header_names(PyObject *module, PyObject *headers)
     return names;
 }
 
+/* RFC 9162's tree over leaves[lo:hi] (32 bytes each): its hash into out, and each leaf's audit path
+ * extended by the sibling it meets at this level (paths: depth hashes per leaf, lengths: how many so far). */
+static int
+subtree(const unsigned char *leaves, Py_ssize_t lo, Py_ssize_t hi, unsigned char *paths, int depth, int *lengths,
+        unsigned char *out)
+{
+    if (hi - lo == 1) {
+        memcpy(out, leaves + lo * HASH_BYTES, HASH_BYTES);
+        return 1;
+    }
+    Py_ssize_t split = 1;
+    while (split * 2 < hi - lo) {
+        split *= 2;
+    }
+    Py_ssize_t middle = lo + split;
+    unsigned char block[1 + 2 * HASH_BYTES];
+    block[0] = 1;
+    if (!subtree(leaves, lo, middle, paths, depth, lengths, block + 1) ||
+        !subtree(leaves, middle, hi, paths, depth, lengths, block + 1 + HASH_BYTES)) {
+        return 0;
+    }
+    for (Py_ssize_t i = lo; i < hi; i++) {
+        const unsigned char *sibling = i < middle ? block + 1 + HASH_BYTES : block + 1;
+        memcpy(paths + (i * depth + lengths[i]) * HASH_BYTES, sibling, HASH_BYTES);
+        lengths[i]++;
+    }
+    return sha256(block, sizeof block, out);
+}
+
+static const char base64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Unpadded base64url of data as a new bytes object. */
+static PyObject *
+base64url_text(const unsigned char *data, Py_ssize_t length)
+{
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (length * 4 + 2) / 3);
+    if (out == NULL) {
+        return NULL;
+    }
+    unsigned char *at = (unsigned char *)PyBytes_AS_STRING(out);
+    Py_ssize_t i = 0;
+    for (; i + 3 <= length; i += 3) {
+        uint32_t bits = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+        *at++ = base64url_alphabet[bits >> 18];
+        *at++ = base64url_alphabet[(bits >> 12) & 63];
+        *at++ = base64url_alphabet[(bits >> 6) & 63];
+        *at++ = base64url_alphabet[bits & 63];
+    }
+    if (length - i == 1) {
+        *at++ = base64url_alphabet[data[i] >> 2];
+        *at++ = base64url_alphabet[(data[i] & 3) << 4];
+    } else if (length - i == 2) {
+        uint32_t bits = (uint32_t)data[i] << 8 | data[i + 1];
+        *at++ = base64url_alphabet[bits >> 10];
+        *at++ = base64url_alphabet[(bits >> 4) & 63];
+        *at++ = base64url_alphabet[(bits & 15) << 2];
+    }
+    return out;
+}
+
+static PyObject *
+batch_proofs(PyObject *module, PyObject *digests)
+{
+    if (!PyList_CheckExact(digests) || PyList_GET_SIZE(digests) < 2 || PyList_GET_SIZE(digests) > 65536) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(digests);
+    int depth = 0;
+    while (((Py_ssize_t)1 << depth) < count) {
+        depth++;
+    }
+    unsigned char *leaves = PyMem_Malloc((size_t)count * HASH_BYTES);
+    unsigned char *paths = PyMem_Malloc((size_t)count * depth * HASH_BYTES);
+    int *lengths = PyMem_Calloc((size_t)count, sizeof(int));
+    PyObject *proofs = NULL, *result = NULL;
+    if (leaves == NULL || paths == NULL || lengths == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    unsigned char block[1 + HASH_BYTES];
+    block[0] = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *digest = PyList_GET_ITEM(digests, i);
+        if (!PyBytes_CheckExact(digest) || PyBytes_GET_SIZE(digest) != HASH_BYTES) {
+            result = Py_None;
+            Py_INCREF(result);
+            goto done;
+        }
+        memcpy(block + 1, PyBytes_AS_STRING(digest), HASH_BYTES);
+        if (!sha256(block, sizeof block, leaves + i * HASH_BYTES)) {
+            openssl_failed();
+            goto done;
+        }
+    }
+    unsigned char root[HASH_BYTES];
+    if (!subtree(leaves, 0, count, paths, depth, lengths, root)) {
+        openssl_failed();
+        goto done;
+    }
+    proofs = PyList_New(count);
+    if (proofs == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = base64url_text(paths + i * depth * HASH_BYTES, (Py_ssize_t)lengths[i] * HASH_BYTES);
+        if (text == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(proofs, i, text);
+    }
+    result = Py_BuildValue("(y#O)", (const char *)root, (Py_ssize_t)HASH_BYTES, proofs);
+done:
+    Py_XDECREF(proofs);
+    PyMem_Free(leaves);
+    PyMem_Free(paths);
+    PyMem_Free(lengths);
+    return result;
+}
+
 /* len(name) | name as UTF-8 (surrogateescape: a lone surrogate is left to Python). */
 static int
 text_size(PyObject *text, Py_ssize_t *size, const char **utf8)
@@ -591,6 +715,8 @@ record_size(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyMethodDef methods[] = {
+    {"batch_proofs", batch_proofs, METH_O,
+     "The root of a batch's tree of record digests and each record's enlace_proof (None: build them in Python)."},
     {"log_body", (PyCFunction)(void (*)(void))log_body, METH_FASTCALL,
      "A message-log entry's body from a record's key, value and headers (None: build it in Python)."},
     {"record_size", (PyCFunction)(void (*)(void))record_size, METH_FASTCALL,

@@ -182,3 +182,18 @@ def test_record_size_counts_as_python_counts(headers, key, value):
     assert _native.record_size(key, value, tuple(headers)) == expected
     assert _native.record_size(bytearray(b"k"), value, headers) is None
     assert _native.record_size(key, value, [*headers, ["n", b""]]) is None
+
+
+@pytest.mark.parametrize("size", [2, 3, 4, 5, 7, 8, 9, 31, 100, 129])
+def test_the_c_batch_tree_is_the_python_tree(size):
+    digests = [hashlib.sha256(b"record %d" % i).digest() for i in range(size)]
+    root, paths = audit_paths([leaf_hash(digest) for digest in digests])
+    assert _native.batch_proofs(digests) == (root, [base64.urlsafe_b64encode(b"".join(p)).rstrip(b"=") for p in paths])
+
+
+def test_the_c_batch_tree_leaves_odd_input_to_python():
+    digest = hashlib.sha256(b"x").digest()
+    assert _native.batch_proofs([digest]) is None  # one record is signed in form 2
+    assert _native.batch_proofs([digest, b"short"]) is None
+    assert _native.batch_proofs((digest, digest)) is None
+    assert _native.batch_proofs([digest] * 65_537) is None
