@@ -76,6 +76,7 @@ class Subscription:
         self._pause = threading.Event()  # waited on between retries; set by stop() to cut the wait short
         self._pending_dead: list[SendFuture] = []
         self._positions: dict[Partition, int] = {}  # next offsets of the open batch's records
+        self._identities: dict[str, TopicIdentity] = {}  # of the poll being applied (_identity)
         self._batch_started: float | None = None
         self._log = message_log
         # The record in hand's verification outcome and verified sender, for its message log entry.
@@ -162,6 +163,7 @@ class Subscription:
     def _apply_each(self, records: list[Record]) -> int:
         """Apply records inside the open batch, committing it every ``commit_interval_s``."""
         handled, looked_up = 0, False
+        self._identities.clear()  # a poll's records name their topics as the metadata of that poll did
         for index, record in enumerate(records):
             if self._batch_started is None:
                 self._store.begin_batch()
@@ -183,7 +185,6 @@ class Subscription:
         """``(cluster_id, topic_id, ce_source, ce_id)`` of ``records[start:]`` as their headers claim
         them, for the batch's look-up. What a record is claimed under is checked when it is settled (a
         claim that differs from what its signature and envelope say is only looked up by itself)."""
-        identities: dict[str, TopicIdentity] = {}
         for record in records[start:]:
             source = ce_id = None
             for name, value in record.headers or ():  # both come first in an envelope: a few steps
@@ -194,9 +195,7 @@ class Subscription:
                 if source is not None and ce_id is not None:
                     break
             if isinstance(source, bytes) and isinstance(ce_id, bytes):
-                at = identities.get(record.topic)
-                if at is None:
-                    at = identities[record.topic] = self._consumer.identity(record.topic)
+                at = self._identity(record.topic)
                 try:
                     yield (at.cluster_id, at.topic_id, source.decode(), ce_id.decode())
                 except UnicodeDecodeError:
@@ -249,8 +248,15 @@ class Subscription:
                     return False  # stopped: left for redelivery
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)
 
+    def _identity(self, topic: str) -> TopicIdentity:
+        """The cluster's and ``topic``'s ids, asked of the consumer once per topic and poll."""
+        known = self._identities.get(topic)
+        if known is None:
+            known = self._identities[topic] = self._consumer.identity(topic)
+        return known
+
     def _settle(self, record: Record) -> bool:
-        at = Position(*self._consumer.identity(record.topic), record.topic, record.partition, record.offset)
+        at = Position(*self._identity(record.topic), record.topic, record.partition, record.offset)
         self._verification, self._sender = ("unchecked" if self._trust is not None else "off"), ""
         if isinstance(record, UnreadableRecord):
             return self._dead_letter(record, at, "unreadable-record", RecordUnreadable(record.problem), 0)
