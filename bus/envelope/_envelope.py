@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bus._built import native as _native  # the C build of header_names, or None
 from bus._errors import ValidationError
 from bus.records import RecordType
 
@@ -184,8 +185,25 @@ class Envelope:
                 ``content-type`` is not ``application/avro``. The error's ``path`` names the header;
                 its message never repeats the value.
         """
-        attributes: dict[str, Any] = {}
-        extensions: dict[str, str] = {}
+        if not isinstance(headers, (list, tuple)):
+            headers = list(headers)
+        plan = _plan_of(headers)
+        if plan is not None:  # names seen before, each envelope header once, every extension name valid
+            attributes: dict[str, Any] = {}
+            extensions: dict[str, str] = {}
+            for index, target_is_extension, field_name, name in plan:
+                raw = headers[index][1]
+                try:
+                    value = raw.decode()  # type: ignore[union-attr]  # bytes, nearly always
+                except (AttributeError, UnicodeDecodeError):
+                    value = _text(name, raw)
+                if target_is_extension:
+                    extensions[field_name] = value
+                else:
+                    attributes[field_name] = value
+            return cls._checked(attributes, extensions, names_checked=True)
+        attributes = {}
+        extensions = {}
         for name, raw in headers:
             attribute = _ATTRIBUTE_OF_HEADER.get(name)
             if attribute is not None:
@@ -200,6 +218,12 @@ class Envelope:
                 target[attribute] = raw.decode()  # type: ignore[union-attr]  # bytes, nearly always
             except (AttributeError, UnicodeDecodeError):
                 target[attribute] = _text(name, raw)
+        return cls._checked(attributes, extensions, names_checked=False)
+
+    @classmethod
+    def _checked(cls, attributes: dict[str, Any], extensions: dict[str, str], *, names_checked: bool) -> Envelope:
+        """The envelope of attributes read from headers, once they pass the rules :meth:`from_headers`
+        names (``names_checked``: the extensions' names were checked with their layout)."""
         # One test for the usual case; which header is missing or empty is worked out only when one is.
         if not (attributes.keys() >= _REQUIRED_SET and all(attributes.values()) and all(extensions.values())):
             _check_required(attributes)  # names the missing header
@@ -219,8 +243,58 @@ class Envelope:
         _check_time(attributes["time"])
         if "traceparent" in attributes:
             _check_traceparent(attributes["traceparent"])
-        _check_extensions(extensions)
+        if not names_checked:
+            _check_extensions(extensions)
         return cls._of_checked({**_OPTIONAL_ABSENT, **attributes, "extensions": extensions})
+
+
+# How a list of header names maps to the envelope: ``(position, is_extension, attribute, header name)``
+# per envelope header, worked out once per list of names (bounded: the names come from the wire). A
+# list with an envelope header twice or an extension name CloudEvents forbids has no plan: such
+# headers take from_headers' walk, which names the problem.
+_Plan = tuple[tuple[int, bool, str, str], ...]
+_PLANS: dict[tuple[str, ...], _Plan | None] = {}
+_PLANS_LIMIT = 1024
+
+
+def _plan_of(headers: list[tuple[str, bytes | None]] | tuple[tuple[str, bytes | None], ...]) -> _Plan | None:
+    names = _native.header_names(headers) if _native is not None else None
+    if names is None:
+        try:
+            names = tuple([name for name, _ in headers])
+        except (TypeError, ValueError):
+            return None  # not pairs: the walk says what it makes of them
+    try:
+        return _PLANS[names]
+    except KeyError:
+        pass
+    except TypeError:
+        return None  # an unhashable name: the walk refuses it
+    found = _planned(names)
+    if len(_PLANS) < _PLANS_LIMIT:
+        _PLANS[names] = found
+    return found
+
+
+def _planned(names: tuple[str, ...]) -> _Plan | None:
+    plan: list[tuple[int, bool, str, str]] = []
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if not isinstance(name, str):
+            return None
+        attribute = _ATTRIBUTE_OF_HEADER.get(name)
+        is_extension = attribute is None and name.startswith("ce_")
+        if is_extension:
+            attribute = name[3:]
+            if not (len(attribute) <= _LONGEST_EXTENSION_NAME and _is_extension_name(attribute)):
+                return None
+        if attribute is None:
+            continue  # not an envelope header
+        if name in seen:
+            return None
+        seen.add(name)
+        plan.append((index, is_extension, attribute, name))
+    return tuple(plan)
 
 
 def event_type(record_type: RecordType) -> str:

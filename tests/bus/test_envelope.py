@@ -8,6 +8,8 @@ import os
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus import ValidationError
 from bus.envelope import (
@@ -19,6 +21,7 @@ from bus.envelope import (
     kafka_key,
     new_envelope,
 )
+from bus.envelope import _envelope as envelope_module
 from bus.records import catalog
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -253,3 +256,37 @@ def test_long_values_are_refused_without_being_kept() -> None:
         headers = [*(h for h in _envelope().to_headers() if h[0] != header), (header, value)]
         with pytest.raises(EnvelopeError):
             Envelope.from_headers(headers)
+
+
+_GOOD = Envelope(
+    id="1",
+    source="urn:mx:gob:crm",
+    type="mx.gob.crm.CaseOpened.v2",
+    time="2026-12-07T10:00:00Z",
+    subject="CRM-1",
+    traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    extensions={"dataclassification": "internal"},
+).to_headers()
+_names = st.sampled_from([name for name, _ in _GOOD] + ["ce_Bad", "ce_", "ce_x" * 6, "x-proxy", "ce_correlationid"])
+_values = st.sampled_from([value for _, value in _GOOD] + [None, b"", b"\xff", b"a\x00b", b"1.0", b"ok"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(_names, _values), max_size=14)
+    | st.permutations(_GOOD).flatmap(lambda h: st.lists(st.tuples(_names, _values), max_size=3).map(lambda x: h + x))
+)
+def test_reading_by_a_layout_of_names_gives_what_the_walk_gives(headers):
+    """from_headers reads known lists of names by position; the walk over every header must agree,
+    envelope or error (the same header and rule)."""
+
+    def read(plan):
+        with pytest.MonkeyPatch.context() as patch:
+            if not plan:
+                patch.setattr(envelope_module, "_plan_of", lambda _: None)
+            try:
+                return Envelope.from_headers(headers)
+            except EnvelopeError as exc:
+                return (exc.path, exc.rule)
+
+    assert read(True) == read(False)
