@@ -151,6 +151,23 @@ def _check_unique(layout: HeaderLayout) -> None:
             raise DuplicateHeader(f"header {name!r} occurs twice; a signed header must be unique", header=name)
 
 
+def _laid_out(
+    headers: Iterable[tuple[str, bytes | None]], layout: HeaderLayout | None
+) -> tuple[Sequence[tuple[str, bytes | None]], HeaderLayout]:
+    """The headers as a sequence and their layout, once no signed name occurs twice.
+
+    Raises:
+        DuplicateHeader: a signed header occurs twice.
+    """
+    if not isinstance(headers, (list, tuple)):
+        headers = list(headers)
+    if layout is None:
+        layout = header_layout(headers)
+    if layout.repeated:
+        _check_unique(layout)
+    return headers, layout
+
+
 def canonical_form(
     headers: Iterable[tuple[str, bytes | None]],
     key: bytes | None,
@@ -167,12 +184,7 @@ def canonical_form(
     Raises:
         DuplicateHeader: a signed header occurs twice (the receiver could not know which one counts).
     """
-    if not isinstance(headers, (list, tuple)):
-        headers = list(headers)
-    if layout is None:
-        layout = header_layout(headers)
-    if layout.repeated:
-        _check_unique(layout)
+    headers, layout = _laid_out(headers, layout)
     if _native is not None:
         form = _native.canonical_form(layout.prefix, layout.fields, headers, key, value)
         if form is not None:
@@ -213,12 +225,7 @@ def record_digest(
     Raises:
         DuplicateHeader: a signed header occurs twice.
     """
-    if not isinstance(headers, (list, tuple)):
-        headers = list(headers)
-    if layout is None:
-        layout = header_layout(headers)
-    if layout.repeated:
-        _check_unique(layout)
+    headers, layout = _laid_out(headers, layout)
     if _native is not None:
         digest = _native.record_digest(layout.prefix, layout.fields, headers, key, value)
         if digest is not None:
