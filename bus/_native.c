@@ -19,11 +19,9 @@
  *     an argument is not of the expected type or the path is not 32 bytes per step of shape.
  *     Raises ValueError when a node remembered for batch at that place has another hash.
  *
- * climb_proof(digest, proof, shape, remembered, batch) -> (known, node, nodes) | None
- *     climb, with the path given as the enlace_proof header's text (base64url, below).
- *
  * batch_known(prefix, fields, headers, key, value, proof, shape, remembered, batch) -> (known, node, nodes) | None
- *     record_digest, then climb_proof from that digest: a batch record's whole check in one call.
+ *     record_digest, then climb from that digest along the path the enlace_proof text (base64url,
+ *     below) holds: a batch record's whole quick check in one call.
  *
  * pick(headers, positions) -> list | None
  *     [headers[i][1] for each position i], None where i is -1; None when headers is not a list or
@@ -249,22 +247,6 @@ climb(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *base64url(PyObject *module, PyObject *text);
 
 static PyObject *
-climb_proof(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "climb_proof takes digest, proof, shape, remembered, batch");
-        return NULL;
-    }
-    PyObject *path = base64url(module, args[1]);
-    if (path == NULL || path == Py_None) {
-        return path;
-    }
-    PyObject *climbed = climb(module, (PyObject *const[]){args[0], path, args[2], args[3], args[4]}, 5);
-    Py_DECREF(path);
-    return climbed;
-}
-
-static PyObject *
 batch_known(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 9) {
@@ -275,7 +257,13 @@ batch_known(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (digest == NULL || digest == Py_None) {
         return digest;
     }
-    PyObject *climbed = climb_proof(module, (PyObject *const[]){digest, args[5], args[6], args[7], args[8]}, 5);
+    PyObject *path = base64url(module, args[5]);
+    if (path == NULL || path == Py_None) {
+        Py_DECREF(digest);
+        return path;
+    }
+    PyObject *climbed = climb(module, (PyObject *const[]){digest, path, args[6], args[7], args[8]}, 5);
+    Py_DECREF(path);
     Py_DECREF(digest);
     return climbed;
 }
@@ -383,16 +371,16 @@ climb_path(PyObject *digest, PyObject *path, PyObject *shape, PyObject *remember
     return result;
 }
 
-/* base64url's alphabet (RFC 4648, section 5): each character's 6 bits, 0xff for any other byte. */
+/* base64url's alphabet (RFC 4648, section 5), and each byte's 6 bits in it (0xff: not in it). */
+static const char base64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static unsigned char base64url_bits[256];
 
 static void
 fill_base64url_bits(void)
 {
-    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     memset(base64url_bits, 0xff, sizeof base64url_bits);
     for (int i = 0; i < 64; i++) {
-        base64url_bits[(unsigned char)alphabet[i]] = (unsigned char)i;
+        base64url_bits[(unsigned char)base64url_alphabet[i]] = (unsigned char)i;
     }
 }
 
@@ -487,8 +475,6 @@ subtree(const unsigned char *leaves, Py_ssize_t lo, Py_ssize_t hi, unsigned char
     }
     return sha256(block, sizeof block, out);
 }
-
-static const char base64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Unpadded base64url of data as a new bytes object. */
 static PyObject *
@@ -728,10 +714,8 @@ static PyMethodDef methods[] = {
     {"climb", (PyCFunction)(void (*)(void))climb, METH_FASTCALL,
      "A batch record's climb from its leaf to its batch's verified tree or root (None: climb in Python)."},
     {"base64url", base64url, METH_O, "Bytes of unpadded base64url text (None: not exactly that; decode it in Python)."},
-    {"climb_proof", (PyCFunction)(void (*)(void))climb_proof, METH_FASTCALL,
-     "climb, with the audit path given as its enlace_proof text (None: climb in Python)."},
     {"batch_known", (PyCFunction)(void (*)(void))batch_known, METH_FASTCALL,
-     "record_digest, then climb_proof from it (None: not shown this way)."},
+     "record_digest, then climb along the enlace_proof text's path (None: not shown this way)."},
     {"pick", (PyCFunction)(void (*)(void))pick, METH_FASTCALL, "Header values at positions, None at -1 (None: not such headers)."},
     {"header_names", header_names, METH_O, "The names of a list of (name, value) headers (None: not such a list)."},
     {NULL, NULL, 0, NULL},

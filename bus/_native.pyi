@@ -4,6 +4,10 @@ from collections.abc import Sequence
 
 _Fields = tuple[tuple[int, bytes], ...]
 _Headers = Sequence[tuple[str, bytes | None]]
+_Shape = tuple[tuple[bool, int, int], ...]
+_Batch = tuple[str, int, bytes]
+_Remembered = dict[tuple[_Batch, int, int], bytes]
+_Climbed = tuple[bool, bytes, list[tuple[int, int, bytes]]]
 
 def canonical_form(
     prefix: bytes, fields: _Fields, headers: _Headers, key: bytes | None, value: bytes | None
@@ -11,20 +15,7 @@ def canonical_form(
 def record_digest(
     prefix: bytes, fields: _Fields, headers: _Headers, key: bytes | None, value: bytes | None
 ) -> bytes | None: ...
-def climb(
-    digest: bytes,
-    path: bytes,
-    shape: tuple[tuple[bool, int, int], ...],
-    remembered: dict[tuple[tuple[str, int, bytes], int, int], bytes],
-    batch: tuple[str, int, bytes],
-) -> tuple[bool, bytes, list[tuple[int, int, bytes]]] | None: ...
-def climb_proof(
-    digest: bytes,
-    proof: object,
-    shape: tuple[tuple[bool, int, int], ...],
-    remembered: dict[tuple[tuple[str, int, bytes], int, int], bytes],
-    batch: tuple[str, int, bytes],
-) -> tuple[bool, bytes, list[tuple[int, int, bytes]]] | None: ...
+def climb(digest: bytes, path: bytes, shape: _Shape, remembered: _Remembered, batch: _Batch) -> _Climbed | None: ...
 def batch_known(
     prefix: bytes,
     fields: _Fields,
@@ -32,10 +23,10 @@ def batch_known(
     key: bytes | None,
     value: bytes | None,
     proof: object,
-    shape: tuple[tuple[bool, int, int], ...],
-    remembered: dict[tuple[tuple[str, int, bytes], int, int], bytes],
-    batch: tuple[str, int, bytes],
-) -> tuple[bool, bytes, list[tuple[int, int, bytes]]] | None: ...
+    shape: _Shape,
+    remembered: _Remembered,
+    batch: _Batch,
+) -> _Climbed | None: ...
 def pick(headers: object, positions: tuple[int, ...]) -> list[bytes | None] | None: ...
 def base64url(text: object) -> bytes | None: ...
 def header_names(headers: object) -> tuple[str, ...] | None: ...
