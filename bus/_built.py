@@ -1,4 +1,5 @@
-"""The C build of a few per-record loops (``bus/_native.c``, built by ``setup.py``), or None.
+"""The C build of a few per-record loops (``bus/_native.c``, built by ``setup.py``), or None; and the
+two small loops several modules share, each in C when it was built, else in Python.
 
 Optional: where no C compiler, Python headers or OpenSSL headers were found at install, ``native`` is
 None and every caller runs its Python loop, which gives the same bytes (tests run both).
@@ -6,7 +7,30 @@ None and every caller runs its Python loop, which gives the same bytes (tests ru
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 try:
     from bus import _native as native
 except ImportError:  # pragma: no cover - built wherever a C compiler is found
     native = None  # type: ignore[assignment]
+
+
+def header_names(headers: Sequence[tuple[str, bytes | None]]) -> tuple[str, ...]:
+    """The headers' names, in order.
+
+    Raises:
+        TypeError, ValueError: an entry is not a (name, value) pair.
+    """
+    names = native.header_names(headers) if native is not None else None
+    return names if names is not None else tuple([name for name, _ in headers])
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: Iterable[tuple[str, bytes | None]] | None) -> int:
+    """What a record's size limit counts: its key, value, and each header's name (in characters) and
+    value (a NULL value counts 0)."""
+    size = native.record_size(key, value, headers) if native is not None else None
+    if size is None:
+        size = len(key or b"") + len(value or b"")
+        for name, header_value in headers or ():
+            size += len(name) + len(header_value or b"")
+    return size

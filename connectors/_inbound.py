@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bus import EnlaceError, PolicyViolation, SchemaError, TransportError, ValidationError
-from bus._built import native as _native  # the C build of check_size's count, or None
+from bus._built import record_size
 from bus.codec import Codec, UnknownSchemaId
 from bus.encryption import ENCRYPTION_HEADER, CannotDecrypt, FieldEncryption, RecordIdentity
 from bus.envelope import Envelope
@@ -116,11 +116,7 @@ class Inbound:
     # -- before the signature ----------------------------------------------------------------------
     def check_size(self, record: Record) -> None:
         """Refuse a record larger than ``max_record_bytes`` (key, value, header names and values)."""
-        size = _native.record_size(record.key, record.value, record.headers) if _native is not None else None
-        if size is None:
-            size = len(record.key or b"") + len(record.value or b"")
-            for name, value in record.headers or ():
-                size += len(name) + len(value or b"")
+        size = record_size(record.key, record.value, record.headers)
         if size > self._limits.max_record_bytes:
             raise Refused(
                 "too-large",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bus import PolicyViolation, ValidationError
-from bus._built import native as _native  # the C build of the size count, or None
+from bus._built import record_size
 from bus.codec import Codec
 from bus.encryption import ENCRYPTION_HEADER, FieldEncryption, RecordIdentity
 from bus.envelope import event_type, new_envelope, new_event_id
@@ -171,10 +171,7 @@ class Outbound:
         headers: list[tuple[str, bytes]],
         span: SendSpan,
     ) -> None:
-        counted = _native.record_size(key, value, headers) if _native is not None else None
-        if counted is None:
-            counted = len(value) + len(key or b"") + sum(len(n) + len(v) for n, v in headers)
-        size = counted + _FRAMING_BYTES
+        size = record_size(key, value, headers) + _FRAMING_BYTES
         if self._signing_key is not None:
             size += signing_overhead(topic, batch_records=self._batch_records)
         limit = self._size_limit(topic)

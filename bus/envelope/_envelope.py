@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bus._built import native as _native  # the C build of header_names, or None
+from bus._built import header_names
 from bus._errors import ValidationError
 from bus.records import RecordType
 
@@ -258,12 +258,10 @@ _PLANS_LIMIT = 1024
 
 
 def _plan_of(headers: list[tuple[str, bytes | None]] | tuple[tuple[str, bytes | None], ...]) -> _Plan | None:
-    names = _native.header_names(headers) if _native is not None else None
-    if names is None:
-        try:
-            names = tuple([name for name, _ in headers])
-        except (TypeError, ValueError):
-            return None  # not pairs: the walk says what it makes of them
+    try:
+        names = header_names(headers)
+    except (TypeError, ValueError):
+        return None  # not pairs: the walk says what it makes of them
     try:
         return _PLANS[names]
     except KeyError:

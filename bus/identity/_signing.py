@@ -40,6 +40,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 
+from bus._built import header_names
 from bus._built import native as _native  # the C build of the loops below, or None
 from bus.identity._errors import DuplicateHeader
 from bus.identity._keys import AgencyKey
@@ -134,9 +135,7 @@ class HeaderLayout:
 
 def header_layout(headers: Sequence[tuple[str, bytes | None]]) -> HeaderLayout:
     """The layout of these headers' names (cached per list of names)."""
-    names = _native.header_names(headers) if _native is not None else None
-    if names is None:
-        names = tuple([name for name, _ in headers])
+    names = header_names(headers)
     layout = _LAYOUTS.get(names)
     if layout is None:
         layout = HeaderLayout(names)

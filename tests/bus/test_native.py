@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bus import _built
 from bus.identity import DuplicateHeader, _batch, _signing
 from bus.identity._batch import BatchPlace, VerifiedNodes, audit_paths, leaf_hash
 from bus.identity._signing import canonical_form, header_layout
@@ -19,6 +20,15 @@ from tests.bus.test_batch_signatures import VECTORS, _vector_record
 
 _native = _signing._native
 _MAGIC = b"ENLACE-LOG-BODY-1\n"
+_GOOD_HEADERS = [
+    ("ce_specversion", b"1.0"),
+    ("ce_id", b"1"),
+    ("ce_source", b"urn:mx:gob:crm"),
+    ("ce_type", b"mx.gob.crm.CaseOpened.v2"),
+    ("ce_time", b"2026-12-07T10:00:00Z"),
+    ("ce_subject", b"CRM-1"),
+    ("content-type", b"application/avro"),
+]
 
 _names = st.sampled_from(
     ["ce_id", "ce_time", "ce_source", "ce_", "content-type", "traceparent", "tracestate", "enlace_sigv", "x-proxy", "é"]
@@ -197,3 +207,13 @@ def test_the_c_batch_tree_leaves_odd_input_to_python():
     assert _native.batch_proofs([digest, b"short"]) is None
     assert _native.batch_proofs((digest, digest)) is None
     assert _native.batch_proofs([digest] * 65_537) is None
+
+
+@pytest.mark.usefixtures("both_builds")
+def test_the_shared_size_count_and_names_are_the_same_in_both_builds():
+    headers = [("ce_id", b"12"), ("tracestate", None), ("é", b"x")]
+    assert _built.record_size(b"k", None, headers) == 1 + 5 + 2 + 10 + 1 + 1
+    assert _built.record_size(None, b"v", None) == 1
+    assert _built.header_names(headers) == ("ce_id", "tracestate", "é")
+    with pytest.raises((TypeError, ValueError)):
+        _built.header_names([("a", b"1", b"2")])
