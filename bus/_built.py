@@ -14,6 +14,11 @@ try:
 except ImportError:  # pragma: no cover - built wherever a C compiler is found
     native = None  # type: ignore[assignment]
 
+# A list of header names is remembered (a record layout, an envelope plan) only when its names are
+# this short in all: names come from the wire, and a bounded number of remembered lists is not a
+# bound on memory if each list may be as long as a record.
+_NAMES_REMEMBERED_UP_TO = 4096
+
 
 def header_names(headers: Sequence[tuple[str, bytes | None]]) -> tuple[str, ...]:
     """The headers' names, in order.
@@ -23,6 +28,13 @@ def header_names(headers: Sequence[tuple[str, bytes | None]]) -> tuple[str, ...]
     """
     names = native.header_names(headers) if native is not None else None
     return names if names is not None else tuple([name for name, _ in headers])
+
+
+def worth_remembering(names: tuple[str, ...]) -> bool:
+    """Whether a list of header names is short enough to keep in a cache keyed by it."""
+    return sum(len(name) if isinstance(name, str) else _NAMES_REMEMBERED_UP_TO for name in names) <= (
+        _NAMES_REMEMBERED_UP_TO
+    )
 
 
 def record_size(key: bytes | None, value: bytes | None, headers: Iterable[tuple[str, bytes | None]] | None) -> int:

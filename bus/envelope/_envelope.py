@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bus._built import header_names
+from bus._built import header_names, worth_remembering
 from bus._errors import ValidationError
 from bus.records import RecordType
 
@@ -269,7 +269,7 @@ def _plan_of(headers: list[tuple[str, bytes | None]] | tuple[tuple[str, bytes | 
     except TypeError:
         return None  # an unhashable name: the walk refuses it
     found = _planned(names)
-    if len(_PLANS) < _PLANS_LIMIT:
+    if len(_PLANS) < _PLANS_LIMIT and worth_remembering(names):
         _PLANS[names] = found
     return found
 

@@ -40,7 +40,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 
-from bus._built import header_names
+from bus._built import header_names, worth_remembering
 from bus._built import native as _native  # the C build of the loops below, or None
 from bus.identity._errors import DuplicateHeader
 from bus.identity._keys import AgencyKey
@@ -139,7 +139,7 @@ def header_layout(headers: Sequence[tuple[str, bytes | None]]) -> HeaderLayout:
     layout = _LAYOUTS.get(names)
     if layout is None:
         layout = HeaderLayout(names)
-        if len(_LAYOUTS) < _LAYOUTS_LIMIT:
+        if len(_LAYOUTS) < _LAYOUTS_LIMIT and worth_remembering(names):
             _LAYOUTS[names] = layout
     return layout
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bus import _built
+from bus.envelope import Envelope, _envelope
 from bus.identity import DuplicateHeader, _batch, _signing
 from bus.identity._batch import BatchPlace, VerifiedNodes, audit_paths, leaf_hash
 from bus.identity._signing import canonical_form, header_layout
@@ -217,3 +218,14 @@ def test_the_shared_size_count_and_names_are_the_same_in_both_builds():
     assert _built.header_names(headers) == ("ce_id", "tracestate", "é")
     with pytest.raises((TypeError, ValueError)):
         _built.header_names([("a", b"1", b"2")])
+
+
+def test_header_lists_too_long_to_remember_are_worked_out_each_time_not_kept():
+    """Names come from the wire: a cache of 1,024 lists must not hold 1,024 lists as long as a record."""
+    long_name = "x-" + "a" * 5000
+    headers = [*_GOOD_HEADERS, (long_name, b"1")]
+    layouts, plans = len(_signing._LAYOUTS), len(_envelope._PLANS)
+    assert header_layout(headers).positions[long_name] == len(_GOOD_HEADERS)
+    assert Envelope.from_headers(headers).id == "1"
+    assert (len(_signing._LAYOUTS), len(_envelope._PLANS)) == (layouts, plans)
+    assert _built.worth_remembering(tuple(name for name, _ in _GOOD_HEADERS))
