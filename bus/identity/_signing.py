@@ -229,7 +229,7 @@ def record_digest(
         digest = _native.record_digest(layout.prefix, layout.fields, headers, key, value)
         if digest is not None:
             return digest
-    return _sha256(canonical_form(headers, key, value, layout=layout)).digest()
+    return _sha256(_python_form(headers, layout, key, value)).digest()
 
 
 def signing_headers(
